@@ -1,0 +1,29 @@
+// Command cutover deploys HTTP services with zero failed requests. See internal/cli for the
+// commands and internal/daemon for what `cutover serve` runs.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cutover/cutover/examples/demoapp/app"
+	"github.com/cutover/cutover/internal/cli"
+	"github.com/cutover/cutover/internal/daemon"
+)
+
+func main() {
+	// The demo app is built in, so `cutover demo` needs nothing else installed.
+	if len(os.Args) > 1 && os.Args[1] == "demoapp" {
+		os.Exit(app.Run(os.Getenv, os.Stdout, os.Stderr))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Commands{
+		Serve:     daemon.Serve,
+		Demo:      daemon.Demo,
+		CheckSpec: daemon.CheckSpec,
+	})
+	stop()
+	os.Exit(code)
+}

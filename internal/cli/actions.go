@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// actionHelp describes the operator actions.
+var actionHelp = map[string]struct{ short, long string }{
+	"pause": {"Pause a service's deployment at its current step",
+		"Pause the service's active deployment where it stands; traffic stays as it is until 'cutover resume'."},
+	"resume": {"Resume a paused deployment",
+		"Resume the service's paused deployment from the step where it stopped."},
+	"abort": {"Abort a deployment and return to the stable revision",
+		"Abort the service's active deployment: traffic returns to the stable revision in one switch\n" +
+			"and the new revision's instances drain and stop."},
+}
+
+// actionCmd builds pause, resume or abort.
+func (a *app) actionCmd(action string) *cobra.Command {
+	help := actionHelp[action]
+	return &cobra.Command{
+		Use:     action + " SERVICE",
+		Short:   help.short,
+		Long:    help.long,
+		Example: "  cutover " + action + " web",
+		Args:    exactArgs("SERVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.act(cmd.Context(), args[0], action)
+		},
+	}
+}
+
+func (a *app) promoteCmd() *cobra.Command {
+	var full bool
+	cmd := &cobra.Command{
+		Use:   "promote SERVICE",
+		Short: "Move a deployment past its pause (or, with --full, to the end)",
+		Long: `Promote the service's active deployment: past a manual pause step (canary 'pause: {}'),
+or with --full straight to 100% on the new revision, skipping the remaining steps and analysis.`,
+		Example: `  cutover promote web
+  cutover promote web --full`,
+		Args: exactArgs("SERVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			action := "promote"
+			if full {
+				action = "promote_full"
+			}
+			return a.act(cmd.Context(), args[0], action)
+		},
+	}
+	cmd.Flags().BoolVar(&full, "full", false, "skip every remaining step")
+	return cmd
+}
+
+// act applies an action and prints the deployment it touched.
+func (a *app) act(ctx context.Context, service, action string) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	d, err := c.Act(ctx, service, action)
+	if err != nil {
+		return err
+	}
+	if a.json() {
+		return printJSON(a.stdout, d)
+	}
+	fmt.Fprintf(a.stdout, "%s: deployment %s\n", action, deploymentSummary(&d))
+	return nil
+}

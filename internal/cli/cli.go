@@ -1,0 +1,155 @@
+// Package cli owns the cutover command line: its subcommands, their flags and help, the
+// text and JSON output formats and the exit codes. It reaches the daemon only through
+// api.Client; running the daemon, the demo and local spec checks is delegated to the
+// functions in Commands, so it imports neither the daemon nor its parts.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/api"
+)
+
+// Commands are the parts of the CLI that run in this process rather than through the API.
+// A nil function makes its subcommand fail with a clear error.
+type Commands struct {
+	// Serve runs the daemon until ctx ends.
+	Serve func(ctx context.Context, opts ServeOptions) error
+	// Demo runs the self-contained demo, writing its narration to out.
+	Demo func(ctx context.Context, opts DemoOptions, out io.Writer) error
+	// CheckSpec checks a spec file's text locally, without a daemon; file names it in messages.
+	CheckSpec func(yaml []byte, file string) api.CheckResult
+}
+
+// ServeOptions configure `cutover serve`.
+type ServeOptions struct {
+	// StateDir holds the store, the token and the address file.
+	StateDir string
+	// Listen is the control API's address ("127.0.0.1:7070"; port 0 picks one).
+	Listen string
+	// AddrFile, when set, is a second file to write the API address to; the daemon always
+	// writes it to <StateDir>/api.addr, where the CLI looks for it.
+	AddrFile string
+	// StopInstancesOnExit stops the services' instances when the daemon exits.
+	StopInstancesOnExit bool
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// DemoOptions configure `cutover demo`.
+type DemoOptions struct {
+	// Exit ends the demo after the tour instead of serving until Ctrl-C.
+	Exit bool
+	// Rate is the demo's constant load, in requests per second.
+	Rate int
+}
+
+// app is one run of the CLI: its streams, commands and resolved global flags.
+type app struct {
+	cmds   Commands
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+
+	stateDir string
+	addr     string
+	token    string
+	output   string
+	// started is set once a subcommand's run begins: errors before it are usage errors.
+	started bool
+}
+
+// Main runs the CLI with args (without the program name) and returns the process exit code
+// (see the Exit constants). Errors are printed once, as "error: <chain>", on stderr.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, cmds Commands) int {
+	a := &app{cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if !a.started {
+		err = &usageError{err: err}
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || !ee.silent {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+	}
+	code := exitCode(err)
+	if code == ExitUsage && !a.started && cmd != nil {
+		fmt.Fprintf(stderr, "run '%s --help' for usage\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// rootCmd builds the command tree.
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cutover",
+		Short: "Deploy HTTP services with zero failed requests",
+		Long: `cutover runs your HTTP services behind its own reverse proxy and moves traffic to new
+revisions with rolling, blue-green or canary strategies, gated by health probes, rolling
+back by itself when a release is bad.
+
+Start the daemon with 'cutover serve' (or try 'cutover demo'); the other commands talk
+to it over its token-protected HTTP API.`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.begin() },
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	f := root.PersistentFlags()
+	f.StringVar(&a.stateDir, "state", "",
+		"state directory (default $CUTOVER_STATE, else $XDG_STATE_HOME/cutover, else ~/.local/state/cutover)")
+	f.StringVar(&a.addr, "addr", "", "daemon API address (default $CUTOVER_ADDR, else read from <state>/api.addr)")
+	f.StringVar(&a.token, "token", "",
+		"API token (default $CUTOVER_TOKEN, else read from <state>/token); prefer the file: flags show in ps")
+	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	root.AddCommand(
+		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
+		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.promoteCmd(),
+		a.specCmd(), a.eventsCmd(), a.versionCmd(),
+	)
+	return root
+}
+
+// begin checks and resolves the global flags once the command line has parsed.
+func (a *app) begin() error {
+	a.started = true
+	if a.output != "text" && a.output != "json" {
+		return usagef("--output %q: want text or json", a.output)
+	}
+	dir, err := stateDir(a.stateDir)
+	if err != nil {
+		return err
+	}
+	a.stateDir = dir
+	return nil
+}
+
+// json reports whether output is JSON.
+func (a *app) json() bool { return a.output == "json" }
+
+// exactArgs requires exactly the named positional arguments.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == len(names):
+		case len(names) == 0:
+			return fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)
+		default:
+			return fmt.Errorf("%s wants %s, got %d argument(s)", cmd.CommandPath(), strings.Join(names, " "), len(args))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/api"
+)
+
+// Version is the release version, set at build time with
+// -ldflags "-X github.com/cutover/cutover/internal/cli.Version=v1.2.3"; when empty, the
+// module version from the build information is shown.
+var Version = ""
+
+func (a *app) serveCmd() *cobra.Command {
+	var o ServeOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon: API, proxy and deployment controller",
+		Long: `Run the cutover daemon in the foreground until SIGINT or SIGTERM. It keeps its state
+(store, API token, address file) in the state directory, serves the control API on
+--listen and writes the address it got to the address file for the other commands.
+
+On exit, services' instances keep running unless --stop-instances is given; a daemon that
+starts again adopts them.`,
+		Example: `  cutover serve
+  cutover serve --listen 127.0.0.1:0 --state /tmp/cutover --log-level debug`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch o.LogLevel {
+			case "debug", "info", "warn", "error":
+			default:
+				return usagef("--log-level %q: want debug, info, warn or error", o.LogLevel)
+			}
+			if a.cmds.Serve == nil {
+				return errors.New("serve: not available in this build")
+			}
+			o.StateDir = a.stateDir
+			return a.cmds.Serve(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Listen, "listen", "127.0.0.1:7070", "control API address (port 0 picks a free one)")
+	f.StringVar(&o.AddrFile, "addr-file", "", "also write the API address to this file (it is always in <state>/api.addr)")
+	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
+	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func (a *app) demoCmd() *cobra.Command {
+	var o DemoOptions
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Show a zero-downtime deployment under load, on this machine",
+		Long: `Start a private daemon in a temporary directory, deploy the bundled demo app, send it
+constant load through the proxy, then do a rolling deploy, a blue-green deploy and a rollback
+while printing progress and a running tally of requests served and failed. Afterwards it
+prints URLs to try and keeps serving until Ctrl-C, which stops and removes everything.`,
+		Example: `  cutover demo
+  cutover demo --rate 500 --exit`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Rate <= 0 {
+				return usagef("--rate %d: want requests per second above 0", o.Rate)
+			}
+			if a.cmds.Demo == nil {
+				return errors.New("demo: not available in this build")
+			}
+			return a.cmds.Demo(cmd.Context(), o, a.stdout)
+		},
+	}
+	cmd.Flags().IntVar(&o.Rate, "rate", 200, "load in requests per second")
+	cmd.Flags().BoolVar(&o.Exit, "exit", false, "end after the tour instead of serving until Ctrl-C")
+	return cmd
+}
+
+func (a *app) specCmd() *cobra.Command {
+	spec := &cobra.Command{
+		Use:   "spec",
+		Short: "Work with spec files",
+	}
+	spec.AddCommand(&cobra.Command{
+		Use:   "check FILE",
+		Short: "Check a spec file, without a daemon",
+		Long: `Check a spec file here, without a daemon: every error with its field path and line.
+Exits 0 when the spec is valid, 2 when it is not. FILE - reads standard input.`,
+		Example: `  cutover spec check cutover.yaml`,
+		Args:    exactArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.cmds.CheckSpec == nil {
+				return errors.New("spec check: not available in this build")
+			}
+			data, err := a.readInput(args[0])
+			if err != nil {
+				return &usageError{err: fmt.Errorf("read spec: %w", err)}
+			}
+			return a.reportCheck(args[0], a.cmds.CheckSpec(data, args[0]))
+		},
+	})
+	return spec
+}
+
+// reportCheck prints a spec check's result; an invalid spec is a ValidationError (exit 2).
+func (a *app) reportCheck(file string, res api.CheckResult) error {
+	for _, w := range res.Warnings {
+		fmt.Fprintln(a.stderr, "warning: "+w)
+	}
+	if a.json() {
+		if err := printJSON(a.stdout, res); err != nil {
+			return err
+		}
+		if !res.Valid {
+			return &exitError{code: ExitUsage, silent: true}
+		}
+		return nil
+	}
+	if !res.Valid {
+		return &api.ValidationError{File: file, Fields: res.Errors}
+	}
+	fmt.Fprintf(a.stdout, "%s: valid\n", file)
+	return nil
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  exactArgs(),
+		RunE: func(*cobra.Command, []string) error {
+			v := version()
+			if a.json() {
+				return printJSON(a.stdout, map[string]string{"version": v, "go": runtime.Version()})
+			}
+			fmt.Fprintf(a.stdout, "cutover %s (%s)\n", v, runtime.Version())
+			return nil
+		},
+	}
+}
+
+// version is Version, else the main module's version, else "devel".
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/api"
+)
+
+// defaultWaitTimeout bounds --wait unless --timeout says otherwise.
+const defaultWaitTimeout = 30 * time.Minute
+
+// waitFlags are the flags of commands that can wait for their deployment.
+type waitFlags struct {
+	wait    bool
+	timeout time.Duration
+}
+
+func (w *waitFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&w.wait, "wait", false, "follow the deployment until it ends; the exit code tells how")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", defaultWaitTimeout,
+		"with --wait, stop waiting after this long (exit 6; the deployment continues)")
+}
+
+func (w *waitFlags) check() error {
+	if w.timeout <= 0 {
+		return usagef("--timeout %v: want a positive duration such as 10m", w.timeout)
+	}
+	return nil
+}
+
+func (a *app) deployCmd() *cobra.Command {
+	var req api.DeployRequest
+	var specFile string
+	var wf waitFlags
+	cmd := &cobra.Command{
+		Use:   "deploy SERVICE",
+		Short: "Deploy a new revision of a service",
+		Long: `Deploy a new revision of a service: a new spec (--spec), a new image (--image) or
+overrides of the current spec (--set, --env). The daemon validates the spec, records the
+revision and starts a deployment under the service's strategy.
+
+Without --wait it returns once the deployment has started. With --wait it prints the
+deployment's progress until it ends, and its exit code says how it ended.
+
+` + exitCodesHelp,
+		Example: `  cutover deploy web --spec cutover.yaml --wait
+  cutover deploy web --image registry.example.com/web:1.4.2 --message "fix login" --wait --timeout 10m
+  cutover deploy web --set replicas=3 --env LOG_LEVEL=debug
+  cat web.yaml | cutover deploy web --spec -`,
+		Args: exactArgs("SERVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Service = args[0]
+			return a.deploy(cmd.Context(), req, specFile, wf)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&specFile, "spec", "", "spec file to deploy (- reads standard input)")
+	f.StringArrayVar(&req.Set, "set", nil, "override a spec field, path=value (repeatable): --set replicas=3")
+	f.StringArrayVar(&req.Env, "env", nil, "set an environment variable, KEY=VALUE (repeatable)")
+	f.StringVar(&req.Image, "image", "", "container image of the new revision")
+	f.StringVar(&req.Message, "message", "", "note recorded with the revision")
+	wf.add(cmd)
+	return cmd
+}
+
+func (a *app) deploy(ctx context.Context, req api.DeployRequest, specFile string, wf waitFlags) error {
+	if err := wf.check(); err != nil {
+		return err
+	}
+	if err := checkPairs("--set", req.Set); err != nil {
+		return err
+	}
+	if err := checkPairs("--env", req.Env); err != nil {
+		return err
+	}
+	if specFile != "" {
+		data, err := a.readInput(specFile)
+		if err != nil {
+			return &usageError{err: fmt.Errorf("read spec: %w", err)}
+		}
+		req.Spec, req.SpecFile = string(data), specFile
+	}
+	req.Who = whoami()
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	d, err := c.Deploy(ctx, req)
+	if err != nil {
+		return err
+	}
+	return a.afterStart(ctx, c, d, wf)
+}
+
+func (a *app) rollbackCmd() *cobra.Command {
+	var req api.RollbackRequest
+	var wf waitFlags
+	cmd := &cobra.Command{
+		Use:   "rollback SERVICE",
+		Short: "Return a service to an earlier revision",
+		Long: `Return a service to an earlier revision (by default the one before the stable one)
+through a deployment under the service's strategy. A blue-green service whose previous
+revision is still warm switches back at once.
+
+` + exitCodesHelp,
+		Example: `  cutover rollback web --wait
+  cutover rollback web --to 3`,
+		Args: exactArgs("SERVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := wf.check(); err != nil {
+				return err
+			}
+			if req.To < 0 {
+				return usagef("--to %d: want a revision number", req.To)
+			}
+			req.Who = whoami()
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.Rollback(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			return a.afterStart(cmd.Context(), c, d, wf)
+		},
+	}
+	cmd.Flags().IntVar(&req.To, "to", 0, "revision to return to (default: the one before stable)")
+	wf.add(cmd)
+	return cmd
+}
+
+// afterStart reports a deployment just started, and waits for it when asked.
+func (a *app) afterStart(ctx context.Context, c *api.Client, d api.Deployment, wf waitFlags) error {
+	for _, w := range d.Warnings {
+		fmt.Fprintln(a.stderr, "warning: "+w)
+	}
+	if !wf.wait {
+		if a.json() {
+			return printJSON(a.stdout, d)
+		}
+		fmt.Fprintln(a.stdout, started(d))
+		return nil
+	}
+	if !a.json() {
+		fmt.Fprintln(a.stdout, started(d))
+	}
+	return a.await(ctx, c, d, wf.timeout)
+}
+
+// checkPairs requires every value to be key=value with a non-empty key.
+func checkPairs(flag string, values []string) error {
+	for _, v := range values {
+		if k, _, ok := strings.Cut(v, "="); !ok || strings.TrimSpace(k) == "" {
+			return usagef("%s %q: want key=value", flag, v)
+		}
+	}
+	return nil
+}
+
+// readInput reads a file, or standard input for "-".
+func (a *app) readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(a.stdin)
+	}
+	return os.ReadFile(name)
+}
+
+// whoami names the person deploying, for the revision's record.
+func whoami() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}

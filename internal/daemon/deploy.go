@@ -1,0 +1,183 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/proxy"
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Deploy implements api.Backend: validate everything, then record the revision and the
+// deployment in one transaction, then hand it to the controller. Nothing changes on error.
+func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deployment, error) {
+	s, err := d.resolveSpec(ctx, req)
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	if err := d.checkDeployable(ctx, s); err != nil {
+		return api.Deployment{}, err
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return api.Deployment{}, fmt.Errorf("encode spec: %w", err)
+	}
+	d.fleet.mu.Lock()
+	from := d.fleet.service(s.Name).stable
+	d.fleet.mu.Unlock()
+	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message}
+	return d.begin(ctx, s, rev, "deploy", from, spec.Warnings(s))
+}
+
+// resolveSpec builds the spec of the new revision from the request: the given YAML, or the
+// service's current spec, with the overrides applied, parsed and validated.
+func (d *Daemon) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
+	doc := []byte(req.Spec)
+	file := req.SpecFile
+	if len(doc) == 0 {
+		cur, err := d.store.GetService(ctx, req.Service)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("service %s has never been deployed: give a spec (--spec FILE): %w", req.Service, api.ErrInvalid)
+		}
+		if err != nil {
+			return nil, err
+		}
+		var s spec.Service
+		if err := json.Unmarshal(cur.Spec, &s); err != nil {
+			return nil, fmt.Errorf("decode spec of %s: %w", req.Service, err)
+		}
+		if doc, err = spec.Marshal(&s); err != nil {
+			return nil, fmt.Errorf("encode spec of %s: %w", req.Service, err)
+		}
+		file = "current spec of " + req.Service
+	}
+	sets := req.Set
+	if req.Image != "" {
+		sets = append(append([]string{}, sets...), "run.image="+req.Image)
+	}
+	if len(sets) > 0 || len(req.Env) > 0 {
+		var err error
+		if doc, err = spec.Override(doc, sets, req.Env); err != nil {
+			return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		}
+	}
+	s, err := spec.Parse(doc, file)
+	if err != nil {
+		return nil, validationError(file, err)
+	}
+	if req.Service != "" && s.Name != req.Service {
+		return nil, &api.ValidationError{File: file, Fields: []api.FieldError{{Path: "name",
+			Message: fmt.Sprintf("spec names service %q but the deploy is for %q", s.Name, req.Service)}}}
+	}
+	return s, nil
+}
+
+// checkDeployable refuses a spec that cannot run here: a route owned by another service, a
+// listen address that cannot be opened, a command that does not exist.
+func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
+	route := proxyRoute(*s)
+	d.fleet.mu.Lock()
+	for _, other := range d.fleet.services {
+		if other.name != s.Name && other.stable > 0 && proxy.Conflict(route, proxyRoute(other.spec)) {
+			d.fleet.mu.Unlock()
+			return fmt.Errorf("route %s %v%v is already owned by service %s: %w", s.Route.Listen, s.Route.Hosts, s.Route.Paths, other.name, api.ErrConflict)
+		}
+	}
+	d.fleet.mu.Unlock()
+	if active, err := d.store.ActiveDeployment(ctx, s.Name); err == nil {
+		return fmt.Errorf("service %s has deployment %d %s: wait for it, or abort it: %w", s.Name, active.ID, active.Status, api.ErrConflict)
+	}
+	probe := instanceSpec(store.Instance{ID: s.Name + "-check", Service: s.Name}, *s)
+	if err := d.driver.Check(ctx, probe); err != nil {
+		return &api.ValidationError{Fields: []api.FieldError{{Path: "run.command", Message: err.Error()}}}
+	}
+	return nil
+}
+
+// begin records the revision (new when rev.Number is 0) and the deployment, sets the route
+// and starts driving. A failure before the commit leaves everything as it was.
+func (d *Daemon) begin(ctx context.Context, s *spec.Service, rev store.Revision, kind string, from int, warnings []string) (api.Deployment, error) {
+	raw, _ := json.Marshal(s)
+	now := time.Now().UTC()
+	st := rollout.State{Strategy: s.Strategy.Type, From: from, To: rev.Number, Replicas: s.Replicas,
+		Status: rollout.StatusRunning, Phase: "pending", StartedAt: now, LastProgressAt: now}
+	stateRaw, _ := json.Marshal(st)
+	d.fleet.mu.Lock()
+	prev := d.fleet.services[s.Name]
+	var prevRoute *proxy.Route
+	if prev != nil && prev.stable > 0 {
+		r := proxyRoute(prev.spec)
+		prevRoute = &r
+	}
+	d.fleet.mu.Unlock()
+	if err := d.proxy.SetRoute(proxyRoute(*s)); err != nil {
+		return api.Deployment{}, fmt.Errorf("route %s: %w: %w", s.Route.Listen, err, api.ErrConflict)
+	}
+	svc := store.Service{Name: s.Name, Spec: raw, Stable: from}
+	dep := store.Deployment{Service: s.Name, Kind: kind, From: from, Strategy: s.Strategy.Type, Status: string(rollout.StatusRunning), State: stateRaw}
+	rev, stored, err := d.store.BeginDeployment(ctx, svc, rev, dep)
+	if err != nil {
+		d.restoreRoute(s.Name, prevRoute)
+		var ce *store.ConflictError
+		if errors.As(err, &ce) {
+			return api.Deployment{}, fmt.Errorf("%w: %w", err, api.ErrConflict)
+		}
+		return api.Deployment{}, err
+	}
+	st.To = rev.Number
+	rd := &rollout.Deployment{ID: stored.ID, Service: s.Name, Spec: *s, State: st}
+	if err := d.SaveState(ctx, rd); err != nil {
+		return api.Deployment{}, err
+	}
+	d.fleet.mu.Lock()
+	fs := d.fleet.service(s.Name)
+	fs.revisions[rev.Number] = *s
+	if fs.stable == 0 {
+		fs.spec = *s
+	}
+	d.fleet.mu.Unlock()
+	msg := fmt.Sprintf("%s of %s started: revision %d → %d (%s)", kind, s.Name, from, rev.Number, s.Strategy.Type)
+	d.event(ctx, s.Name, stored.ID, "deployment_started", msg, map[string]any{"from": from, "to": rev.Number, "strategy": s.Strategy.Type})
+	for _, w := range warnings {
+		d.event(ctx, s.Name, stored.ID, "deployment_warning", w, nil)
+	}
+	d.activate(rd)
+	out := toAPIDeployment(stored, st)
+	out.Warnings = warnings
+	return out, nil
+}
+
+func (d *Daemon) restoreRoute(service string, prev *proxy.Route) {
+	if prev == nil {
+		d.proxy.RemoveRoute(service)
+		return
+	}
+	if err := d.proxy.SetRoute(*prev); err != nil {
+		d.logger.Warn("restore route", "service", service, "error", err)
+	}
+}
+
+// validationError converts spec errors to the API's.
+func validationError(file string, err error) error {
+	var errs spec.Errors
+	if !errors.As(err, &errs) {
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	ve := &api.ValidationError{File: file}
+	for _, fe := range errs {
+		ve.Fields = append(ve.Fields, api.FieldError{Path: fe.Path, Line: fe.Line, Column: fe.Column, Message: fe.Message})
+	}
+	return ve
+}
+
+func toAPIDeployment(d store.Deployment, st rollout.State) api.Deployment {
+	return api.Deployment{ID: d.ID, Service: d.Service, Kind: d.Kind, From: d.From, To: st.To, Strategy: d.Strategy,
+		Status: string(st.Status), Phase: st.Phase, Step: st.Step, Reason: st.Reason,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, FinishedAt: d.FinishedAt}
+}

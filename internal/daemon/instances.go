@@ -1,0 +1,274 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cutover/cutover/internal/health"
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Observe implements rollout.Instances.
+func (d *Daemon) Observe(_ context.Context, service string) ([]rollout.Instance, error) {
+	d.fleet.mu.Lock()
+	defer d.fleet.mu.Unlock()
+	s := d.fleet.service(service)
+	var out []rollout.Instance
+	for _, in := range s.sortedInstances() {
+		if in.stopping {
+			continue
+		}
+		out = append(out, rollout.Instance{
+			ID:         in.rec.ID,
+			Revision:   in.rec.Revision,
+			Ready:      in.serving(),
+			ReadySince: in.readySince,
+			CrashLoop:  in.status.State == runtime.StateCrashLoop,
+			Failed:     in.status.State == runtime.StateExited,
+			Message:    in.status.Message,
+			StartedAt:  in.rec.CreatedAt,
+		})
+	}
+	return out, nil
+}
+
+// Start implements rollout.Instances: each instance is recorded before it is started, so a
+// crash in between leaves a record that recovery resolves, never an unknown process.
+func (d *Daemon) Start(ctx context.Context, service string, revision, count int, deploymentID int64) error {
+	rs, err := d.revisionSpec(ctx, service, revision)
+	if err != nil {
+		return err
+	}
+	specs := make([]runtime.InstanceSpec, 0, count)
+	recs := make([]store.Instance, 0, count)
+	for range count {
+		rec := store.Instance{ID: newInstanceID(service, revision), Service: service, Revision: revision,
+			DeploymentID: deploymentID, Desired: "run", CreatedAt: time.Now().UTC()}
+		if err := d.store.PutInstance(ctx, rec); err != nil {
+			return fmt.Errorf("record instance %s: %w", rec.ID, err)
+		}
+		recs = append(recs, rec)
+		specs = append(specs, instanceSpec(rec, rs))
+	}
+	startErr := d.driver.Start(ctx, specs)
+	for _, rec := range recs {
+		d.track(ctx, rec, rs)
+		d.event(ctx, service, deploymentID, "instance_started", fmt.Sprintf("instance %s of revision %d started", rec.ID, revision),
+			map[string]any{"instance": rec.ID, "revision": revision})
+	}
+	if startErr != nil {
+		return fmt.Errorf("start: %w", startErr)
+	}
+	return nil
+}
+
+// track registers an instance in the fleet and starts its prober.
+func (d *Daemon) track(ctx context.Context, rec store.Instance, rs spec.Service) {
+	st, err := d.driver.Status(ctx, rec.ID)
+	if err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		d.logger.Warn("instance status", "instance", rec.ID, "error", err)
+	}
+	in := &instance{rec: rec, status: st, live: true, ready: rec.Ready, readySince: rec.ReadySince}
+	if err != nil {
+		in.status = runtime.Status{ID: rec.ID, State: runtime.StateExited, Message: err.Error()}
+	}
+	in.prober = health.NewProber(rs.Probes, probeTarget(in.status.Addr, rs), d.logger.With("component", "health", "instance", rec.ID))
+	d.fleet.mu.Lock()
+	s := d.fleet.service(rec.Service)
+	s.instances[rec.ID] = in
+	d.applyTrafficLocked(s)
+	d.fleet.mu.Unlock()
+	d.tasks.launch(func(ctx context.Context) {
+		pctx, cancel := context.WithCancel(ctx)
+		d.fleet.mu.Lock()
+		in.stopProbe = cancel
+		stopping := in.stopping
+		d.fleet.mu.Unlock()
+		if stopping {
+			cancel()
+			return
+		}
+		in.prober.Run(pctx, func(r health.Result) { d.onHealth(ctx, rec.Service, rec.ID, r) })
+	})
+	if rec.Ready {
+		d.tasks.launch(func(ctx context.Context) { d.confirmReady(ctx, rec.Service, rec.ID, readinessWindow(rs)) })
+	}
+}
+
+// confirmReady handles an instance adopted as ready from the record: if its prober has not
+// confirmed readiness within the window, it leaves the proxy until it does.
+func (d *Daemon) confirmReady(ctx context.Context, service, id string, window time.Duration) {
+	t := time.NewTimer(window)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	d.fleet.mu.Lock()
+	defer d.fleet.mu.Unlock()
+	s := d.fleet.service(service)
+	in := s.instances[id]
+	if in == nil || in.confirmed || !in.ready {
+		return
+	}
+	in.ready = false
+	d.applyTrafficLocked(s)
+	s.wakeDeployment()
+}
+
+// readinessWindow is how long a ready instance's prober may take to say so again.
+func readinessWindow(rs spec.Service) time.Duration {
+	p := rs.Probes.Readiness
+	if p == nil {
+		p = rs.Probes.Startup
+	}
+	if p == nil {
+		return 5 * time.Second
+	}
+	return p.InitialDelay.D() + time.Duration(p.SuccessThreshold+p.FailureThreshold)*(p.Period.D()+p.Timeout.D())
+}
+
+// onHealth applies a prober's report: readiness changes the proxy's targets; a liveness
+// failure restarts the instance.
+func (d *Daemon) onHealth(ctx context.Context, service, id string, r health.Result) {
+	d.fleet.mu.Lock()
+	s := d.fleet.service(service)
+	in := s.instances[id]
+	if in == nil || in.stopping {
+		d.fleet.mu.Unlock()
+		return
+	}
+	wasReady := in.ready
+	if wasReady && !in.confirmed && !r.Ready && r.Live && r.Message == "" {
+		// The prober's first report of an adopted instance: keep it serving as last known
+		// until a probe says otherwise (confirmReady bounds the wait).
+		d.fleet.mu.Unlock()
+		return
+	}
+	in.ready, in.live, in.message = r.Ready, r.Live, r.Message
+	in.confirmed = in.confirmed || r.Ready
+	if r.Ready && !wasReady {
+		in.readySince = r.ReadySince
+		if in.readySince.IsZero() {
+			in.readySince = time.Now()
+		}
+	}
+	rec := in.rec
+	rec.Ready, rec.ReadySince = in.ready, in.readySince
+	in.rec = rec
+	if wasReady != in.ready {
+		d.applyTrafficLocked(s)
+		s.wakeDeployment()
+	}
+	d.fleet.mu.Unlock()
+
+	if wasReady != r.Ready {
+		if err := d.store.PutInstance(ctx, rec); err != nil {
+			d.logger.Warn("record instance readiness", "instance", id, "error", err)
+		}
+		typ, msg := "instance_ready", fmt.Sprintf("instance %s is ready", id)
+		if !r.Ready {
+			typ, msg = "instance_unready", fmt.Sprintf("instance %s is not ready: %s", id, r.Message)
+		}
+		d.event(ctx, service, rec.DeploymentID, typ, msg, map[string]any{"instance": id, "revision": rec.Revision})
+	}
+	if !r.Live {
+		d.event(ctx, service, rec.DeploymentID, "instance_restarted", fmt.Sprintf("instance %s failed liveness, restarting: %s", id, r.Message),
+			map[string]any{"instance": id})
+		d.tasks.launch(func(ctx context.Context) {
+			if err := d.driver.Restart(ctx, id); err != nil {
+				d.logger.Warn("restart instance", "instance", id, "error", err)
+			}
+			in.prober.Reset()
+		})
+	}
+}
+
+// Stop implements rollout.Instances: the instances leave the proxy at once; draining and
+// stopping go on in the background.
+func (d *Daemon) Stop(ctx context.Context, service string, ids []string) error {
+	d.fleet.mu.Lock()
+	s := d.fleet.service(service)
+	var recs []store.Instance
+	for _, id := range ids {
+		in := s.instances[id]
+		if in == nil || in.stopping {
+			continue
+		}
+		in.stopping = true
+		in.rec.Desired = "stop"
+		recs = append(recs, in.rec)
+	}
+	d.applyTrafficLocked(s)
+	d.fleet.mu.Unlock()
+	for _, rec := range recs {
+		if err := d.store.PutInstance(ctx, rec); err != nil {
+			return fmt.Errorf("record stop of %s: %w", rec.ID, err)
+		}
+		d.tasks.launch(func(ctx context.Context) { d.finishStop(ctx, rec) })
+	}
+	return nil
+}
+
+// finishStop drains an instance that left the proxy, stops it and forgets it.
+func (d *Daemon) finishStop(ctx context.Context, rec store.Instance) {
+	rs, err := d.revisionSpec(ctx, rec.Service, rec.Revision)
+	drain := 30 * time.Second
+	if err == nil {
+		drain = rs.Route.DrainTimeout.D()
+	}
+	if err := d.proxy.Drain(ctx, rec.ID, drain); err != nil {
+		d.logger.Warn("drain instance", "instance", rec.ID, "error", err)
+	}
+	d.fleet.mu.Lock()
+	if in := d.fleet.service(rec.Service).instances[rec.ID]; in != nil && in.stopProbe != nil {
+		in.stopProbe()
+	}
+	d.fleet.mu.Unlock()
+	// The stop must finish even while the daemon shuts down: it is bounded by stop_grace.
+	stopCtx := context.WithoutCancel(ctx)
+	if err := d.driver.Stop(stopCtx, rec.ID); err != nil {
+		d.logger.Warn("stop instance", "instance", rec.ID, "error", err)
+		return
+	}
+	if err := d.driver.Remove(stopCtx, rec.ID); err != nil && !errors.Is(err, runtime.ErrNotFound) {
+		d.logger.Warn("remove instance", "instance", rec.ID, "error", err)
+	}
+	if err := d.store.DeleteInstance(stopCtx, rec.ID); err != nil {
+		d.logger.Warn("forget instance", "instance", rec.ID, "error", err)
+		return
+	}
+	d.fleet.mu.Lock()
+	s := d.fleet.service(rec.Service)
+	delete(s.instances, rec.ID)
+	s.wakeDeployment()
+	d.fleet.mu.Unlock()
+	d.event(stopCtx, rec.Service, rec.DeploymentID, "instance_stopped", fmt.Sprintf("instance %s of revision %d stopped", rec.ID, rec.Revision),
+		map[string]any{"instance": rec.ID, "revision": rec.Revision})
+}
+
+func instanceSpec(rec store.Instance, rs spec.Service) runtime.InstanceSpec {
+	return runtime.InstanceSpec{
+		ID: rec.ID, Service: rec.Service, Revision: rec.Revision,
+		Command: rs.Run.Command, Args: rs.Run.Args, Env: rs.Run.Env, Dir: rs.Run.Dir, Image: rs.Run.Image,
+		StopGrace: rs.StopGrace.D(),
+	}
+}
+
+func probeTarget(addr string, rs spec.Service) health.Target {
+	return health.Target{Addr: addr, Env: rs.Run.Env, Dir: rs.Run.Dir}
+}
+
+func newInstanceID(service string, revision int) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", service, revision, hex.EncodeToString(b[:]))
+}

@@ -1,0 +1,226 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Services implements api.Backend.
+func (d *Daemon) Services(ctx context.Context) ([]api.Service, error) {
+	svcs, err := d.store.ListServices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Service, 0, len(svcs))
+	for _, s := range svcs {
+		v, err := d.Service(ctx, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Service implements api.Backend.
+func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) {
+	rec, err := d.store.GetService(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Service{}, fmt.Errorf("service %s: %w", name, api.ErrNotFound)
+	} else if err != nil {
+		return api.Service{}, err
+	}
+	var sp spec.Service
+	if err := json.Unmarshal(rec.Spec, &sp); err != nil {
+		return api.Service{}, fmt.Errorf("decode spec of %s: %w", name, err)
+	}
+	out := api.Service{Name: name, Stable: rec.Stable, Replicas: sp.Replicas, Strategy: sp.Strategy.Type,
+		Listen: sp.Route.Listen, URL: "http://" + dialable(sp.Route.Listen), Hosts: sp.Route.Hosts, Paths: sp.Route.Paths,
+		Weights: d.currentWeights(name), Traffic: map[int]api.Counts{}}
+	for rev, c := range d.proxy.Stats(name) {
+		out.Traffic[rev] = api.Counts{Requests: c.Requests, Errors: c.Errors + c.ConnectErrors + c.Timeouts}
+	}
+	out.Instances = d.instanceViews(name)
+	if active, err := d.store.ActiveDeployment(ctx, name); err == nil {
+		dep, err := deploymentView(active)
+		if err != nil {
+			return api.Service{}, err
+		}
+		out.Deployment = &dep
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return api.Service{}, err
+	}
+	return out, nil
+}
+
+// currentWeights reports each revision's share of traffic as the proxy applies it.
+func (d *Daemon) currentWeights(name string) map[int]int {
+	d.fleet.mu.Lock()
+	defer d.fleet.mu.Unlock()
+	groups := targetGroups(d.fleet.service(name))
+	total := 0
+	for _, g := range groups {
+		total += g.Weight
+	}
+	out := map[int]int{}
+	for _, g := range groups {
+		if total > 0 {
+			out[g.Revision] = g.Weight * 100 / total
+		}
+	}
+	return out
+}
+
+func (d *Daemon) instanceViews(name string) []api.Instance {
+	d.fleet.mu.Lock()
+	defer d.fleet.mu.Unlock()
+	var out []api.Instance
+	for _, in := range d.fleet.service(name).sortedInstances() {
+		state := string(in.status.State)
+		if in.stopping {
+			state = "stopping"
+		}
+		msg := in.status.Message
+		if msg == "" {
+			msg = in.message
+		}
+		out = append(out, api.Instance{ID: in.rec.ID, Revision: in.rec.Revision, State: state, Addr: in.status.Addr,
+			Ready: in.ready, Live: in.live, Target: in.serving(), Restarts: in.status.Restarts, Message: msg, Started: in.rec.CreatedAt})
+	}
+	return out
+}
+
+// History implements api.Backend; secret env values are redacted.
+func (d *Daemon) History(ctx context.Context, service string) ([]api.Revision, error) {
+	svc, err := d.store.GetService(ctx, service)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	revs, err := d.store.ListRevisions(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	d.fleet.mu.Lock()
+	warm := map[int]bool{}
+	for _, in := range d.fleet.service(service).instances {
+		if in.serving() {
+			warm[in.rec.Revision] = true
+		}
+	}
+	d.fleet.mu.Unlock()
+	out := make([]api.Revision, 0, len(revs))
+	for _, r := range revs {
+		var rs spec.Service
+		if err := json.Unmarshal(r.Spec, &rs); err != nil {
+			return nil, fmt.Errorf("decode revision %d: %w", r.Number, err)
+		}
+		out = append(out, api.Revision{Service: service, Number: r.Number, SpecHash: r.SpecHash, Command: rs.Run.Command,
+			Args: rs.Run.Args, Image: rs.Run.Image, Env: rs.Run.Redacted(), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
+			Message: r.Message, Stable: r.Number == svc.Stable, Warm: warm[r.Number]})
+	}
+	return out, nil
+}
+
+// Deployment implements api.Backend.
+func (d *Daemon) Deployment(ctx context.Context, id int64) (api.Deployment, error) {
+	rec, err := d.store.GetDeployment(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Deployment{}, fmt.Errorf("deployment %d: %w", id, api.ErrNotFound)
+	} else if err != nil {
+		return api.Deployment{}, err
+	}
+	return deploymentView(rec)
+}
+
+// Deployments implements api.Backend.
+func (d *Daemon) Deployments(ctx context.Context, service string, limit int) ([]api.Deployment, error) {
+	recs, err := d.store.ListDeployments(ctx, service, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Deployment, 0, len(recs))
+	for _, r := range recs {
+		v, err := deploymentView(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func deploymentView(rec store.Deployment) (api.Deployment, error) {
+	var st rollout.State
+	if err := json.Unmarshal(rec.State, &st); err != nil {
+		return api.Deployment{}, fmt.Errorf("decode deployment %d: %w", rec.ID, err)
+	}
+	return toAPIDeployment(rec, st), nil
+}
+
+// Events implements api.Backend.
+func (d *Daemon) Events(ctx context.Context, q api.EventQuery) ([]api.Event, error) {
+	evs, err := d.store.ListEvents(ctx, store.EventFilter{Service: q.Service, DeploymentID: q.DeploymentID, AfterID: q.AfterID, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Event, 0, len(evs))
+	for _, e := range evs {
+		v := api.Event{ID: e.ID, Time: e.Time, Service: e.Service, DeploymentID: e.DeploymentID, Type: e.Type, Message: e.Message}
+		if len(e.Data) > 0 {
+			_ = json.Unmarshal(e.Data, &v.Data)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// CheckSpec implements api.Backend.
+func (d *Daemon) CheckSpec(ctx context.Context, yaml []byte, file string) (api.CheckResult, error) {
+	return CheckSpec(yaml, file), nil
+}
+
+// CheckSpec validates a spec without a daemon, for `cutover spec check`.
+func CheckSpec(yaml []byte, file string) api.CheckResult {
+	s, err := spec.Parse(yaml, file)
+	if err != nil {
+		var ve *api.ValidationError
+		if errors.As(validationError(file, err), &ve) {
+			return api.CheckResult{Errors: ve.Fields}
+		}
+		return api.CheckResult{Errors: []api.FieldError{{Message: err.Error()}}}
+	}
+	return api.CheckResult{Valid: true, Warnings: spec.Warnings(s)}
+}
+
+// Logs implements api.Backend: each instance's output, every line prefixed with its ID.
+func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow bool, w io.Writer) error {
+	all, err := d.driver.List(ctx)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, st := range all {
+		if st.Service == service && (revision == 0 || st.Revision == revision) {
+			ids = append(ids, st.ID)
+		}
+	}
+	if len(ids) == 0 {
+		if _, err := d.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("service %s: %w", service, api.ErrNotFound)
+		}
+		return nil
+	}
+	sort.Strings(ids)
+	return copyLogs(ctx, d.driver, ids, follow, w)
+}

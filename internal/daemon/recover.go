@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// recover rebuilds the live view after a start: routes, instances (adopted when still
+// running, forgotten when gone, stopped when no record claims them), traffic to the
+// instances last known ready, and the deployments that were running.
+func (d *Daemon) recover(ctx context.Context) error {
+	svcs, err := d.store.ListServices(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range svcs {
+		if err := d.recoverService(ctx, rec); err != nil {
+			return err
+		}
+	}
+	if err := d.recoverInstances(ctx); err != nil {
+		return err
+	}
+	d.fleet.mu.Lock()
+	for _, s := range d.fleet.services {
+		if s.stable > 0 && s.readyCount(s.stable) > 0 {
+			s.weights = map[int]int{s.stable: 100}
+		}
+		d.applyTrafficLocked(s)
+	}
+	d.fleet.mu.Unlock()
+	return d.resumeDeployments(ctx)
+}
+
+func (d *Daemon) recoverService(ctx context.Context, rec store.Service) error {
+	var sp spec.Service
+	if err := json.Unmarshal(rec.Spec, &sp); err != nil {
+		return fmt.Errorf("decode spec of %s: %w", rec.Name, err)
+	}
+	if rec.Stable > 0 {
+		stable, err := d.revisionSpec(ctx, rec.Name, rec.Stable)
+		if err != nil {
+			return err
+		}
+		sp = stable
+	}
+	d.fleet.mu.Lock()
+	s := d.fleet.service(rec.Name)
+	s.spec, s.stable = sp, rec.Stable
+	d.fleet.mu.Unlock()
+	// The route is the latest deployment's (it may be running); fall back to the stable one's.
+	var latest spec.Service
+	if err := json.Unmarshal(rec.Spec, &latest); err == nil {
+		sp = latest
+	}
+	if err := d.proxy.SetRoute(proxyRoute(sp)); err != nil {
+		d.logger.Error("route unavailable", "service", rec.Name, "listen", sp.Route.Listen, "error", err)
+	}
+	return nil
+}
+
+func (d *Daemon) recoverInstances(ctx context.Context) error {
+	recs, err := d.store.ListInstances(ctx, "")
+	if err != nil {
+		return err
+	}
+	statuses, err := d.driver.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list instances: %w", err)
+	}
+	running := map[string]runtime.Status{}
+	for _, st := range statuses {
+		running[st.ID] = st
+	}
+	var adopt []string
+	for _, rec := range recs {
+		st, ok := running[rec.ID]
+		delete(running, rec.ID)
+		if !ok || st.State == runtime.StateExited {
+			if ok {
+				_ = d.driver.Remove(ctx, rec.ID)
+			}
+			if err := d.store.DeleteInstance(ctx, rec.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		adopt = append(adopt, rec.ID)
+		rs, err := d.revisionSpec(ctx, rec.Service, rec.Revision)
+		if err != nil {
+			return err
+		}
+		if err := d.driver.Adopt(ctx, []string{rec.ID}); err != nil {
+			return fmt.Errorf("adopt %s: %w", rec.ID, err)
+		}
+		d.track(ctx, rec, rs)
+		if rec.Desired == "stop" {
+			if err := d.Stop(ctx, rec.Service, []string{rec.ID}); err != nil {
+				return err
+			}
+		}
+	}
+	for id, st := range running {
+		d.logger.Warn("stopping orphan instance", "instance", id, "service", st.Service)
+		d.tasks.launch(func(ctx context.Context) {
+			_ = d.driver.Adopt(ctx, []string{id})
+			if err := d.driver.Stop(ctx, id); err == nil {
+				_ = d.driver.Remove(ctx, id)
+			}
+		})
+	}
+	if len(adopt) > 0 {
+		d.logger.Info("instances adopted", "count", len(adopt))
+	}
+	return nil
+}
+
+func (d *Daemon) resumeDeployments(ctx context.Context) error {
+	active, err := d.store.ActiveDeployments(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range active {
+		var st rollout.State
+		if err := json.Unmarshal(rec.State, &st); err != nil {
+			return fmt.Errorf("decode deployment %d: %w", rec.ID, err)
+		}
+		rs, err := d.revisionSpec(ctx, rec.Service, st.To)
+		if err != nil {
+			return err
+		}
+		dep := &rollout.Deployment{ID: rec.ID, Service: rec.Service, Spec: rs, State: st}
+		d.event(ctx, rec.Service, rec.ID, "deployment_resumed", fmt.Sprintf("deployment %d resumed after a daemon restart at %q", rec.ID, st.Phase), nil)
+		d.activate(dep)
+	}
+	return nil
+}

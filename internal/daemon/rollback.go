@@ -1,0 +1,136 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Rollback implements api.Backend: a switch when the target revision is still warm (enough
+// ready instances), otherwise a deployment of the old revision under the service's strategy.
+func (d *Daemon) Rollback(ctx context.Context, service string, req api.RollbackRequest) (api.Deployment, error) {
+	svc, err := d.store.GetService(ctx, service)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Deployment{}, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
+	} else if err != nil {
+		return api.Deployment{}, err
+	}
+	to, err := d.rollbackTarget(ctx, svc, req.To)
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	rev, err := d.store.GetRevision(ctx, service, to)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Deployment{}, fmt.Errorf("revision %d of %s is not in history: %w", to, service, api.ErrNotFound)
+	} else if err != nil {
+		return api.Deployment{}, err
+	}
+	var rs spec.Service
+	if err := json.Unmarshal(rev.Spec, &rs); err != nil {
+		return api.Deployment{}, fmt.Errorf("decode revision %d: %w", to, err)
+	}
+	if active, err := d.store.ActiveDeployment(ctx, service); err == nil {
+		return api.Deployment{}, fmt.Errorf("service %s has deployment %d %s: %w", service, active.ID, active.Status, api.ErrConflict)
+	}
+	d.fleet.mu.Lock()
+	warm := d.fleet.service(service).readyCount(to) >= rs.Replicas
+	d.fleet.mu.Unlock()
+	if warm {
+		return d.switchBack(ctx, &rs, svc.Stable, to, req.Who)
+	}
+	rev.CreatedBy = req.Who
+	return d.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
+}
+
+func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {
+	if to == svc.Stable && to != 0 {
+		return 0, fmt.Errorf("revision %d already serves %s: %w", to, svc.Name, api.ErrInvalid)
+	}
+	if to != 0 {
+		return to, nil
+	}
+	revs, err := d.store.ListRevisions(ctx, svc.Name)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range revs {
+		if r.Number < svc.Stable {
+			return r.Number, nil
+		}
+	}
+	return 0, fmt.Errorf("service %s has no revision before %d to roll back to: %w", svc.Name, svc.Stable, api.ErrInvalid)
+}
+
+// switchBack moves all traffic to a warm revision in one swap, then records the deployment
+// that did it. The revision that served keeps warm for its scale_down_delay.
+func (d *Daemon) switchBack(ctx context.Context, rs *spec.Service, from, to int, who string) (api.Deployment, error) {
+	start := time.Now()
+	if err := d.SetWeights(ctx, rs.Name, map[int]int{to: 100}, 0); err != nil {
+		return api.Deployment{}, err
+	}
+	switched := time.Since(start)
+	now := time.Now().UTC()
+	st := rollout.State{Strategy: "switch", From: from, To: to, Replicas: rs.Replicas, Status: rollout.StatusSucceeded,
+		Phase: "promoted", StartedAt: now, LastProgressAt: now, SwitchedAt: now}
+	raw, _ := json.Marshal(rs)
+	stateRaw, _ := json.Marshal(st)
+	dep := store.Deployment{Service: rs.Name, Kind: "rollback", From: from, Strategy: "switch", Status: string(rollout.StatusRunning), State: stateRaw}
+	_, stored, err := d.store.BeginDeployment(ctx, store.Service{Name: rs.Name, Spec: raw, Stable: from}, store.Revision{Service: rs.Name, Number: to}, dep)
+	if err != nil {
+		d.restoreWeights(ctx, rs.Name, from)
+		return api.Deployment{}, err
+	}
+	rd := &rollout.Deployment{ID: stored.ID, Service: rs.Name, Spec: *rs, State: st}
+	if err := d.SaveState(ctx, rd); err != nil {
+		return api.Deployment{}, err
+	}
+	d.event(ctx, rs.Name, stored.ID, "deployment_succeeded",
+		fmt.Sprintf("rolled back to warm revision %d in one switch (%s)", to, switched.Round(time.Microsecond)),
+		map[string]any{"from": from, "to": to, "switch_us": switched.Microseconds()})
+	return toAPIDeployment(stored, st), nil
+}
+
+func (d *Daemon) restoreWeights(ctx context.Context, service string, rev int) {
+	if err := d.SetWeights(ctx, service, map[int]int{rev: 100}, 0); err != nil {
+		d.logger.Warn("restore weights", "service", service, "error", err)
+	}
+}
+
+// Act implements api.Backend: the action is handed to the deployment's controller, which
+// persists it before answering.
+func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deployment, error) {
+	d.fleet.mu.Lock()
+	a := d.fleet.services[service]
+	var active *activeDeployment
+	if a != nil {
+		active = a.active
+	}
+	d.fleet.mu.Unlock()
+	if active == nil {
+		return api.Deployment{}, fmt.Errorf("service %s has no running deployment: %w", service, api.ErrNotFound)
+	}
+	req := rollout.Request{Action: rollout.Action(action), Done: make(chan error, 1)}
+	select {
+	case active.requests <- req:
+	case <-active.done:
+		return api.Deployment{}, fmt.Errorf("deployment %d has ended: %w", active.d.ID, api.ErrConflict)
+	case <-ctx.Done():
+		return api.Deployment{}, ctx.Err()
+	}
+	select {
+	case err := <-req.Done:
+		if err != nil {
+			return api.Deployment{}, fmt.Errorf("%w: %w", err, api.ErrInvalid)
+		}
+	case <-ctx.Done():
+		return api.Deployment{}, ctx.Err()
+	}
+	return d.Deployment(ctx, active.d.ID)
+}

@@ -1,0 +1,45 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cutover/cutover/internal/cli"
+)
+
+// Serve runs `cutover serve`: a daemon over opts.StateDir until ctx is done.
+func Serve(ctx context.Context, opts cli.ServeOptions) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}))
+	d, err := New(ctx, Options{StateDir: opts.StateDir, Listen: opts.Listen, AddrFile: opts.AddrFile,
+		StopInstancesOnExit: opts.StopInstancesOnExit, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return d.Run(ctx)
+}
+
+func parseLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// metricsHandler exports the proxy's per-service, per-revision metrics for Prometheus.
+func (d *Daemon) metricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(d.proxy.Collector())
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}

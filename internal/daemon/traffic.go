@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"context"
+	"maps"
+	"sort"
+
+	"github.com/cutover/cutover/internal/proxy"
+	"github.com/cutover/cutover/internal/spec"
+)
+
+// SetWeights implements rollout.Traffic: it records the service's split and swaps the
+// proxy's table at once.
+func (d *Daemon) SetWeights(_ context.Context, service string, weights map[int]int, preview int) error {
+	d.fleet.mu.Lock()
+	defer d.fleet.mu.Unlock()
+	s := d.fleet.service(service)
+	if maps.Equal(s.weights, weights) && (s.weights == nil) == (weights == nil) && s.preview == preview {
+		return nil
+	}
+	s.weights = maps.Clone(weights)
+	s.preview = preview
+	d.applyTrafficLocked(s)
+	return nil
+}
+
+// applyTrafficLocked computes the service's target groups from its serving instances and the
+// recorded weights and hands them to the proxy in one swap. The fleet lock must be held.
+func (d *Daemon) applyTrafficLocked(s *service) {
+	d.proxy.SetTargets(s.name, targetGroups(s), s.preview)
+}
+
+// targetGroups groups serving instances by revision; with explicit weights each group gets
+// its revision's weight, otherwise its number of targets (every ready instance equal).
+func targetGroups(s *service) []proxy.Group {
+	byRev := map[int][]proxy.Target{}
+	for _, in := range s.sortedInstances() {
+		if in.serving() {
+			byRev[in.rec.Revision] = append(byRev[in.rec.Revision], proxy.Target{ID: in.rec.ID, Addr: in.status.Addr})
+		}
+	}
+	revs := make([]int, 0, len(byRev))
+	for r := range byRev {
+		revs = append(revs, r)
+	}
+	sort.Ints(revs)
+	groups := make([]proxy.Group, 0, len(revs))
+	for _, r := range revs {
+		w := len(byRev[r])
+		if s.weights != nil {
+			w = s.weights[r]
+		}
+		groups = append(groups, proxy.Group{Revision: r, Weight: w, Targets: byRev[r]})
+	}
+	return groups
+}
+
+// proxyRoute converts a spec's route to the proxy's.
+func proxyRoute(s spec.Service) proxy.Route {
+	r := proxy.Route{
+		Service: s.Name,
+		Listen:  s.Route.Listen,
+		Hosts:   s.Route.Hosts,
+		Paths:   s.Route.Paths,
+		Balance: s.Route.Balance,
+		Timeout: s.Route.Timeout.D(),
+	}
+	if bg := s.Strategy.BlueGreen; bg != nil {
+		r.PreviewHeader = bg.PreviewHeader
+		r.PreviewListen = bg.PreviewListen
+	}
+	return r
+}

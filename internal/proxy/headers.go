@@ -1,0 +1,150 @@
+package proxy
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// hopByHop are the headers that describe one connection and are never forwarded (RFC 9110
+// section 7.6.1), in canonical form.
+var hopByHop = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// Shared read-only header values; full slice expressions so that an append copies.
+var (
+	valHTTP      = []string{"http"}[:1:1]
+	valEmpty     = []string{""}[:1:1]
+	valText      = []string{"text/plain; charset=utf-8"}[:1:1]
+	valNosniff   = []string{"nosniff"}[:1:1]
+	valRetry1    = []string{"1"}[:1:1]
+	valUpgrade   = []string{"Upgrade"}[:1:1]
+	valTrailers  = []string{"trailers"}[:1:1]
+	canonicalTE  = "Te"
+	canonicalUA  = "User-Agent"
+	canonicalXFF = "X-Forwarded-For"
+)
+
+// removeHopByHop deletes the hop-by-hop headers from h, including those named in Connection.
+func removeHopByHop(h http.Header) {
+	for _, v := range h["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if tok = textproto.TrimString(tok); tok != "" {
+				delete(h, http.CanonicalHeaderKey(tok))
+			}
+		}
+	}
+	for _, k := range hopByHop {
+		delete(h, k)
+	}
+}
+
+// upgradeType returns the protocol the request or response asks to upgrade to, or "".
+func upgradeType(h http.Header) string {
+	for _, v := range h["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(textproto.TrimString(tok), "upgrade") {
+				return h.Get("Upgrade")
+			}
+		}
+	}
+	return ""
+}
+
+// rewriteRequest turns the inbound request's header into the upstream request's, in place
+// (the server does not read it once the handler runs): hop-by-hop headers are removed (an
+// upgrade is kept), X-Forwarded-For/-Proto/-Host are set and the request id is kept or
+// generated. It returns the request id's header value and the upgrade protocol, if any.
+func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string) {
+	h := r.Header
+	upgrade = upgradeType(h)
+	te := trailersTE(h)
+	removeHopByHop(h)
+	if upgrade != "" {
+		h["Connection"] = valUpgrade
+		h["Upgrade"] = []string{upgrade}
+	}
+	if te {
+		h[canonicalTE] = valTrailers
+	}
+	// One allocation for the values this request needs.
+	vals := make([]string, 3)
+	vals[0] = clientIP(r.RemoteAddr)
+	if prior, ok := h[canonicalXFF]; ok && len(prior) > 0 {
+		vals[0] = strings.Join(prior, ", ") + ", " + vals[0]
+	}
+	h[canonicalXFF] = vals[0:1:1]
+	h["X-Forwarded-Proto"] = valHTTP
+	vals[1] = r.Host
+	h["X-Forwarded-Host"] = vals[1:2:2]
+	if _, ok := h[canonicalUA]; !ok {
+		h[canonicalUA] = valEmpty // keep Go's transport from adding its own
+	}
+	key := p.cfg.RequestIDHeader
+	if id := h[key]; len(id) > 0 && id[0] != "" {
+		return id[:1:1], upgrade
+	}
+	vals[2] = p.ids.next()
+	h[key] = vals[2:3:3]
+	return h[key], upgrade
+}
+
+func trailersTE(h http.Header) bool {
+	for _, v := range h[canonicalTE] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(textproto.TrimString(tok), "trailers") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func clientIP(remoteAddr string) string {
+	if i := strings.LastIndexByte(remoteAddr, ':'); i >= 0 {
+		remoteAddr = remoteAddr[:i]
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(remoteAddr, "["), "]")
+}
+
+// copyResponseHeader copies the upstream's end-to-end headers to dst and announces its
+// trailers.
+func copyResponseHeader(dst, src http.Header, trailer http.Header) {
+	removeHopByHop(src)
+	for k, vv := range src {
+		dst[k] = vv
+	}
+	if len(trailer) > 0 {
+		keys := make([]string, 0, len(trailer))
+		for k := range trailer {
+			keys = append(keys, k)
+		}
+		dst["Trailer"] = []string{strings.Join(keys, ", ")}
+	}
+}
+
+// requestIDs generates request ids: a random per-process prefix and a counter.
+type requestIDs struct {
+	prefix [16]byte
+	n      atomic.Uint64
+}
+
+func (g *requestIDs) init() {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	hex.Encode(g.prefix[:], b[:])
+}
+
+func (g *requestIDs) next() string {
+	var b [40]byte
+	buf := append(b[:0], g.prefix[:]...)
+	buf = append(buf, '-')
+	buf = strconv.AppendUint(buf, g.n.Add(1), 16)
+	return string(buf)
+}

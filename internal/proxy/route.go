@@ -1,0 +1,209 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Route is how requests reach a service: the address they arrive on, their host and their path.
+type Route struct {
+	// Service names the service the route leads to; one route per service.
+	Service string
+	// Listen is the proxy address, e.g. "127.0.0.1:8080" or ":8080". Routes of different
+	// services may share it when their hosts or paths differ.
+	Listen string
+	// Hosts are exact hosts (port stripped, case-insensitive) or "*.example.com" (any subdomain,
+	// at any depth; the longest matching suffix wins). Empty matches any host. An exact host
+	// beats a wildcard, which beats any host; if the chosen host has no matching path, the next
+	// less specific one is tried.
+	Hosts []string
+	// Paths are path prefixes matched on segment boundaries ("/api" matches "/api" and
+	// "/api/x" but not "/apix"; "/api/" matches "/api/x"). Empty means "/". Longest wins.
+	Paths []string
+	// Balance is "least_requests" (the default) or "round_robin".
+	Balance string
+	// Timeout bounds the wait for the upstream's response headers (0 means 30s).
+	Timeout time.Duration
+	// PreviewHeader names a request header: requests carrying it reach the preview revision
+	// when one is set (see SetTargets), and the normal split otherwise.
+	PreviewHeader string
+	// PreviewListen is an optional second address on which every request (matching Hosts and
+	// Paths) reaches the preview revision, or gets 503 when none is set.
+	PreviewListen string
+}
+
+const (
+	balanceLeast = "least_requests"
+	balanceRR    = "round_robin"
+)
+
+// normalize validates r and returns it with lowercase hosts, default paths and balance.
+func (r Route) normalize() (Route, error) {
+	var errs []error
+	if r.Service == "" {
+		errs = append(errs, errors.New("service is empty"))
+	}
+	if r.Listen == "" {
+		errs = append(errs, errors.New("listen is empty"))
+	}
+	if r.PreviewListen != "" && r.PreviewListen == r.Listen {
+		errs = append(errs, errors.New("preview listen equals listen"))
+	}
+	switch r.Balance {
+	case "":
+		r.Balance = balanceLeast
+	case balanceLeast, balanceRR:
+	default:
+		errs = append(errs, fmt.Errorf("balance %q is not least_requests or round_robin", r.Balance))
+	}
+	if r.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %v is negative", r.Timeout))
+	}
+	hosts := make([]string, 0, len(r.Hosts))
+	for _, h := range r.Hosts {
+		h = normalHost(h)
+		if h == "" || h == "*." || strings.Contains(h[1:], "*") || (h[0] == '*' && !strings.HasPrefix(h, "*.")) {
+			errs = append(errs, fmt.Errorf("host %q is not a host or *.domain", h))
+		}
+		hosts = append(hosts, h)
+	}
+	r.Hosts = hosts
+	paths := slices.Clone(r.Paths)
+	if len(paths) == 0 {
+		paths = []string{"/"}
+	}
+	for _, p := range paths {
+		if !strings.HasPrefix(p, "/") {
+			errs = append(errs, fmt.Errorf("path %q does not start with /", p))
+		}
+	}
+	r.Paths = paths
+	if err := errors.Join(errs...); err != nil {
+		return r, fmt.Errorf("route %s: %w", r.Service, err)
+	}
+	return r, nil
+}
+
+func normalHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
+
+// Conflict reports whether routes a and b cannot both be served: they share an address
+// (Listen or PreviewListen of either), a host pattern (or both match any host) and a path
+// prefix. It ignores the services' names and is pure, for validating before deploying.
+func Conflict(a, b Route) bool {
+	if !sharesListen(a, b) {
+		return false
+	}
+	return overlaps(hostKeys(a.Hosts), hostKeys(b.Hosts)) && overlaps(pathKeys(a.Paths), pathKeys(b.Paths))
+}
+
+func sharesListen(a, b Route) bool {
+	for _, x := range []string{a.Listen, a.PreviewListen} {
+		if x == "" {
+			continue
+		}
+		if x == b.Listen || x == b.PreviewListen {
+			return true
+		}
+	}
+	return false
+}
+
+func hostKeys(hosts []string) []string {
+	if len(hosts) == 0 {
+		return []string{""} // any host
+	}
+	keys := make([]string, len(hosts))
+	for i, h := range hosts {
+		keys[i] = normalHost(h)
+	}
+	return keys
+}
+
+func pathKeys(paths []string) []string {
+	if len(paths) == 0 {
+		return []string{"/"}
+	}
+	return paths
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetRoute adds or replaces the route of r.Service. It opens the new listen addresses at once
+// (so "address already in use" is returned here), closes the ones no route uses any more and
+// swaps in a new route table. It returns an error, changing nothing, if r is invalid, if it
+// conflicts with another service's route (the error names that service), if an address cannot
+// be opened or if Run has returned.
+func (p *Proxy) SetRoute(r Route) error {
+	r, err := r.normalize()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return fmt.Errorf("set route %s: proxy stopped", r.Service)
+	}
+	for name, other := range p.routes {
+		if name != r.Service && Conflict(r, other) {
+			return fmt.Errorf("set route %s: conflicts with the route of service %s", r.Service, name)
+		}
+	}
+	keys := []string{r.Listen}
+	if r.PreviewListen != "" {
+		keys = append(keys, r.PreviewListen)
+	}
+	if err := p.openListeners(keys); err != nil {
+		return fmt.Errorf("set route %s: %w", r.Service, err)
+	}
+	p.routes[r.Service] = r
+	s := p.slot(r.Service)
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = defaultTimeout
+	}
+	if timeout != s.timeout {
+		s.timeout = timeout
+		p.retimeTargets(s)
+	}
+	p.rebuildTable()
+	p.closeUnused()
+	return nil
+}
+
+// RemoveRoute removes the service's route; its requests then get 404. Listeners no route uses
+// any more are closed. The service's targets and counters are kept.
+func (p *Proxy) RemoveRoute(service string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.routes[service]; !ok {
+		return
+	}
+	delete(p.routes, service)
+	p.rebuildTable()
+	p.closeUnused()
+}
+
+// rebuildTable builds the route table from p.routes and swaps it in. Callers hold p.mu.
+func (p *Proxy) rebuildTable() {
+	slots := make(map[string]int, len(p.listeners))
+	for key, l := range p.listeners {
+		slots[key] = l.slot
+	}
+	svcs := make(map[string]*serviceSlot, len(p.routes))
+	for name := range p.routes {
+		svcs[name] = p.slot(name)
+	}
+	p.table.Store(buildTable(p.routes, slots, svcs))
+}

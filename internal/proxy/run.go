@@ -1,0 +1,195 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+)
+
+// listener is one open address. Its slot indexes the route table's per-listener routes, so a
+// request finds its routes without a string lookup.
+type listener struct {
+	key  string // the address as configured
+	slot int
+	ln   net.Listener
+	srv  *http.Server // non-nil once served
+}
+
+// Run serves every listener, present and future, until ctx is done. Then it stops accepting,
+// waits up to Config.ShutdownTimeout for in-flight requests, closes the listeners and upgraded
+// (WebSocket) connections, and returns once its goroutines have exited. It returns an error if
+// the drain timed out or if Run was already called.
+func (p *Proxy) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.running || p.stopped {
+		p.mu.Unlock()
+		return errors.New("proxy run: already running or stopped")
+	}
+	p.running = true
+	for _, l := range p.sortedListeners() {
+		p.serve(l)
+	}
+	p.mu.Unlock()
+
+	<-ctx.Done()
+
+	p.mu.Lock()
+	p.running = false
+	p.stopped = true
+	ls := p.sortedListeners()
+	clear(p.listeners)
+	p.mu.Unlock()
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.ShutdownTimeout)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		errMu   sync.Mutex
+		drainEr error
+	)
+	for _, l := range ls {
+		wg.Go(func() {
+			if err := p.shutdown(shutdownCtx, l); err != nil {
+				errMu.Lock()
+				drainEr = err
+				errMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	p.closeUpgraded()
+	p.wg.Wait()
+	if drainEr != nil {
+		return fmt.Errorf("proxy shutdown: %w", drainEr)
+	}
+	return nil
+}
+
+// serve starts serving l. Callers hold p.mu and have checked p.running.
+func (p *Proxy) serve(l *listener) {
+	l.srv = &http.Server{
+		Handler:           &listenerHandler{p: p, slot: l.slot},
+		ReadHeaderTimeout: p.cfg.ReadHeaderTimeout,
+		IdleTimeout:       p.cfg.IdleTimeout,
+		MaxHeaderBytes:    p.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),
+	}
+	p.wg.Go(func() {
+		err := l.srv.Serve(l.ln)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.logger.Error("listener stopped", "listen", l.key, "error", err)
+		}
+	})
+}
+
+// shutdown stops accepting on l and waits for its in-flight requests until ctx ends, then
+// closes what is left.
+func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
+	if l.srv == nil {
+		return l.ln.Close()
+	}
+	err := l.srv.Shutdown(ctx)
+	if err != nil {
+		_ = l.srv.Close()
+		return fmt.Errorf("drain %s: %w", l.key, err)
+	}
+	return nil
+}
+
+// openListeners opens the addresses in keys that are not open yet. On error it closes the
+// ones it opened and returns the error. Callers hold p.mu.
+func (p *Proxy) openListeners(keys []string) error {
+	var opened []*listener
+	for _, key := range keys {
+		if p.listeners[key] != nil {
+			continue
+		}
+		ln, err := net.Listen("tcp", key)
+		if err != nil {
+			for _, l := range opened {
+				_ = l.ln.Close()
+				delete(p.listeners, l.key)
+			}
+			return fmt.Errorf("listen %s: %w", key, err)
+		}
+		l := &listener{key: key, slot: p.nextSlot, ln: ln}
+		p.nextSlot++
+		p.listeners[key] = l
+		opened = append(opened, l)
+	}
+	if p.running {
+		for _, l := range opened {
+			p.serve(l)
+		}
+	}
+	return nil
+}
+
+// closeUnused closes the listeners no route uses. Served ones drain in the background, tracked
+// by p.wg so that Run waits for them. Callers hold p.mu.
+func (p *Proxy) closeUnused() {
+	used := make(map[string]bool)
+	for _, r := range p.routes {
+		used[r.Listen] = true
+		if r.PreviewListen != "" {
+			used[r.PreviewListen] = true
+		}
+	}
+	for key, l := range p.listeners {
+		if used[key] {
+			continue
+		}
+		delete(p.listeners, key)
+		if l.srv == nil {
+			_ = l.ln.Close()
+			continue
+		}
+		p.wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
+			defer cancel()
+			if err := p.shutdown(ctx, l); err != nil {
+				p.logger.Warn("listener drain cut short", "listen", key, "error", err)
+			}
+		})
+	}
+}
+
+// sortedListeners returns the open listeners in the order they were opened. Callers hold p.mu.
+func (p *Proxy) sortedListeners() []*listener {
+	ls := make([]*listener, 0, len(p.listeners))
+	for _, l := range p.listeners {
+		ls = append(ls, l)
+	}
+	slices.SortFunc(ls, func(a, b *listener) int { return a.slot - b.slot })
+	return ls
+}
+
+// trackUpgraded records (add) or forgets a hijacked client connection so that Run can close it.
+// It reports false when the proxy is stopped and the connection must not be kept.
+func (p *Proxy) trackUpgraded(c net.Conn, add bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !add {
+		delete(p.upgraded, c)
+		return true
+	}
+	if p.stopped {
+		return false
+	}
+	p.upgraded[c] = struct{}{}
+	return true
+}
+
+func (p *Proxy) closeUpgraded() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.upgraded {
+		_ = c.Close()
+	}
+	clear(p.upgraded)
+}

@@ -1,0 +1,107 @@
+// Package runtime declares the one shared extension point of cutover: Driver, which starts,
+// stops, lists and reads the logs of instances (processes, containers, pods). It owns no
+// policy: what to run and when is the rollout controller's; whether an instance is healthy
+// is the health package's, unless a driver observes health itself (Status.Health).
+package runtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned for an instance ID the driver does not know.
+var ErrNotFound = errors.New("instance not found")
+
+// InstanceSpec is what one instance runs. ID is chosen by the caller and is unique forever;
+// starting an ID that the driver already runs adopts it instead of starting a second one.
+type InstanceSpec struct {
+	ID       string
+	Service  string
+	Revision int
+	Command  string
+	Args     []string
+	Env      map[string]string
+	Dir      string
+	Image    string
+	// Port is the port the instance listens on; 0 lets the driver choose a free one.
+	// The driver passes it to the instance as PORT.
+	Port int
+	// StopGrace is how long Stop waits after the stop signal before killing.
+	StopGrace time.Duration
+}
+
+// State is where an instance is in its life.
+type State string
+
+// Instance states.
+const (
+	StateStarting   State = "starting"   // created, address maybe not known yet
+	StateRunning    State = "running"    // process/container up
+	StateRestarting State = "restarting" // exited unexpectedly; waiting out its backoff
+	StateCrashLoop  State = "crash_loop" // restarted too often in a short time; still retried with backoff
+	StateStopping   State = "stopping"   // stop requested, grace running
+	StateExited     State = "exited"     // stopped and gone (after Stop, or start failed for good)
+)
+
+// Health is what a driver itself observed of an instance's health (Docker HEALTHCHECK,
+// Kubernetes readiness); HealthUnknown when it observes none.
+type Health string
+
+// Health values.
+const (
+	HealthUnknown   Health = ""
+	HealthStarting  Health = "starting"
+	HealthHealthy   Health = "healthy"
+	HealthUnhealthy Health = "unhealthy"
+)
+
+// Status is a snapshot of one instance as the driver sees it.
+type Status struct {
+	ID       string
+	Service  string
+	Revision int
+	State    State
+	// Addr is host:port where the instance serves; empty until known.
+	Addr      string
+	PID       int
+	Restarts  int
+	ExitCode  int
+	Health    Health
+	StartedAt time.Time
+	// Message is a human reason for the state ("exit status 2", "executable not found").
+	Message string
+}
+
+// Driver runs instances. Implementations are safe for concurrent use. Instances outlive the
+// driver value and the daemon process: a new driver over the same state finds them with List
+// and keeps supervising them (restart on crash) after Adopt.
+type Driver interface {
+	// Start creates and starts the instances, in one batch where the backend allows.
+	// It returns once each is created (not ready); Status reports the address when known.
+	// A spec whose command or image cannot be found fails with an error naming it.
+	Start(ctx context.Context, specs []InstanceSpec) error
+	// Stop sends the stop signal, waits up to the spec's StopGrace, then kills; it returns
+	// once the instance is gone. Stopping an unknown or exited instance is not an error.
+	Stop(ctx context.Context, id string) error
+	// Restart stops then starts the instance again under the same ID (liveness failure).
+	Restart(ctx context.Context, id string) error
+	// Status returns one instance's status, or ErrNotFound.
+	Status(ctx context.Context, id string) (Status, error)
+	// List returns every instance the driver knows, running or not, including ones started
+	// by an earlier daemon process, so they can be adopted or cleaned up.
+	List(ctx context.Context) ([]Status, error)
+	// Adopt resumes supervision of instances found by List after a daemon restart.
+	Adopt(ctx context.Context, ids []string) error
+	// Remove forgets an exited instance and its records (not its logs).
+	Remove(ctx context.Context, id string) error
+	// Logs copies the instance's stdout and stderr to w, then, when follow is set, keeps
+	// copying until ctx is done.
+	Logs(ctx context.Context, id string, follow bool, w io.Writer) error
+	// Check reports, without starting anything, whether spec could start: the command or
+	// image exists, the directory exists. The error names what is missing.
+	Check(ctx context.Context, spec InstanceSpec) error
+	// Close stops supervising; instances keep running and can be adopted by a new driver.
+	Close() error
+}

@@ -1,0 +1,139 @@
+// Package process is cutover's default runtime driver: each instance is a local child process
+// in its own process group, its stdout and stderr appended to a log file and its record kept in
+// a JSON file, so instances outlive the daemon and a later daemon adopts them. It restarts an
+// instance that exits unexpectedly, with exponential backoff. It does not judge health
+// (Status.Health stays unknown) and does not decide what runs: that is the caller's.
+package process
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+)
+
+// Options tune supervision. A zero field takes its default.
+type Options struct {
+	// BackoffBase is the first restart delay; it doubles per consecutive crash (default 200ms).
+	BackoffBase time.Duration
+	// BackoffMax caps the restart delay (default 30s).
+	BackoffMax time.Duration
+	// CrashLoopRestarts is how many restarts within CrashLoopWindow make an instance
+	// crash_loop (default 3).
+	CrashLoopRestarts int
+	// CrashLoopWindow is the window CrashLoopRestarts is counted in (default 60s).
+	CrashLoopWindow time.Duration
+	// StableAfter is how long a process must run before its backoff starts over (default 30s).
+	StableAfter time.Duration
+	// PollInterval is how often processes that are not children of this daemon are checked,
+	// and how often followed logs are read (default 100ms).
+	PollInterval time.Duration
+	// StopGrace is used for specs without a StopGrace (default 10s).
+	StopGrace time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.BackoffBase, 200*time.Millisecond)
+	def(&o.BackoffMax, 30*time.Second)
+	def(&o.CrashLoopWindow, 60*time.Second)
+	def(&o.StableAfter, 30*time.Second)
+	def(&o.PollInterval, 100*time.Millisecond)
+	def(&o.StopGrace, 10*time.Second)
+	if o.CrashLoopRestarts <= 0 {
+		o.CrashLoopRestarts = 3
+	}
+	return o
+}
+
+// errClosed is returned by operations that would start supervision after Close.
+var errClosed = errors.New("driver closed")
+
+// Driver runs instances as local processes. It implements runtime.Driver and is safe for
+// concurrent use. Its state lives in dir: instances/<id>.json and logs/<id>.log.
+type Driver struct {
+	dir    string
+	logger *slog.Logger
+	opts   Options
+
+	// mu guards the fields below. Lock order: an instance's mu may be held while taking
+	// mu, never the other way round.
+	mu        sync.Mutex
+	instances map[string]*instance
+	ports     map[int]string // ports handed out, so two instances never get the same one
+	closed    bool
+	closing   chan struct{}
+	wg        sync.WaitGroup // supervision goroutines
+}
+
+var _ runtime.Driver = (*Driver)(nil)
+
+// New returns a driver keeping its records and logs in dir, which it creates if needed.
+// It starts nothing: call List and Adopt to resume supervision of earlier instances.
+func New(dir string, logger *slog.Logger, opts Options) (*Driver, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	for _, sub := range []string{"instances", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("new process driver: %w", err)
+		}
+	}
+	return &Driver{
+		dir:       dir,
+		logger:    logger.With("driver", "process"),
+		opts:      opts.withDefaults(),
+		instances: make(map[string]*instance),
+		ports:     make(map[int]string),
+		closing:   make(chan struct{}),
+	}, nil
+}
+
+// Close stops every supervision goroutine and waits for them. Instances keep running and can
+// be adopted by a new driver over the same dir. Stop and Status still work after Close; Start
+// and Adopt do not. A child of this process that is still running keeps one goroutine blocked
+// in wait(2) until it exits, so that it is reaped rather than left a zombie.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	if !d.closed {
+		d.closed = true
+		close(d.closing)
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	return nil
+}
+
+// logPath is where the instance's stdout and stderr go.
+func (d *Driver) logPath(id string) string {
+	return filepath.Join(d.dir, "logs", id+".log")
+}
+
+// reservePort records that port belongs to id; it reports false when another instance has it.
+func (d *Driver) reservePort(port int, id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if owner, ok := d.ports[port]; ok && owner != id {
+		return false
+	}
+	d.ports[port] = id
+	return true
+}
+
+// releasePort forgets that id holds port.
+func (d *Driver) releasePort(port int, id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ports[port] == id {
+		delete(d.ports, port)
+	}
+}

@@ -1,0 +1,129 @@
+package process
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+)
+
+// record is what survives the daemon: instances/<id>.json.
+type record struct {
+	Spec runtime.InstanceSpec `json:"spec"`
+	// PID and PGID are the current process and its group; 0 when there is none.
+	PID  int `json:"pid"`
+	PGID int `json:"pgid"`
+	Port int `json:"port"`
+	// StartTicks is field 22 of /proc/<pid>/stat, telling the process from a later one that
+	// reuses its pid.
+	StartTicks uint64    `json:"start_ticks"`
+	StartedAt  time.Time `json:"started_at"`
+	Restarts   int       `json:"restarts"`
+	// Stopped is set by Stop: the instance must not be restarted.
+	Stopped  bool   `json:"stopped"`
+	ExitCode int    `json:"exit_code"`
+	Message  string `json:"message,omitempty"`
+}
+
+func (d *Driver) recordPath(id string) string {
+	return filepath.Join(d.dir, "instances", id+".json")
+}
+
+// loadRecord reads id's record; the error wraps fs.ErrNotExist when there is none.
+func (d *Driver) loadRecord(id string) (record, error) {
+	var r record
+	b, err := os.ReadFile(d.recordPath(id))
+	if err != nil {
+		return r, fmt.Errorf("read record %s: %w", id, err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("read record %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// saveRecord writes r atomically: temp file, fsync, rename, fsync of the directory.
+func (d *Driver) saveRecord(r record) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
+	}
+	dir := filepath.Join(d.dir, "instances")
+	if err := writeFileAtomic(dir, r.Spec.ID+".json", b); err != nil {
+		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
+	}
+	return nil
+}
+
+func writeFileAtomic(dir, name string, b []byte) error {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	dh, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer dh.Close()
+	return dh.Sync()
+}
+
+// deleteRecord removes id's record; a missing record is not an error.
+func (d *Driver) deleteRecord(id string) error {
+	if err := os.Remove(d.recordPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete record %s: %w", id, err)
+	}
+	return nil
+}
+
+// recordIDs lists the IDs that have a record, sorted.
+func (d *Driver) recordIDs() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(d.dir, "instances"))
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		ids = append(ids, strings.TrimSuffix(name, ".json"))
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// validID reports whether id can name files in dir.
+func validID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("instance id is empty")
+	case id == "." || id == ".." || strings.ContainsAny(id, "/\\\x00") || strings.HasPrefix(id, "."):
+		return fmt.Errorf("instance id %q is not a valid file name", id)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+)
+
+// Start starts each spec's process, or adopts it when its ID already runs. Every spec is
+// checked first (ID, directory, command), so a bad one starts nothing. Start returns once
+// the processes exist; they are supervised until Stop or Close.
+func (d *Driver) Start(ctx context.Context, specs []runtime.InstanceSpec) error {
+	for _, s := range specs {
+		if err := validID(s.ID); err != nil {
+			return fmt.Errorf("start %s: %w", s.ID, err)
+		}
+		if _, err := resolveCommand(s); err != nil {
+			return fmt.Errorf("start %s: %w", s.ID, err)
+		}
+	}
+	for _, s := range specs {
+		if err := d.start(s); err != nil {
+			return fmt.Errorf("start %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+func (d *Driver) start(spec runtime.InstanceSpec) error {
+	if d.isClosed() {
+		return errClosed
+	}
+	inst, err := d.load(spec.ID, true)
+	if err != nil {
+		return err
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if false && inst.known && (inst.supervised != nil || (inst.proc != nil && inst.proc.alive())) {
+		// Already running: adopt it rather than start a second process.
+		d.superviseLocked(inst)
+		return nil
+	}
+	old, wasKnown := inst.rec, inst.known
+	inst.rec = record{Spec: spec, Port: spec.Port}
+	inst.history = crashHistory{}
+	inst.stopping = false
+	if err := d.spawnLocked(inst, true); err != nil {
+		inst.rec = old
+		if !wasKnown {
+			d.forget(inst)
+		}
+		return err
+	}
+	inst.known = true
+	d.superviseLocked(inst)
+	return nil
+}
+
+func (d *Driver) isClosed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closed
+}
+
+// spawnLocked starts a new process for inst and records it; inst.mu must be held. first is
+// false for restarts, which move to a new port when theirs is taken.
+func (d *Driver) spawnLocked(inst *instance, first bool) error {
+	spec := inst.rec.Spec
+	path, err := resolveCommand(spec)
+	if err != nil {
+		return err
+	}
+	port, err := d.choosePort(inst, first)
+	if err != nil {
+		return err
+	}
+	p, err := startProc(command(path, spec, port), d.logPath(inst.id))
+	if err != nil {
+		if port != inst.rec.Port {
+			d.releasePort(port, inst.id)
+		}
+		return err
+	}
+	inst.proc = p
+	inst.state = runtime.StateRunning
+	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = p.pid, p.pid, p.start
+	inst.rec.Port = port
+	inst.rec.StartedAt = time.Now()
+	inst.rec.Stopped = false
+	if err := d.saveRecord(inst.rec); err != nil {
+		// Without its record no later daemon could find the process: do not leave it behind.
+		p.signalGroup(syscall.SIGKILL)
+		p.waitGone(5*time.Second, d.opts.PollInterval, nil)
+		inst.proc, inst.state = nil, runtime.StateExited
+		inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
+		return err
+	}
+	d.logger.Info("instance started", "instance", inst.id, "service", spec.Service,
+		"revision", spec.Revision, "pid", p.pid, "port", port, "restarts", inst.rec.Restarts)
+	return nil
+}
+
+// command builds the exec.Cmd of one process, in its own process group.
+func command(path string, spec runtime.InstanceSpec, port int) *exec.Cmd {
+	return &exec.Cmd{
+		Path:        path,
+		Args:        append([]string{spec.Command}, spec.Args...),
+		Env:         environ(spec.Env, port),
+		Dir:         spec.Dir,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+}
+
+// startProc starts cmd with stdout and stderr appended to the file at logPath (a file, not
+// a pipe, so the process outlives the daemon) and reaps it in a goroutine once it exits.
+// When cmd cannot start, a log file created for it is removed again.
+func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
+	_, statErr := os.Stat(logPath)
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	err = cmd.Start()
+	logf.Close() // the child has its own copy
+	if err != nil {
+		if errors.Is(statErr, fs.ErrNotExist) {
+			os.Remove(logPath)
+		}
+		return nil, err
+	}
+	pid := cmd.Process.Pid
+	// Not reaped yet, so /proc/<pid> is there even if it exited at once.
+	_, start, err := procStat(pid)
+	if err != nil {
+		syscall.Kill(-pid, syscall.SIGKILL)
+		cmd.Wait()
+		return nil, fmt.Errorf("read start time: %w", err)
+	}
+	p := &proc{pid: pid, start: start, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// choosePort returns the port for inst's next process: its recorded port, a free one when
+// it has none, or, on a restart, a new one when another process took it meanwhile.
+func (d *Driver) choosePort(inst *instance, first bool) (int, error) {
+	port := inst.rec.Port
+	if port != 0 && (first || portFree(port)) && d.reservePort(port, inst.id) {
+		return port, nil
+	}
+	for range 20 {
+		p, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		if d.reservePort(p, inst.id) {
+			if port != 0 {
+				d.releasePort(port, inst.id)
+				d.logger.Warn("instance port taken, moving", "instance", inst.id, "old_port", port, "port", p)
+			}
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("pick free port: every port offered is already handed out")
+}

@@ -1,0 +1,150 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+)
+
+// killWait bounds the wait for a process group to go after SIGKILL.
+const killWait = 10 * time.Second
+
+// Stop sends SIGTERM to the instance's process group, waits up to its StopGrace (cut short
+// when ctx is done), then sends SIGKILL; it returns once the process is gone and it will not
+// be restarted. Stopping an unknown or exited instance is not an error.
+func (d *Driver) Stop(ctx context.Context, id string) error {
+	inst, err := d.locked(id)
+	if errors.Is(err, runtime.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	inst.stopping = true
+	if inst.wake != nil {
+		close(inst.wake)
+		inst.wake = nil
+	}
+	p, done := inst.proc, inst.supervised
+	grace := inst.rec.Spec.StopGrace
+	if grace <= 0 {
+		grace = d.opts.StopGrace
+	}
+	if p != nil {
+		inst.state = runtime.StateStopping
+	}
+	inst.mu.Unlock()
+
+	killed := false
+	if p != nil {
+		if killed, err = d.terminate(ctx, p, grace); err != nil {
+			return fmt.Errorf("stop %s: %w", id, err)
+		}
+	}
+	if done != nil {
+		<-done
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	return d.stoppedLocked(inst, p, killed, grace)
+}
+
+// stoppedLocked records that Stop ended inst's process p (nil: there was none).
+func (d *Driver) stoppedLocked(inst *instance, p *proc, killed bool, grace time.Duration) error {
+	if p == nil && inst.rec.Stopped {
+		return nil
+	}
+	inst.proc, inst.state = nil, runtime.StateExited
+	if p != nil {
+		inst.rec.Message, inst.rec.ExitCode = exitStatus(p)
+		inst.rec.Message = "stopped: " + inst.rec.Message
+		if killed {
+			inst.rec.Message = fmt.Sprintf("killed after stop grace %s", grace)
+		}
+	}
+	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
+	inst.rec.Stopped = true
+	d.releasePort(inst.rec.Port, inst.id)
+	if err := d.saveRecord(inst.rec); err != nil {
+		return fmt.Errorf("stop %s: %w", inst.id, err)
+	}
+	d.logger.Info("instance stopped", "instance", inst.id, "status", inst.rec.Message)
+	return nil
+}
+
+// terminate ends p's process group: SIGTERM, up to grace (less if ctx is done), SIGKILL.
+// killed reports whether SIGKILL was needed.
+func (d *Driver) terminate(ctx context.Context, p *proc, grace time.Duration) (killed bool, err error) {
+	if !p.alive() {
+		return false, nil
+	}
+	if err := p.signalGroup(syscall.SIGTERM); err != nil {
+		return false, err
+	}
+	if p.waitGone(grace, d.opts.PollInterval, ctx.Done()) {
+		// The leader is gone; whatever it left in its group goes too.
+		return false, p.signalGroup(syscall.SIGKILL)
+	}
+	if err := p.signalGroup(syscall.SIGKILL); err != nil {
+		return true, err
+	}
+	if !p.waitGone(killWait, d.opts.PollInterval, nil) {
+		return true, fmt.Errorf("process %d still running %s after SIGKILL", p.pid, killWait)
+	}
+	return true, nil
+}
+
+// Restart stops the instance, then starts it again under the same ID and spec, counting a
+// restart; the new process keeps the port when it is free.
+func (d *Driver) Restart(ctx context.Context, id string) error {
+	if _, err := d.load(id, false); err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	if err := d.Stop(ctx, id); err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	inst, err := d.locked(id)
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	defer inst.mu.Unlock()
+	if inst.supervised != nil || inst.proc != nil {
+		return nil // started again meanwhile
+	}
+	if d.isClosed() {
+		return fmt.Errorf("restart %s: %w", id, errClosed)
+	}
+	inst.stopping = false
+	inst.rec.Restarts++
+	if err := d.spawnLocked(inst, false); err != nil {
+		return fmt.Errorf("restart %s: %w", id, err)
+	}
+	d.superviseLocked(inst)
+	return nil
+}
+
+// Remove deletes the record of an exited instance; its log stays. Removing an unknown
+// instance is not an error; removing one that runs is.
+func (d *Driver) Remove(ctx context.Context, id string) error {
+	inst, err := d.locked(id)
+	if errors.Is(err, runtime.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	defer inst.mu.Unlock()
+	if inst.supervised != nil || (inst.proc != nil && inst.proc.alive()) {
+		return fmt.Errorf("remove %s: instance is %s; stop it first", id, inst.state)
+	}
+	if err := d.deleteRecord(id); err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	inst.known = false
+	d.forget(inst)
+	return nil
+}

@@ -1,0 +1,163 @@
+package process
+
+import (
+	"errors"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+)
+
+// forever is a wait with no deadline.
+const forever = time.Duration(1<<63 - 1)
+
+// crashHistory is what restart decisions remember of earlier crashes.
+type crashHistory struct {
+	restarts []time.Time // when recent restarts were decided, oldest first
+	streak   int         // crashes since the process last ran for StableAfter
+}
+
+// planRestart decides, for a process started at startedAt (zero when unknown) that exited
+// unexpectedly at now, how long to wait before restarting it and which state it is in
+// meanwhile: crash_loop once CrashLoopRestarts restarts happened within CrashLoopWindow,
+// else restarting. The delay doubles from BackoffBase up to BackoffMax and starts over
+// after a process ran for StableAfter.
+func planRestart(o Options, h crashHistory, startedAt, now time.Time) (crashHistory, time.Duration, runtime.State) {
+	if !startedAt.IsZero() && now.Sub(startedAt) >= o.StableAfter {
+		h.streak = 0
+	}
+	recent := make([]time.Time, 0, len(h.restarts)+1)
+	for _, t := range h.restarts {
+		if now.Sub(t) < o.CrashLoopWindow {
+			recent = append(recent, t)
+		}
+	}
+	state := runtime.StateRestarting
+	if len(recent) >= o.CrashLoopRestarts {
+		state = runtime.StateCrashLoop
+	}
+	delay := o.BackoffBase
+	for i := 0; i < h.streak && delay < o.BackoffMax; i++ {
+		delay *= 2
+	}
+	delay = min(delay, o.BackoffMax)
+	return crashHistory{restarts: append(recent, now), streak: h.streak + 1}, delay, state
+}
+
+// superviseLocked starts inst's supervision goroutine unless one runs; inst.mu must be held.
+// It reports false when the driver is closed.
+func (d *Driver) superviseLocked(inst *instance) bool {
+	if inst.supervised != nil {
+		return true
+	}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return false
+	}
+	d.wg.Add(1)
+	d.mu.Unlock()
+	done, wake := make(chan struct{}), make(chan struct{})
+	inst.supervised, inst.wake = done, wake
+	go d.supervise(inst, done, wake)
+	return true
+}
+
+// supervise waits for inst's process to exit and restarts it after its backoff, until Stop
+// (which closes wake) or Close.
+func (d *Driver) supervise(inst *instance, done, wake chan struct{}) {
+	defer d.wg.Done()
+	defer func() {
+		inst.mu.Lock()
+		inst.supervised = nil
+		inst.mu.Unlock()
+		close(done)
+	}()
+	for {
+		inst.mu.Lock()
+		p := inst.proc
+		inst.mu.Unlock()
+		if p != nil && !p.waitGone(forever, d.opts.PollInterval, d.closing) {
+			return // closing
+		}
+		delay, ok := d.crashed(inst, p)
+		if !ok {
+			return
+		}
+		if p != nil {
+			// What is left of its process group must not hold the port for the next one.
+			p.signalGroup(syscall.SIGKILL)
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-wake:
+			timer.Stop()
+			return
+		case <-d.closing:
+			timer.Stop()
+			return
+		}
+		if !d.respawn(inst) {
+			return
+		}
+	}
+}
+
+// crashed records that p (nil: no process at all) exited unexpectedly and plans the
+// restart; ok is false when the exit was Stop's doing.
+func (d *Driver) crashed(inst *instance, p *proc) (delay time.Duration, ok bool) {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.stopping || inst.proc != p {
+		return 0, false
+	}
+	var startedAt time.Time
+	if p != nil {
+		startedAt = inst.rec.StartedAt
+		inst.rec.Message, inst.rec.ExitCode = exitStatus(p)
+	}
+	inst.history, delay, inst.state = planRestart(d.opts, inst.history, startedAt, time.Now())
+	inst.proc = nil
+	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
+	if err := d.saveRecord(inst.rec); err != nil {
+		d.logger.Warn("instance record not saved", "instance", inst.id, "error", err)
+	}
+	d.logger.Warn("instance exited", "instance", inst.id, "status", inst.rec.Message,
+		"state", inst.state, "restart_in", delay)
+	return delay, true
+}
+
+// respawn starts inst's next process; it reports false when it must not (Stop, Close).
+// A process that cannot start counts as one more crash.
+func (d *Driver) respawn(inst *instance) bool {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.stopping || d.isClosed() {
+		return false
+	}
+	inst.rec.Restarts++
+	if err := d.spawnLocked(inst, false); err != nil {
+		inst.rec.Message, inst.rec.ExitCode = "restart: "+err.Error(), -1
+		d.logger.Warn("instance not restarted", "instance", inst.id, "error", err)
+	}
+	return true
+}
+
+// exitStatus describes how p ended ("exit status 1", "signal: killed") and its exit code,
+// -1 when it was signalled or is unknown.
+func exitStatus(p *proc) (string, int) {
+	if p.exited == nil {
+		return "process exited (status unknown)", -1
+	}
+	var ee *exec.ExitError
+	switch {
+	case p.err == nil:
+		return "exit status 0", 0
+	case errors.As(p.err, &ee):
+		return ee.Error(), ee.ExitCode()
+	default:
+		return p.err.Error(), -1
+	}
+}

@@ -1,0 +1,177 @@
+// Package spec owns a service's desired state: the types of a spec file, how it is parsed
+// (strictly, with the path and line of every error), its defaults and its validation.
+// It does not run, store or route anything.
+package spec
+
+import "time"
+
+// Service is a parsed, defaulted spec: everything cutover needs to run and route one service.
+type Service struct {
+	Name                 string   `yaml:"name" json:"name"`
+	Run                  Run      `yaml:"run" json:"run"`
+	Replicas             int      `yaml:"replicas" json:"replicas"`
+	Probes               Probes   `yaml:"probes" json:"probes"`
+	Route                Route    `yaml:"route" json:"route"`
+	Strategy             Strategy `yaml:"strategy" json:"strategy"`
+	StopGrace            Duration `yaml:"stop_grace" json:"stop_grace"`
+	Hooks                Hooks    `yaml:"hooks" json:"hooks"`
+	RevisionHistoryLimit int      `yaml:"revision_history_limit" json:"revision_history_limit"`
+}
+
+// Run says how to start one instance. PORT is always added to Env by the runtime.
+type Run struct {
+	Command string            `yaml:"command" json:"command"`
+	Args    []string          `yaml:"args" json:"args,omitempty"`
+	Env     map[string]string `yaml:"env" json:"env,omitempty"`
+	Dir     string            `yaml:"dir" json:"dir,omitempty"`
+	// Secrets names env keys whose values are redacted wherever they are shown,
+	// in addition to the names that look like secrets (see IsSecret).
+	Secrets []string `yaml:"secrets" json:"secrets,omitempty"`
+	// Image is for container drivers; empty for processes.
+	Image string `yaml:"image" json:"image,omitempty"`
+}
+
+// Probes are the three Kubernetes probes. A nil probe is not run.
+type Probes struct {
+	Startup   *Probe `yaml:"startup" json:"startup,omitempty"`
+	Readiness *Probe `yaml:"readiness" json:"readiness,omitempty"`
+	Liveness  *Probe `yaml:"liveness" json:"liveness,omitempty"`
+}
+
+// Probe is one check with Kubernetes semantics and parameter names.
+// Exactly one of HTTP, TCP and Exec is set.
+type Probe struct {
+	HTTP             *HTTPProbe `yaml:"http" json:"http,omitempty"`
+	TCP              *TCPProbe  `yaml:"tcp" json:"tcp,omitempty"`
+	Exec             *ExecProbe `yaml:"exec" json:"exec,omitempty"`
+	InitialDelay     Duration   `yaml:"initial_delay" json:"initial_delay"`
+	Period           Duration   `yaml:"period" json:"period"`
+	Timeout          Duration   `yaml:"timeout" json:"timeout"`
+	SuccessThreshold int        `yaml:"success_threshold" json:"success_threshold"`
+	FailureThreshold int        `yaml:"failure_threshold" json:"failure_threshold"`
+}
+
+// HTTPProbe succeeds on a 2xx or 3xx answer to GET Path on the instance's port.
+type HTTPProbe struct {
+	Path string `yaml:"path" json:"path"`
+	Host string `yaml:"host" json:"host,omitempty"`
+}
+
+// TCPProbe succeeds when a connection to the instance's port opens.
+type TCPProbe struct{}
+
+// ExecProbe succeeds when Command exits 0. It runs with the instance's env (PORT included).
+type ExecProbe struct {
+	Command []string `yaml:"command" json:"command"`
+}
+
+// Route is how the proxy reaches the service.
+type Route struct {
+	// Listen is the proxy address for this route, e.g. "127.0.0.1:8080" or ":8080".
+	Listen string `yaml:"listen" json:"listen"`
+	// Hosts match the request's Host (port ignored, case-insensitive); empty matches any host.
+	// A leading "*." matches any subdomain.
+	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`
+	// Paths are path prefixes ("/api/"); empty means "/".
+	Paths []string `yaml:"paths" json:"paths,omitempty"`
+	// Balance is "least_requests" (default) or "round_robin".
+	Balance string `yaml:"balance" json:"balance"`
+	// Timeout bounds one proxied request until the response headers arrive.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// DrainTimeout bounds how long in-flight requests may finish on a target that left.
+	DrainTimeout Duration `yaml:"drain_timeout" json:"drain_timeout"`
+}
+
+// Strategy names how a deployment moves traffic. Exactly one of the four is set;
+// Type is derived from which ("rolling" when none is given).
+type Strategy struct {
+	Type      string     `yaml:"-" json:"type"`
+	Rolling   *Rolling   `yaml:"rolling" json:"rolling,omitempty"`
+	BlueGreen *BlueGreen `yaml:"blue_green" json:"blue_green,omitempty"`
+	Recreate  *Recreate  `yaml:"recreate" json:"recreate,omitempty"`
+	Canary    *Canary    `yaml:"canary" json:"canary,omitempty"`
+}
+
+// Strategy types.
+const (
+	TypeRolling   = "rolling"
+	TypeBlueGreen = "blue_green"
+	TypeRecreate  = "recreate"
+	TypeCanary    = "canary"
+)
+
+// On-failure actions.
+const (
+	OnFailureRollback = "rollback"
+	OnFailurePause    = "pause"
+)
+
+// Rolling replaces instances a few at a time, start-first, with Kubernetes semantics:
+// MaxSurge rounds up, MaxUnavailable rounds down, and both zero is invalid.
+type Rolling struct {
+	MaxSurge         IntOrPercent `yaml:"max_surge" json:"max_surge"`
+	MaxUnavailable   IntOrPercent `yaml:"max_unavailable" json:"max_unavailable"`
+	MinReady         Duration     `yaml:"min_ready" json:"min_ready"`
+	ProgressDeadline Duration     `yaml:"progress_deadline" json:"progress_deadline"`
+	OnFailure        string       `yaml:"on_failure" json:"on_failure"`
+}
+
+// BlueGreen starts the whole green set beside blue, then switches all traffic at once.
+type BlueGreen struct {
+	// PreviewHeader: a request carrying this header (any value) reaches green before the switch.
+	PreviewHeader string `yaml:"preview_header" json:"preview_header,omitempty"`
+	// PreviewListen: a second proxy address that always reaches green before the switch.
+	PreviewListen string `yaml:"preview_listen" json:"preview_listen,omitempty"`
+	// ManualApproval waits for `cutover promote` before the switch.
+	ManualApproval   bool     `yaml:"manual_approval" json:"manual_approval"`
+	ScaleDownDelay   Duration `yaml:"scale_down_delay" json:"scale_down_delay"`
+	MinReady         Duration `yaml:"min_ready" json:"min_ready"`
+	ProgressDeadline Duration `yaml:"progress_deadline" json:"progress_deadline"`
+}
+
+// Recreate stops every instance, then starts the new ones: downtime by design.
+type Recreate struct {
+	ProgressDeadline Duration `yaml:"progress_deadline" json:"progress_deadline"`
+}
+
+// Canary moves traffic by steps (issue 3). Only the shape is declared here.
+type Canary struct {
+	Steps            []CanaryStep `yaml:"steps" json:"steps"`
+	ProgressDeadline Duration     `yaml:"progress_deadline" json:"progress_deadline"`
+}
+
+// CanaryStep is one of weight, pause or analysis.
+type CanaryStep struct {
+	Weight *int      `yaml:"weight" json:"weight,omitempty"`
+	Pause  *Duration `yaml:"pause" json:"pause,omitempty"`
+}
+
+// Hooks are commands run at fixed points of a deployment. A nil hook is not run.
+type Hooks struct {
+	// PreDeploy runs before any new instance starts; failure fails the deployment.
+	PreDeploy *Hook `yaml:"pre_deploy" json:"pre_deploy,omitempty"`
+	// Smoke runs against the new revision before it gets traffic (PREVIEW_URL, TARGET_URL set).
+	Smoke *Hook `yaml:"smoke" json:"smoke,omitempty"`
+	// PostPromote runs once the new revision serves all traffic; failure is recorded, not rolled back.
+	PostPromote *Hook `yaml:"post_promote" json:"post_promote,omitempty"`
+}
+
+// Hook is a command with arguments, extra env and a timeout.
+type Hook struct {
+	Command string            `yaml:"command" json:"command"`
+	Args    []string          `yaml:"args" json:"args,omitempty"`
+	Env     map[string]string `yaml:"env" json:"env,omitempty"`
+	Timeout Duration          `yaml:"timeout" json:"timeout"`
+}
+
+// Duration is a time.Duration written as "30s", "1m30s" in YAML and JSON.
+type Duration time.Duration
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// IntOrPercent is a count ("2") or a percentage of replicas ("25%").
+type IntOrPercent struct {
+	Value   int
+	Percent bool
+}

@@ -1,0 +1,184 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// base is a valid spec of five lines; cases append from line 6.
+const base = `name: web
+run:
+  command: ./web
+route:
+  listen: ":8080"
+`
+
+type wantErr struct {
+	path string
+	line int
+	msg  string
+}
+
+func TestParseValidationRules(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		doc  string
+		want []wantErr
+	}{
+		{"valid", base, nil},
+		{"valid image without command", "name: web\nrun:\n  image: app:1.2\nroute:\n  listen: \":1\"\n", nil},
+		{"name missing", "run: {command: x}\nroute: {listen: ':1'}\n", []wantErr{{"name", 0, "required"}}},
+		{"name uppercase", strings.Replace(base, "name: web", "name: Web", 1), []wantErr{{"name", 1, "DNS label"}}},
+		{"name trailing dash", strings.Replace(base, "name: web", "name: web-", 1), []wantErr{{"name", 1, "must not end with '-'"}}},
+		{"name starts with digit", strings.Replace(base, "name: web", "name: 1web", 1), []wantErr{{"name", 1, "DNS label"}}},
+		{"name too long", strings.Replace(base, "name: web", "name: a"+strings.Repeat("b", 63), 1), []wantErr{{"name", 1, "DNS label"}}},
+		{"command missing", strings.Replace(base, "command: ./web", "dir: /srv", 1), []wantErr{{"run.command", 2, "required unless run.image"}}},
+		{"unknown field in route", base + "  env: {}\n", []wantErr{{"route.env", 6, "unknown field"}}},
+		{"env key invalid", strings.Replace(base, "  command: ./web\n", "  command: ./web\n  env:\n    1FOO: x\n", 1),
+			[]wantErr{{"run.env.1FOO", 5, "invalid name"}}},
+		{"env PORT", strings.Replace(base, "  command: ./web\n", "  command: ./web\n  env:\n    PORT: \"80\"\n", 1),
+			[]wantErr{{"run.env.PORT", 5, "set by cutover"}}},
+		{"secret not an env key", strings.Replace(base, "  command: ./web\n", "  command: ./web\n  env: {A: b}\n  secrets: [A, B]\n", 1),
+			[]wantErr{{"run.secrets[1]", 5, "not a key of run.env"}}},
+		{"replicas zero", base + "replicas: 0\n", []wantErr{{"replicas", 6, "must be at least 1"}}},
+		{"replicas negative", base + "replicas: -2\n", []wantErr{{"replicas", 6, "must be at least 1"}}},
+		{"replicas too many", base + "replicas: 1001\n", []wantErr{{"replicas", 6, "at most 1000"}}},
+		{"probe without handler", base + "probes:\n  readiness:\n    period: 2s\n", []wantErr{{"probes.readiness", 7, "one of http, tcp, exec"}}},
+		{"probe with two handlers", base + "probes:\n  readiness:\n    tcp: {}\n    http: {path: /}\n", []wantErr{{"probes.readiness", 7, "only one of"}}},
+		{"http path relative", base + "probes:\n  readiness:\n    http: {path: healthz}\n", []wantErr{{"probes.readiness.http.path", 8, "start with '/'"}}},
+		{"http path missing", base + "probes:\n  startup:\n    http: {}\n", []wantErr{{"probes.startup.http.path", 8, "required"}}},
+		{"exec command empty", base + "probes:\n  liveness:\n    exec: {command: []}\n", []wantErr{{"probes.liveness.exec.command", 8, "program"}}},
+		{"probe period zero", base + "probes:\n  readiness:\n    tcp:\n    period: 0s\n", []wantErr{{"probes.readiness.period", 9, "greater than 0"}}},
+		{"probe timeout negative", base + "probes:\n  readiness:\n    tcp:\n    timeout: -1s\n", []wantErr{{"probes.readiness.timeout", 9, "greater than 0"}}},
+		{"probe thresholds zero", base + "probes:\n  readiness:\n    tcp:\n    success_threshold: 0\n    failure_threshold: 0\n",
+			[]wantErr{{"probes.readiness.success_threshold", 9, "at least 1"}, {"probes.readiness.failure_threshold", 10, "at least 1"}}},
+		{"liveness success threshold", base + "probes:\n  liveness:\n    tcp:\n    success_threshold: 2\n", []wantErr{{"probes.liveness.success_threshold", 9, "must be 1 for a liveness probe"}}},
+		{"startup success threshold", base + "probes:\n  startup:\n    tcp:\n    success_threshold: 3\n", []wantErr{{"probes.startup.success_threshold", 9, "must be 1 for a startup probe"}}},
+		{"readiness success threshold 2 ok", base + "probes:\n  readiness:\n    tcp:\n    success_threshold: 2\n", nil},
+		{"initial delay negative", base + "probes:\n  readiness:\n    tcp:\n    initial_delay: -1s\n", []wantErr{{"probes.readiness.initial_delay", 9, "negative"}}},
+		{"route missing", "name: web\nrun: {command: x}\n", []wantErr{{"route.listen", 0, "required"}}},
+		{"listen without port", strings.Replace(base, `":8080"`, "\"8080\"", 1), []wantErr{{"route.listen", 5, "host:port"}}},
+		{"listen port zero", strings.Replace(base, `":8080"`, `":0"`, 1), []wantErr{{"route.listen", 5, "port out of range"}}},
+		{"listen port too big", strings.Replace(base, `":8080"`, `"127.0.0.1:65536"`, 1), []wantErr{{"route.listen", 5, "port out of range"}}},
+		{"listen port name", strings.Replace(base, `":8080"`, `":http"`, 1), []wantErr{{"route.listen", 5, "not a number"}}},
+		{"listen hostname", strings.Replace(base, `":8080"`, `"example.com:80"`, 1), []wantErr{{"route.listen", 5, "IP address or localhost"}}},
+		{"listen localhost ok", strings.Replace(base, `":8080"`, `"localhost:80"`, 1), nil},
+		{"listen ipv6 ok", strings.Replace(base, `":8080"`, `"[::1]:80"`, 1), nil},
+		{"hosts", base + "  hosts: [example.com, \"*.example.com\", bad_host, \"\", \"a..b\"]\n",
+			[]wantErr{{"route.hosts[2]", 6, "DNS name"}, {"route.hosts[3]", 6, "DNS name"}, {"route.hosts[4]", 6, "DNS name"}}},
+		{"paths", base + "  paths:\n    - /api\n    - api\n", []wantErr{{"route.paths[1]", 8, "start with '/'"}}},
+		{"balance", base + "  balance: random\n", []wantErr{{"route.balance", 6, "least_requests, round_robin"}}},
+		{"route timeouts", base + "  timeout: 0s\n  drain_timeout: -1s\n",
+			[]wantErr{{"route.timeout", 6, "greater than 0"}, {"route.drain_timeout", 7, "greater than 0"}}},
+		{"two strategies", base + "strategy:\n  rolling: {}\n  canary: {steps: [{weight: 100}]}\n",
+			[]wantErr{{"strategy", 6, "only one of"}}},
+		{"rolling both zero", base + "strategy:\n  rolling:\n    max_surge: 0\n    max_unavailable: 0\n",
+			[]wantErr{{"strategy.rolling.max_surge", 8, "cannot both be zero"}}},
+		{"rolling surge zero unavailable one ok", base + "strategy:\n  rolling:\n    max_surge: 0\n    max_unavailable: 1\n", nil},
+		{"rolling percent over 100", base + "strategy:\n  rolling:\n    max_surge: 150%\n", []wantErr{{"strategy.rolling.max_surge", 8, "at most 100%"}}},
+		{"rolling negative", base + "strategy:\n  rolling:\n    max_unavailable: -1\n", []wantErr{{"strategy.rolling.max_unavailable", 8, "negative"}}},
+		{"rolling on_failure", base + "strategy:\n  rolling:\n    on_failure: retry\n", []wantErr{{"strategy.rolling.on_failure", 8, "rollback or pause"}}},
+		{"rolling deadline zero", base + "strategy:\n  rolling:\n    progress_deadline: 0s\n", []wantErr{{"strategy.rolling.progress_deadline", 8, "greater than 0"}}},
+		{"rolling min_ready not below deadline", base + "strategy:\n  rolling:\n    min_ready: 10m\n", []wantErr{{"strategy.rolling.min_ready", 8, "less than progress_deadline"}}},
+		{"rolling min_ready negative", base + "strategy:\n  rolling:\n    min_ready: -1s\n", []wantErr{{"strategy.rolling.min_ready", 8, "negative"}}},
+		{"blue_green preview same as listen", base + "strategy:\n  blue_green:\n    preview_listen: 0.0.0.0:8080\n",
+			[]wantErr{{"strategy.blue_green.preview_listen", 8, "differ from route.listen"}}},
+		{"blue_green preview bad", base + "strategy:\n  blue_green:\n    preview_listen: \":0\"\n",
+			[]wantErr{{"strategy.blue_green.preview_listen", 8, "port out of range"}}},
+		{"blue_green scale down negative", base + "strategy:\n  blue_green:\n    scale_down_delay: -1s\n",
+			[]wantErr{{"strategy.blue_green.scale_down_delay", 8, "negative"}}},
+		{"blue_green header", base + "strategy:\n  blue_green:\n    preview_header: \"X Preview\"\n",
+			[]wantErr{{"strategy.blue_green.preview_header", 8, "header name"}}},
+		{"recreate deadline", base + "strategy:\n  recreate: {progress_deadline: 0s}\n",
+			[]wantErr{{"strategy.recreate.progress_deadline", 7, "greater than 0"}}},
+		{"canary no steps", base + "strategy:\n  canary: {}\n", []wantErr{{"strategy.canary.steps", 7, "at least one step"}}},
+		{"canary steps", base + `strategy:
+  canary:
+    steps:
+      - weight: 50
+      - {weight: 10, pause: 1m}
+      - weight: 20
+      - {}
+      - weight: 101
+      - pause: -1s
+`, []wantErr{
+			{"strategy.canary.steps[1]", 10, "exactly one of weight, pause"},
+			{"strategy.canary.steps[1].weight", 10, "previous step's weight (50)"},
+			{"strategy.canary.steps[2].weight", 11, "previous step's weight (50)"},
+			{"strategy.canary.steps[3]", 12, "exactly one of weight, pause"},
+			{"strategy.canary.steps[4].weight", 13, "between 0 and 100"},
+			{"strategy.canary.steps[5].pause", 14, "negative"},
+		}},
+		{"hook command and timeout", base + "hooks:\n  smoke:\n    timeout: 0s\n    env: {bad-key: x}\n",
+			[]wantErr{{"hooks.smoke.command", 7, "required"}, {"hooks.smoke.timeout", 8, "greater than 0"}, {"hooks.smoke.env.bad-key", 9, "invalid name"}}},
+		{"stop_grace negative", base + "stop_grace: -1s\n", []wantErr{{"stop_grace", 6, "negative"}}},
+		{"stop_grace too long", base + "stop_grace: 2h\n", []wantErr{{"stop_grace", 6, "at most 1h0m0s"}}},
+		{"stop_grace zero ok", base + "stop_grace: 0s\n", nil},
+		{"revision history", base + "revision_history_limit: 0\n", []wantErr{{"revision_history_limit", 6, "at least 1"}}},
+		// Type errors, found while decoding.
+		{"replicas not a number", base + "replicas: three\n", []wantErr{{"replicas", 6, "must be an integer"}}},
+		{"replicas quoted", base + "replicas: \"3\"\n", []wantErr{{"replicas", 6, "must be an integer"}}},
+		{"replicas huge", base + "replicas: 99999999999999999999\n", []wantErr{{"replicas", 6, "must be an integer"}}},
+		{"duration bare integer", base + "stop_grace: 30\n", []wantErr{{"stop_grace", 6, "has no unit"}}},
+		{"duration garbage", base + "stop_grace: soon\n", []wantErr{{"stop_grace", 6, "invalid duration"}}},
+		{"int or percent garbage", base + "strategy:\n  rolling:\n    max_surge: lots\n", []wantErr{{"strategy.rolling.max_surge", 8, "percentage"}}},
+		{"bool not bool", base + "strategy:\n  blue_green:\n    manual_approval: sure\n", []wantErr{{"strategy.blue_green.manual_approval", 8, "true or false"}}},
+		{"args not a list", strings.Replace(base, "  command: ./web\n", "  command: ./web\n  args: -v\n", 1), []wantErr{{"run.args", 4, "must be a list"}}},
+		{"command a number", strings.Replace(base, "command: ./web", "command: 42", 1), []wantErr{{"run.command", 3, "must be a string"}}},
+		{"env a list", strings.Replace(base, "  command: ./web\n", "  command: ./web\n  env: [A=b]\n", 1), []wantErr{{"run.env", 4, "mapping"}}},
+		{"env value a mapping", strings.Replace(base, "  command: ./web\n", "  command: ./web\n  env:\n    A: {b: c}\n", 1), []wantErr{{"run.env.A", 5, "must be a string"}}},
+		{"section a scalar", base + "probes: yes\n", []wantErr{{"probes", 6, "mapping of fields"}}},
+		{"tcp takes no fields", base + "probes:\n  readiness:\n    tcp: {port: 80}\n", []wantErr{{"probes.readiness.tcp.port", 8, "takes no fields"}}},
+		{"unknown top-level field", base + "replica: 2\n", []wantErr{{"replica", 6, `did you mean "replicas"`}}},
+		{"strategy type is derived", base + "strategy:\n  type: rolling\n", []wantErr{{"strategy.type", 7, "unknown field"}}},
+		{"merge key", base + "hooks:\n  smoke:\n    <<: {command: x}\n", []wantErr{{"hooks.smoke.command", 7, "required"}, {"hooks.smoke", 8, "merge keys"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.doc), "")
+			var got []wantErr
+			if err != nil {
+				for _, e := range fieldErrors(t, err) {
+					got = append(got, wantErr{e.Path, e.Line, e.Message})
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("Parse(%q) errors:\n%v\nwant %d: %v", tc.doc, err, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g.path != w.path || g.line != w.line || !strings.Contains(g.msg, w.msg) {
+					t.Errorf("Parse(%q) error %d = %s (line %d): %s\nwant %s (line %d) containing %q",
+						tc.doc, i, g.path, g.line, g.msg, w.path, w.line, w.msg)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateWithoutPositions(t *testing.T) {
+	s := &Service{Name: "web", Run: Run{Command: "x"}, Route: Route{Listen: ":80"}}
+	Default(s)
+	if errs := Validate(s); len(errs) != 0 {
+		t.Fatalf("Validate(defaulted minimal service) = %v, want none", errs)
+	}
+	s.Replicas = 0
+	s.Strategy.Canary = &Canary{Steps: []CanaryStep{{Weight: ptr(100)}}, ProgressDeadline: sec(1)}
+	var got []string
+	for _, e := range Validate(s) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"replicas: must be at least 1",
+		"strategy: set only one of rolling, blue_green, recreate, canary (found rolling and canary)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validate errors (-want +got):\n%s", diff)
+	}
+	s.Strategy = Strategy{Type: TypeCanary, Rolling: &Rolling{MaxSurge: DefaultMaxSurge, ProgressDeadline: sec(1), OnFailure: "pause"}}
+	s.Replicas = 1
+	if errs := Validate(s); len(errs) != 1 || errs[0].Path != "strategy" || !strings.Contains(errs[0].Message, "does not match") {
+		t.Errorf("Validate(type canary with rolling set) = %v, want one strategy error \"does not match\"", errs)
+	}
+}

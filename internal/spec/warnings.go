@@ -1,0 +1,30 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Warnings lists what is allowed in a spec but risky in production, one sentence each,
+// for `cutover check` and the API's check answer. A valid spec may have warnings.
+func Warnings(s *Service) []string {
+	var ws []string
+	if s.Strategy.Recreate != nil {
+		ws = append(ws, "strategy recreate stops every instance before starting the new ones: requests fail until the new revision is ready")
+	}
+	if s.Run.Image != "" && !pinnedImage(s.Run.Image) {
+		ws = append(ws, fmt.Sprintf("image %s has no pinned tag; pin a digest", s.Run.Image))
+	}
+	return ws
+}
+
+// pinnedImage reports whether an image reference has a digest or a tag other than latest.
+// A registry port ("registry:5000/app") is not a tag.
+func pinnedImage(ref string) bool {
+	if strings.Contains(ref, "@") {
+		return true
+	}
+	last := ref[strings.LastIndex(ref, "/")+1:]
+	_, tag, ok := strings.Cut(last, ":")
+	return ok && tag != "" && tag != "latest"
+}

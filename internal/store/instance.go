@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Instance is one running process, container or pod of a revision, as the
+// daemon last recorded it.
+type Instance struct {
+	ID           string
+	Service      string
+	Revision     int
+	DeploymentID int64
+	// Desired is "run" or "stop".
+	Desired    string
+	Addr       string
+	Ready      bool
+	ReadySince time.Time
+	RetireAt   time.Time
+	CreatedAt  time.Time
+}
+
+const instanceColumns = `id, service, revision, deployment_id, desired, addr, ready, ready_since,
+	retire_at, created_at`
+
+// PutInstance inserts or replaces the instance by ID, keeping the CreatedAt of an
+// existing row; a new row's CreatedAt is in.CreatedAt, or now when zero.
+func (s *Store) PutInstance(ctx context.Context, in Instance) error {
+	op := "put instance " + in.ID
+	if in.ID == "" {
+		return wrap(op, errors.New("empty instance id"))
+	}
+	if in.CreatedAt.IsZero() {
+		in.CreatedAt = now()
+	}
+	_, err := s.writer().ExecContext(ctx, `
+INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET service = excluded.service, revision = excluded.revision,
+	deployment_id = excluded.deployment_id, desired = excluded.desired, addr = excluded.addr,
+	ready = excluded.ready, ready_since = excluded.ready_since, retire_at = excluded.retire_at`,
+		in.ID, in.Service, in.Revision, in.DeploymentID, in.Desired, in.Addr, in.Ready,
+		nanos(in.ReadySince), nanos(in.RetireAt), nanos(in.CreatedAt))
+	return wrap(op, err)
+}
+
+// GetInstance returns the instance with the ID, or an error wrapping ErrNotFound.
+func (s *Store) GetInstance(ctx context.Context, id string) (Instance, error) {
+	row := s.reader().QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id)
+	in, err := scanInstance(row)
+	return in, notFound("get instance "+id, err)
+}
+
+// ListInstances returns the service's instances (service "": all), ordered by
+// CreatedAt, then ID.
+func (s *Store) ListInstances(ctx context.Context, service string) ([]Instance, error) {
+	q := `SELECT ` + instanceColumns + ` FROM instances`
+	var args []any
+	if service != "" {
+		q += ` WHERE service = ?`
+		args = append(args, service)
+	}
+	rows, err := s.reader().QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, wrap("list instances", err)
+	}
+	defer rows.Close()
+	var out []Instance
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, wrap("list instances", err)
+		}
+		out = append(out, in)
+	}
+	return out, wrap("list instances", rows.Err())
+}
+
+// DeleteInstance removes the instance with the ID; a missing one is not an error.
+func (s *Store) DeleteInstance(ctx context.Context, id string) error {
+	_, err := s.writer().ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, id)
+	return wrap("delete instance "+id, err)
+}
+
+func scanInstance(r scanner) (Instance, error) {
+	var in Instance
+	var readySince, retireAt, created int64
+	if err := r.Scan(&in.ID, &in.Service, &in.Revision, &in.DeploymentID, &in.Desired, &in.Addr,
+		&in.Ready, &readySince, &retireAt, &created); err != nil {
+		return Instance{}, err
+	}
+	in.ReadySince, in.RetireAt, in.CreatedAt = fromNanos(readySince), fromNanos(retireAt), fromNanos(created)
+	return in, nil
+}
