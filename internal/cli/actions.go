@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -70,4 +71,35 @@ func (a *app) act(ctx context.Context, service, action string) error {
 	}
 	fmt.Fprintf(a.stdout, "%s: deployment %s\n", action, deploymentSummary(&d))
 	return nil
+}
+
+func (a *app) waitCmd() *cobra.Command {
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "wait SERVICE",
+		Short: "Wait for a service's running deployment to end",
+		Long: `Follow the service's running deployment until it ends, printing its progress; with none
+running, report how the latest one ended. The exit code tells the outcome, as for deploy --wait.`,
+		Example: `  cutover deploy web --env VERSION=v2 && cutover wait web --timeout 10m`,
+		Args:    exactArgs("SERVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if timeout <= 0 {
+				return usagef("--timeout %v: want a positive duration such as 10m", timeout)
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			deps, err := c.Deployments(cmd.Context(), args[0], 1)
+			if err != nil {
+				return err
+			}
+			if len(deps) == 0 {
+				return fmt.Errorf("service %s has no deployment", args[0])
+			}
+			return a.await(cmd.Context(), c, deps[0], timeout)
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", defaultWaitTimeout, "stop waiting after this long (exit 6; the deployment continues)")
+	return cmd
 }

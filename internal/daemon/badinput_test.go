@@ -117,4 +117,3 @@ func snapshot(t *testing.T, h *harness) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-

@@ -61,8 +61,13 @@ func (d *Daemon) applyStatus(ctx context.Context, service string, st runtime.Sta
 	changedState := old.State != st.State
 	changedAddr := old.Addr != st.Addr
 	down := st.State != runtime.StateRunning && st.State != runtime.StateStarting
-	if down && in.ready {
-		in.ready = false
+	if down || st.Restarts != old.Restarts {
+		// A process that went away or came back is a new process: readiness starts over.
+		in.ready, in.readySince = false, time.Time{}
+		if in.prober != nil && (changedState || st.Restarts != old.Restarts) {
+			in.prober.Reset()
+		}
+		changedState = changedState || st.Restarts != old.Restarts
 	}
 	if changedAddr && in.prober != nil {
 		rs := s.revisions[in.rec.Revision]

@@ -69,7 +69,6 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		g.rev.inflight.Add(1)
 		resp, err := t.transport.Load().RoundTrip(out)
 		if err == nil {
-			defer release(g, t)
 			p.respond(w, r, resp, x)
 			return
 		}
@@ -108,8 +107,9 @@ func release(g *group, t *target) {
 	}
 }
 
-// respond writes the upstream's response to the client.
+// respond writes the upstream's response to the client, then ends the request on x.t.
 func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Response, x *exchange) {
+	defer release(x.g, x.t)
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		p.switchProtocols(w, resp, x)
@@ -176,7 +176,7 @@ func (p *Proxy) eject(t *target) {
 	}
 	now := p.now()
 	if !t.ejected(now) {
-		p.logger.Warn("target ejected", "service", t.service, "instance", t.id, "addr", t.addr, "for", p.cfg.EjectDuration)
+		p.logger.Warn("target ejected", "service", t.service, "instance", t.id, "addr", t.addr, "duration", p.cfg.EjectDuration)
 	}
 	t.ejectUntil.Store(now + int64(p.cfg.EjectDuration))
 }

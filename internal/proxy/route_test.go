@@ -145,14 +145,16 @@ func TestListenerLifecycle(t *testing.T) {
 		t.Errorf("Addrs: got %d addresses, want 2", got)
 	}
 	p.RemoveRoute("late")
-	if _, err := net.DialTimeout("tcp", after, time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", after, time.Second); err == nil {
+		c.Close()
 		t.Errorf("listener of a removed route still accepts")
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
-	if _, err := net.DialTimeout("tcp", before, time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", before, time.Second); err == nil {
+		c.Close()
 		t.Errorf("listener still accepts after Run returned")
 	}
 	if err := p.SetRoute(Route{Service: "x", Listen: "127.0.0.1:0"}); err == nil {

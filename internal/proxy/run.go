@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // listener is one open address. Its slot indexes the route table's per-listener routes, so a
@@ -18,6 +19,9 @@ type listener struct {
 	slot int
 	ln   net.Listener
 	srv  *http.Server // non-nil once served
+	// closed is set before a listener no route uses is closed, so that its Serve error is
+	// expected.
+	closed atomic.Bool
 }
 
 // Run serves every listener, present and future, until ctx is done. Then it stops accepting,
@@ -81,7 +85,7 @@ func (p *Proxy) serve(l *listener) {
 	}
 	p.wg.Go(func() {
 		err := l.srv.Serve(l.ln)
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closed.Load() {
 			p.logger.Error("listener stopped", "listen", l.key, "error", err)
 		}
 	})
@@ -94,7 +98,7 @@ func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
 		return l.ln.Close()
 	}
 	err := l.srv.Shutdown(ctx)
-	if err != nil {
+	if err != nil && !errors.Is(err, net.ErrClosed) {
 		_ = l.srv.Close()
 		return fmt.Errorf("drain %s: %w", l.key, err)
 	}
@@ -145,8 +149,10 @@ func (p *Proxy) closeUnused() {
 			continue
 		}
 		delete(p.listeners, key)
+		// Stop accepting now; connections already accepted finish in the background.
+		l.closed.Store(true)
+		_ = l.ln.Close()
 		if l.srv == nil {
-			_ = l.ln.Close()
 			continue
 		}
 		p.wg.Go(func() {

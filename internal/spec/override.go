@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Override applies `cutover deploy --set path=value --env KEY=VALUE` to a spec document and
@@ -21,8 +22,13 @@ func Override(doc []byte, sets []string, env []string) ([]byte, error) {
 	if len(sets) == 0 && len(env) == 0 {
 		return doc, nil
 	}
-	if _, ferr := parseDocument(doc); ferr != nil {
+	root0, ferr := parseDocument(doc)
+	if ferr != nil {
 		return nil, fmt.Errorf("override: %w", Errors{ferr})
+	}
+	if root0 != nil && newDecoder(root0).expandedSize(root0, map[string]int{}) >= maxNodes {
+		// The YAML decoder below expands aliases without a limit ("billion laughs").
+		return nil, fmt.Errorf("override: document expands to more than %d values through aliases", maxNodes)
 	}
 	var root yaml.MapSlice
 	if err := yaml.UnmarshalWithOptions(doc, &root, yaml.UseOrderedMap()); err != nil {
@@ -136,4 +142,42 @@ func quoteStrings(v any) any {
 		return yamlString(v)
 	}
 	return v
+}
+
+// expandedSize counts the values n stands for once aliases are expanded, up to maxNodes.
+// sizes memoizes anchors by name; an alias to an anchor being counted (a cycle) counts as maxNodes.
+func (d *decoder) expandedSize(n ast.Node, sizes map[string]int) int {
+	if isNull(n) {
+		return 1
+	}
+	total := 1
+	switch v := n.(type) {
+	case *ast.AliasNode:
+		if v.Value == nil || v.Value.GetToken() == nil {
+			return 1
+		}
+		name := v.Value.GetToken().Value
+		if size, ok := sizes[name]; ok {
+			return size
+		}
+		sizes[name] = maxNodes // in progress: a cycle reaches this
+		size := d.expandedSize(d.anchors[name], sizes)
+		sizes[name] = size
+		return size
+	case *ast.AnchorNode:
+		return d.expandedSize(v.Value, sizes)
+	case *ast.TagNode:
+		return d.expandedSize(v.Value, sizes)
+	case *ast.MappingNode:
+		for _, mv := range v.Values {
+			total += d.expandedSize(mv, sizes)
+		}
+	case *ast.MappingValueNode:
+		total += d.expandedSize(v.Key, sizes) + d.expandedSize(v.Value, sizes)
+	case *ast.SequenceNode:
+		for _, item := range v.Values {
+			total += d.expandedSize(item, sizes)
+		}
+	}
+	return min(total, maxNodes)
 }

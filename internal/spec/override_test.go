@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,5 +89,22 @@ func TestOverrideNothingReturnsDocument(t *testing.T) {
 	out, err := Override(doc, nil, nil)
 	if err != nil || string(out) != string(doc) {
 		t.Errorf("Override(doc, nil, nil) = %q, %v; want the document unchanged", out, err)
+	}
+}
+
+func TestOverrideRefusesAliasBombs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(base + "x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	_, err := Override([]byte(b.String()), []string{"replicas=2"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "through aliases") {
+		t.Errorf("Override(alias bomb) error = %v, want \"through aliases\"", err)
+	}
+	// A few aliases are fine.
+	doc := strings.Replace(base, "  command: ./web\n", "  command: &c ./web\n  args: [*c, *c]\n", 1)
+	if _, err := Override([]byte(doc), []string{"replicas=2"}, nil); err != nil {
+		t.Errorf("Override(doc with aliases) = %v", err)
 	}
 }

@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"testing"
+)
+
+// discardWriter is a ResponseWriter that keeps nothing, so that a benchmark counts the
+// proxy's allocations rather than a recorder's.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// BenchmarkProxyHotPath sends one request at a time through the handler to a real upstream on
+// loopback: lookup, balancing, header rewrite, round trip, response copy and counting.
+func BenchmarkProxyHotPath(b *testing.B) {
+	up := cannedUpstream(b)
+	p := New(discardLogger(), Config{})
+	if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0", Hosts: []string{"app.example.com"}}); err != nil {
+		b.Fatal(err)
+	}
+	p.SetTargets("web", []Group{{Revision: 1, Weight: 100, Targets: []Target{
+		{ID: "a", Addr: up}, {ID: "b", Addr: up}}}}, 0)
+	h := &listenerHandler{p: p, slot: p.listeners["127.0.0.1:0"].slot}
+	u, _ := url.Parse("/api/items?page=2")
+	base := http.Request{
+		Method: "GET", URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Host: "app.example.com", RemoteAddr: "127.0.0.1:50000", RequestURI: "/api/items?page=2", Body: http.NoBody,
+	}
+	w := &discardWriter{h: make(http.Header)}
+	hdr := make(http.Header)
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		clear(hdr)
+		hdr["Accept"] = []string{"*/*"}
+		r := base
+		r.Header = hdr
+		h.ServeHTTP(w, &r)
+		if w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+// BenchmarkProxyHotPathParallel is BenchmarkProxyHotPath from GOMAXPROCS goroutines at once.
+func BenchmarkProxyHotPathParallel(b *testing.B) {
+	up := cannedUpstream(b)
+	p := New(discardLogger(), Config{})
+	if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0"}); err != nil {
+		b.Fatal(err)
+	}
+	p.SetTargets("web", []Group{{Revision: 1, Weight: 100, Targets: []Target{{ID: "a", Addr: up}, {ID: "b", Addr: up}}}}, 0)
+	h := &listenerHandler{p: p, slot: p.listeners["127.0.0.1:0"].slot}
+	u, _ := url.Parse("/api/items")
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: make(http.Header)}
+		hdr := make(http.Header)
+		for pb.Next() {
+			clear(w.h)
+			clear(hdr)
+			r := http.Request{Method: "GET", URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				Host: "app.example.com", RemoteAddr: "127.0.0.1:50000", Body: http.NoBody, Header: hdr}
+			h.ServeHTTP(w, &r)
+			if w.code != 200 {
+				b.Errorf("status %d", w.code)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkReverseProxyBaseline is the same request through a plain httputil.ReverseProxy,
+// for comparison.
+func BenchmarkReverseProxyBaseline(b *testing.B) {
+	up := cannedUpstream(b)
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(&url.URL{Scheme: "http", Host: up})
+		pr.SetXForwarded()
+	}}
+	u, _ := url.Parse("/api/items?page=2")
+	base := http.Request{
+		Method: "GET", URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Host: "app.example.com", RemoteAddr: "127.0.0.1:50000", RequestURI: "/api/items?page=2", Body: http.NoBody,
+	}
+	w := &discardWriter{h: make(http.Header)}
+	hdr := make(http.Header)
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		clear(hdr)
+		hdr["Accept"] = []string{"*/*"}
+		r := base
+		r.Header = hdr
+		rp.ServeHTTP(w, r.WithContext(context.Background()))
+		if w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+// cannedUpstream serves a fixed keep-alive response to every request without allocating per
+// request, so that benchmarks count the proxy's allocations only. It returns its address.
+func cannedUpstream(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ln.Close() })
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nhello, world")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					// Read one request head: lines until an empty one.
+					for {
+						line, err := br.ReadSlice('\n')
+						if err != nil {
+							return
+						}
+						if len(line) <= 2 {
+							break
+						}
+					}
+					if _, err := c.Write(resp); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkRouteLookup looks up a host route among n; it must not allocate.
+func BenchmarkRouteLookup(b *testing.B) {
+	for _, n := range []int{1, 100, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			routes := make(map[string]Route, n)
+			svcs := make(map[string]*serviceSlot, n)
+			hosts := make([]string, n)
+			for i := range n {
+				name := fmt.Sprintf("svc%d", i)
+				hosts[i] = fmt.Sprintf("app%d.example.com", i)
+				r, err := Route{Service: name, Listen: ":80", Hosts: []string{hosts[i]}, Paths: []string{"/", "/api/"}}.normalize()
+				if err != nil {
+					b.Fatal(err)
+				}
+				routes[name] = r
+				svcs[name] = &serviceSlot{name: name}
+			}
+			tbl := buildTable(routes, map[string]int{":80": 0}, svcs)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if tbl.lookup(0, hosts[i%n], "/api/items") == nil {
+					b.Fatal("no route")
+				}
+				i++
+			}
+		})
+	}
+}
