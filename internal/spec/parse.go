@@ -8,8 +8,18 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+)
+
+// MaxSize is the largest spec document Parse reads, in bytes. Specs are a few kilobytes; the
+// limit bounds the YAML parser's time, which grows faster than the size.
+const MaxSize = 64 << 10
+
+const (
+	maxFlowDepth   = 64
+	maxBlockColumn = 512
 )
 
 // Parse reads a spec file strictly: malformed YAML, unknown fields and values of the wrong type
@@ -57,7 +67,14 @@ func parseDocument(data []byte) (root ast.Node, ferr *FieldError) {
 			root, ferr = nil, &FieldError{Message: fmt.Sprintf("malformed YAML: %v", r)}
 		}
 	}()
-	f, err := parser.ParseBytes(data, 0)
+	if len(data) > MaxSize {
+		return nil, &FieldError{Message: fmt.Sprintf("spec is %d bytes; the limit is %d", len(data), MaxSize)}
+	}
+	tokens := lexer.Tokenize(string(data))
+	if e := checkNesting(tokens); e != nil {
+		return nil, e
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, syntaxError(err)
 	}
@@ -87,6 +104,33 @@ func parseDocument(data []byte) (root ast.Node, ferr *FieldError) {
 		return nil, e
 	}
 	return body, nil
+}
+
+// checkNesting refuses documents nested deeper than any spec is: the YAML parser takes time
+// quadratic in the depth, so "[[[[..." would otherwise hold a request for minutes.
+func checkNesting(tokens token.Tokens) *FieldError {
+	depth := 0
+	for _, tk := range tokens {
+		deep := false
+		switch tk.Type {
+		case token.SequenceStartType, token.MappingStartType:
+			depth++
+			deep = depth > maxFlowDepth
+		case token.SequenceEndType, token.MappingEndType:
+			depth--
+		case token.SequenceEntryType, token.MappingKeyType:
+			// "- - - -" nests block lists on one line; the column is the depth.
+			deep = tk.Position != nil && tk.Position.Column > maxBlockColumn
+		}
+		if deep {
+			e := &FieldError{Message: "malformed YAML: nested too deeply"}
+			if tk.Position != nil {
+				e.Line, e.Column = tk.Position.Line, tk.Position.Column
+			}
+			return e
+		}
+	}
+	return nil
 }
 
 // syntaxError turns a YAML parser error into a FieldError at its position.

@@ -140,8 +140,8 @@ route:
 	_, err := Parse([]byte(doc), "web.yaml")
 	errs := fieldErrors(t, err)
 	type pos struct {
-		Path       string
-		Line, Col  int
+		Path      string
+		Line, Col int
 	}
 	var got []pos
 	for _, e := range errs {
@@ -257,5 +257,27 @@ func TestFieldErrorString(t *testing.T) {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("%+v.Error() = %q, want %q", tc.e, got, tc.want)
 		}
+	}
+}
+
+func TestParseRefusesPathologicalDocuments(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		msg       string
+	}{
+		{"too large", base + "# " + strings.Repeat("x", MaxSize) + "\n", "limit is"},
+		{"flow nesting", "name: " + strings.Repeat("[", 10000), "nested too deeply"},
+		{"flow mapping nesting", "name: " + strings.Repeat("{a: ", 10000), "nested too deeply"},
+		{"block list nesting", "name:\n" + strings.Repeat("- ", 10000) + "x\n", "nested too deeply"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := Parse([]byte(tc.doc), "")
+			errs := fieldErrors(t, err)
+			if len(errs) != 1 || !strings.Contains(errs[0].Message, tc.msg) {
+				t.Errorf("Parse(%s) = %v, want one error containing %q", tc.name, err, tc.msg)
+			}
+			t.Logf("refused in %v", time.Since(start))
+		})
 	}
 }

@@ -150,4 +150,3 @@ func TestPIDReuseDetected(t *testing.T) {
 		t.Errorf("Stop of a record with a reused pid killed process %d", pid)
 	}
 }
-

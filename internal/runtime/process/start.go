@@ -43,7 +43,11 @@ func (d *Driver) start(spec runtime.InstanceSpec) error {
 	}
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
-	if false && inst.known && (inst.supervised != nil || (inst.proc != nil && inst.proc.alive())) {
+	busy := inst.known && (inst.supervised != nil || (inst.proc != nil && inst.proc.alive()))
+	if busy && inst.stopping {
+		return errors.New("instance is stopping")
+	}
+	if busy {
 		// Already running: adopt it rather than start a second process.
 		d.superviseLocked(inst)
 		return nil

@@ -46,7 +46,11 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 		}
 	}
 	if done != nil {
-		<-done
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("stop %s: wait for supervision to end: %w", id, ctx.Err())
+		}
 	}
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
