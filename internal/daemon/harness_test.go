@@ -67,6 +67,7 @@ type appSpec struct {
 	Replicas int
 	Env      map[string]string
 	Strategy string // YAML of the strategy block, without the "strategy:" key
+	Probes   string // YAML of the whole probes block; default: readiness GET /healthz every 100ms
 	Extra    string
 }
 
@@ -80,7 +81,10 @@ func (h *harness) yaml(s appSpec) string {
 	for k, v := range s.Env {
 		fmt.Fprintf(&b, "    %s: %q\n", k, v)
 	}
-	b.WriteString("probes:\n  readiness:\n    http: {path: /healthz}\n    period: 100ms\n    failure_threshold: 2\n")
+	if s.Probes == "" {
+		s.Probes = "probes:\n  readiness:\n    http: {path: /healthz}\n    period: 100ms\n    failure_threshold: 2\n"
+	}
+	b.WriteString(s.Probes)
 	fmt.Fprintf(&b, "route:\n  listen: %s\n  drain_timeout: 5s\n", s.Listen)
 	if s.Strategy != "" {
 		b.WriteString("strategy:\n" + indent(s.Strategy, "  "))

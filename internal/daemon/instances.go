@@ -166,9 +166,14 @@ func (d *Daemon) onHealth(ctx context.Context, service, id string, r health.Resu
 	in.rec = rec
 	if wasReady != in.ready {
 		d.applyTrafficLocked(s)
-		s.wakeDeployment()
 	}
 	d.fleet.mu.Unlock()
+	// The deployment looks again once the change is recorded, so events keep their order.
+	defer func() {
+		d.fleet.mu.Lock()
+		d.fleet.service(service).wakeDeployment()
+		d.fleet.mu.Unlock()
+	}()
 
 	if wasReady != r.Ready {
 		if err := d.store.PutInstance(ctx, rec); err != nil {
