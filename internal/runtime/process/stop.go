@@ -36,6 +36,12 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	}
 	if p != nil {
 		inst.state = runtime.StateStopping
+		// Recorded first, so that no other driver over the same dir restarts it meanwhile.
+		inst.rec.Stopped = true
+		if err := d.saveRecord(inst.rec); err != nil {
+			inst.mu.Unlock()
+			return fmt.Errorf("stop %s: %w", id, err)
+		}
 	}
 	inst.mu.Unlock()
 
@@ -59,9 +65,6 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 
 // stoppedLocked records that Stop ended inst's process p (nil: there was none).
 func (d *Driver) stoppedLocked(inst *instance, p *proc, killed bool, grace time.Duration) error {
-	if p == nil && inst.rec.Stopped {
-		return nil
-	}
 	inst.proc, inst.state = nil, runtime.StateExited
 	if p != nil {
 		inst.rec.Message, inst.rec.ExitCode = exitStatus(p)

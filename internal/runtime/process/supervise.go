@@ -113,6 +113,13 @@ func (d *Driver) crashed(inst *instance, p *proc) (delay time.Duration, ok bool)
 	if inst.stopping || inst.proc != p {
 		return 0, false
 	}
+	if disk, err := d.loadRecord(inst.id); err == nil && (disk.Stopped || disk.PID != inst.rec.PID) {
+		// Another driver over the same dir stopped or replaced it: not ours to restart.
+		fresh := fromRecord(disk)
+		inst.rec, inst.proc, inst.state = fresh.rec, fresh.proc, fresh.state
+		d.logger.Warn("instance taken over by another driver", "instance", inst.id)
+		return 0, false
+	}
 	var startedAt time.Time
 	if p != nil {
 		startedAt = inst.rec.StartedAt
