@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,8 +21,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Commands{
-		Serve:     daemon.Serve,
-		Demo:      daemon.Demo,
+		Serve: func(ctx context.Context, o cli.ServeOptions) error {
+			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
+				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel})
+		},
+		Demo: func(ctx context.Context, o cli.DemoOptions, out io.Writer) error {
+			return daemon.Demo(ctx, daemon.DemoOptions{Rate: o.Rate, Exit: o.Exit}, out)
+		},
 		CheckSpec: daemon.CheckSpec,
 	})
 	stop()

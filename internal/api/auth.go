@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/cutover/cutover/internal/atomicfile"
+
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -55,36 +57,13 @@ func LoadOrCreateToken(path string) (string, error) {
 		return "", fmt.Errorf("generate token: %w", err)
 	}
 	tok = hex.EncodeToString(buf)
-	if err := writeNew(path, []byte(tok+"\n")); err != nil {
+	if err := atomicfile.Create(path, []byte(tok+"\n"), 0o600); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return ReadToken(path) // another process won the race; use its token
 		}
 		return "", fmt.Errorf("create token %s: %w", path, err)
 	}
 	return tok, nil
-}
-
-// writeNew writes data to a temporary file beside path (mode 0600), syncs it, then links it
-// at path, which fails with fs.ErrExist rather than replacing an existing file.
-func writeNew(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".token-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Link(tmp, path)
 }
 
 // ReadToken returns the token stored at path, without surrounding white space. It refuses a

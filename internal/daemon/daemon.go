@@ -5,6 +5,8 @@
 package daemon
 
 import (
+	"github.com/cutover/cutover/internal/atomicfile"
+
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +38,8 @@ type Options struct {
 	// instances keep running and the next daemon adopts them.
 	StopInstancesOnExit bool
 	Logger              *slog.Logger
+	// LogLevel is used by Serve when Logger is nil: debug, info, warn or error.
+	LogLevel string
 	// Driver overrides the runtime (default: the process driver under StateDir/run).
 	Driver runtime.Driver
 	// Tick is the reconcile interval (default 200ms).
@@ -169,11 +173,11 @@ func (d *Daemon) apiServer() *http.Server {
 func (d *Daemon) writeAddrFile() error {
 	addr := d.Addr()
 	path := filepath.Join(d.opts.StateDir, "api.addr")
-	if err := writeFileAtomic(path, []byte(addr+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(path, []byte(addr+"\n"), 0o600); err != nil {
 		return err
 	}
 	if d.opts.AddrFile != "" {
-		return writeFileAtomic(d.opts.AddrFile, []byte(addr+"\n"), 0o644)
+		return atomicfile.Write(d.opts.AddrFile, []byte(addr+"\n"), 0o644)
 	}
 	return nil
 }
@@ -218,27 +222,3 @@ func (t *tasks) launch(f func(context.Context)) {
 }
 
 func (t *tasks) wait() { t.wg.Wait() }
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
-}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
-	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/loadgen"
 )
 
@@ -21,7 +20,7 @@ import (
 // (this binary's hidden `demoapp` command) under constant load, then a rolling deploy, a
 // blue-green deploy and a rollback with progress and a running tally; everything is stopped
 // and removed when ctx ends.
-func Demo(ctx context.Context, opts cli.DemoOptions, out io.Writer) error {
+func Demo(ctx context.Context, opts DemoOptions, out io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("demo: find own binary: %w", err)
@@ -62,6 +61,14 @@ func Demo(ctx context.Context, opts cli.DemoOptions, out io.Writer) error {
 	return err
 }
 
+// DemoOptions configure Demo.
+type DemoOptions struct {
+	// Rate is the constant load in requests per second.
+	Rate int
+	// Exit ends the demo after the tour instead of serving until ctx is done.
+	Exit bool
+}
+
 // tour is the scripted part of the demo.
 type tour struct {
 	out    io.Writer
@@ -71,7 +78,7 @@ type tour struct {
 	state  string
 }
 
-func (t *tour) run(ctx context.Context, opts cli.DemoOptions) error {
+func (t *tour) run(ctx context.Context, opts DemoOptions) error {
 	url := "http://" + t.listen + "/"
 	fmt.Fprintf(t.out, "\n1/4 first deployment of service demo (version v1, 3 instances) on %s\n", url)
 	if err := t.deploy(ctx, "v1", "rolling: {max_surge: 1, max_unavailable: 0}"); err != nil {

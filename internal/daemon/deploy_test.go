@@ -32,7 +32,7 @@ func TestZeroFailedRequestsAcrossDeploys(t *testing.T) {
 	}
 	loadDone := make(chan result, 1)
 	go func() {
-		sum, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + listen + "/", Rate: 300, Duration: 2 * time.Minute}, nil)
+		sum, err := loadgen.Run(ctx, loadgen.Config{URL: "http://" + listen + "/", Rate: 300, Workers: 1024, Duration: 2 * time.Minute}, nil)
 		loadDone <- result{sum, err}
 	}()
 	time.Sleep(300 * time.Millisecond)
@@ -103,7 +103,7 @@ func TestNeverReadyRevisionFailsAtProgressDeadline(t *testing.T) {
 	defer stop()
 	loadDone := make(chan loadgen.Summary, 1)
 	go func() {
-		sum, _ := loadgen.Run(ctx, loadgen.Config{URL: "http://" + listen + "/", Rate: 100, Duration: time.Minute}, nil)
+		sum, _ := loadgen.Run(ctx, loadgen.Config{URL: "http://" + listen + "/", Rate: 100, Workers: 512, Duration: time.Minute}, nil)
 		loadDone <- sum
 	}()
 	bad := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v2", Env: map[string]string{"NEVER_READY": "1"},

@@ -10,15 +10,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/cutover/cutover/internal/cli"
 )
 
-// Serve runs `cutover serve`: a daemon over opts.StateDir until ctx is done.
-func Serve(ctx context.Context, opts cli.ServeOptions) error {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}))
-	d, err := New(ctx, Options{StateDir: opts.StateDir, Listen: opts.Listen, AddrFile: opts.AddrFile,
-		StopInstancesOnExit: opts.StopInstancesOnExit, Logger: logger})
+// Serve runs `cutover serve`: a daemon over opts.StateDir until ctx is done. Without a
+// Logger it logs text to stderr at opts.LogLevel.
+func Serve(ctx context.Context, opts Options) error {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}))
+	}
+	d, err := New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

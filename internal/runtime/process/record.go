@@ -1,6 +1,8 @@
 package process
 
 import (
+	"github.com/cutover/cutover/internal/atomicfile"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,39 +58,10 @@ func (d *Driver) saveRecord(r record) error {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 	}
 	dir := filepath.Join(d.dir, "instances")
-	if err := writeFileAtomic(dir, r.Spec.ID+".json", b); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, r.Spec.ID+".json"), b, 0o600); err != nil {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 	}
 	return nil
-}
-
-func writeFileAtomic(dir, name string, b []byte) error {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	dh, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer dh.Close()
-	return dh.Sync()
 }
 
 // deleteRecord removes id's record; a missing record is not an error.
