@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +112,73 @@ func countRevision(t *testing.T, h *harness, service string, rev int) int {
 		}
 	}
 	return n
+}
+
+// TestBlueGreenPreviewAndApproval: before the switch, green is reachable only through the
+// preview header and the preview listener; `promote` approves the switch.
+func TestBlueGreenPreviewAndApproval(t *testing.T) {
+	h := newHarness(t)
+	listen, preview := freeAddr(t), freeAddr(t)
+	first := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v1"})
+	h.wait(first.ID, 30*time.Second)
+	dep := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v2",
+		Strategy: "blue_green: {preview_header: X-Preview, preview_listen: " + preview + ", manual_approval: true}\n"})
+	waitFor(t, 30*time.Second, "awaiting approval", func() bool {
+		d, err := h.client.Deployment(context.Background(), dep.ID)
+		return err == nil && d.Phase == "awaiting approval"
+	})
+	for range 10 {
+		if v := versionOf(t, "http://"+listen+"/", nil); v != "v1" {
+			t.Fatalf("plain request before the switch served by %s, want v1", v)
+		}
+		if v := versionOf(t, "http://"+listen+"/", map[string]string{"X-Preview": "1"}); v != "v2" {
+			t.Fatalf("preview header before the switch served by %s, want v2", v)
+		}
+		if v := versionOf(t, "http://"+preview+"/", nil); v != "v2" {
+			t.Fatalf("preview listener before the switch served by %s, want v2", v)
+		}
+	}
+	if _, err := h.client.Promote(context.Background(), "web", false); err != nil {
+		t.Fatalf("promote: %v", err)
+	}
+	if got := h.wait(dep.ID, 30*time.Second); got.Status != "succeeded" {
+		t.Fatalf("after promote: %s %s", got.Status, got.Reason)
+	}
+	assertServes(t, listen, "v2")
+	metrics := getMetrics(t, h)
+	for _, want := range []string{`cutover_requests_total{`, `revision="1"`, `revision="2"`, `service="web"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func versionOf(t *testing.T, url string, headers map[string]string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.Header.Get("X-Version")
+}
+
+func getMetrics(t *testing.T, h *harness) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+h.d.Addr()+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+h.d.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, b)
+	}
+	return string(b)
 }
