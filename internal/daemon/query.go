@@ -209,10 +209,24 @@ func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow 
 	if err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	var ids []string
 	for _, st := range all {
 		if st.Service == service && (revision == 0 || st.Revision == revision) {
+			seen[st.ID] = true
 			ids = append(ids, st.ID)
+		}
+	}
+	if revision != 0 {
+		// Instances of an old revision are gone from the runtime; their logs are not.
+		past, err := d.pastInstances(ctx, service, revision)
+		if err != nil {
+			return err
+		}
+		for _, id := range past {
+			if !seen[id] {
+				ids = append(ids, id)
+			}
 		}
 	}
 	if len(ids) == 0 {
@@ -223,4 +237,32 @@ func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow 
 	}
 	sort.Strings(ids)
 	return copyLogs(ctx, d.driver, ids, follow, w)
+}
+
+// pastInstances lists the instances of a revision that were ever started, from the events.
+func (d *Daemon) pastInstances(ctx context.Context, service string, revision int) ([]string, error) {
+	var ids []string
+	var after int64
+	for {
+		evs, err := d.store.ListEvents(ctx, store.EventFilter{Service: service, AfterID: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			after = e.ID
+			if e.Type != "instance_started" {
+				continue
+			}
+			var data struct {
+				Instance string `json:"instance"`
+				Revision int    `json:"revision"`
+			}
+			if json.Unmarshal(e.Data, &data) == nil && data.Revision == revision {
+				ids = append(ids, data.Instance)
+			}
+		}
+		if len(evs) < 1000 {
+			return ids, nil
+		}
+	}
 }

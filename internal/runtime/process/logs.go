@@ -11,11 +11,20 @@ import (
 )
 
 // Logs copies the instance's log (stdout and stderr) to w. With follow it then polls for
-// more every PollInterval until ctx is done, and returns nil. An unknown ID is an error
-// wrapping runtime.ErrNotFound.
+// more every PollInterval until ctx is done, and returns nil. A removed instance whose log
+// is still there gets its log without follow; an unknown ID is an error wrapping
+// runtime.ErrNotFound.
 func (d *Driver) Logs(ctx context.Context, id string, follow bool, w io.Writer) error {
 	inst, err := d.locked(id)
 	if err != nil {
+		// A removed instance keeps its log: show what it wrote, there is nothing to follow.
+		if f, ferr := os.Open(d.logPath(id)); ferr == nil {
+			defer f.Close()
+			if _, err := io.Copy(w, f); err != nil {
+				return fmt.Errorf("logs %s: %w", id, err)
+			}
+			return nil
+		}
 		return fmt.Errorf("logs %s: %w", id, err)
 	}
 	inst.mu.Unlock()
