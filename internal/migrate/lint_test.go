@@ -1,0 +1,181 @@
+package migrate
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// lintText parses text as migration 0001_t.sql and lints it.
+func lintText(t *testing.T, text string) []Finding {
+	t.Helper()
+	m, err := Parse("0001_t.sql", []byte(text))
+	if err != nil {
+		t.Fatalf("parse %q: %v", text, err)
+	}
+	return Lint([]Migration{m})
+}
+
+func rulesOf(fs []Finding) []string {
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.Rule)
+	}
+	return ids
+}
+
+const lt = "-- +cutover lock_timeout 2s\n"
+
+func TestLintRules(t *testing.T) {
+	lintOutsideRace(t)
+	tests := []struct {
+		rule       string
+		bad, good  string // expand sections (the marker is added)
+		contractOK bool   // the rule does not apply to contract parts
+	}{
+		{"drop-column", "ALTER TABLE users DROP COLUMN email;", "ALTER TABLE users ADD COLUMN email2 text;", true},
+		{"drop-table", "DROP TABLE users;", "DROP VIEW users_v;", true},
+		{"truncate-table", "TRUNCATE users;", "DELETE FROM users WHERE id < 100;", true},
+		{"add-column-required", "ALTER TABLE users ADD COLUMN age int NOT NULL;", "ALTER TABLE users ADD COLUMN age int NOT NULL DEFAULT 0;", true},
+		{"rename-column", "ALTER TABLE users RENAME COLUMN email TO mail;", "ALTER TABLE users ADD COLUMN mail text;", false},
+		{"rename-table", "ALTER TABLE users RENAME TO people;", "CREATE TABLE people (id bigint);", false},
+		{"change-column-type", "ALTER TABLE users ALTER COLUMN id TYPE bigint;", "ALTER TABLE users ALTER COLUMN id SET DEFAULT 1;", false},
+		{"set-not-null", "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+			"ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;", false},
+		{"add-column-volatile-default", "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();", "ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now();", false},
+		{"add-column-volatile-default", "ALTER TABLE users ADD COLUMN r float8 DEFAULT random() * 10;", "ALTER TABLE users ADD COLUMN n int DEFAULT 42;", false},
+		{"add-column-volatile-default", "ALTER TABLE users ADD COLUMN seq bigserial;", "ALTER TABLE users ADD COLUMN seq bigint;", false},
+		{"add-column-volatile-default", "ALTER TABLE users ADD COLUMN low text GENERATED ALWAYS AS (lower(email)) STORED;", "ALTER TABLE users ADD COLUMN low text;", false},
+		{"create-index-non-concurrently", "CREATE INDEX users_email ON users (email);",
+			"-- +cutover no-transaction\nCREATE INDEX CONCURRENTLY users_email ON users (email);", false},
+		{"create-index-non-concurrently", "CREATE UNIQUE INDEX users_email ON users (email);",
+			"CREATE TABLE t2 (id int);\nCREATE INDEX t2_id ON t2 (id);", false},
+		{"drop-index-non-concurrently", "DROP INDEX users_email;", "-- +cutover no-transaction\nDROP INDEX CONCURRENTLY users_email;", false},
+		{"reindex-non-concurrently", "REINDEX INDEX users_email;", "-- +cutover no-transaction\nREINDEX INDEX CONCURRENTLY users_email;", false},
+		{"constraint-missing-not-valid", "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);",
+			"ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;", false},
+		{"constraint-missing-not-valid", "ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0);",
+			"ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos;", false},
+		{"constraint-missing-not-valid", "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);", "ALTER TABLE orders ADD COLUMN user_id bigint;", false},
+		{"add-unique-without-index", "ALTER TABLE users ADD CONSTRAINT users_pk PRIMARY KEY (id);",
+			"ALTER TABLE users ADD CONSTRAINT users_pk PRIMARY KEY USING INDEX users_id_idx;", false},
+		{"add-unique-without-index", "ALTER TABLE users ADD CONSTRAINT email_uq UNIQUE (email);",
+			"ALTER TABLE users ADD CONSTRAINT email_uq UNIQUE USING INDEX users_email;", false},
+		{"add-unique-without-index", "ALTER TABLE users ADD COLUMN code text UNIQUE;", "ALTER TABLE users ADD COLUMN code text;", false},
+		{"concurrently-in-transaction", "CREATE INDEX CONCURRENTLY users_email ON users (email);",
+			"-- +cutover no-transaction\nCREATE INDEX CONCURRENTLY users_email ON users (email);", false},
+		{"concurrently-in-transaction", "VACUUM users;", "-- +cutover no-transaction\nVACUUM users;", false},
+		{"transaction-control", "BEGIN;\nALTER TABLE users ADD COLUMN x int;\nCOMMIT;", "ALTER TABLE users ADD COLUMN x int;", false},
+		{"vacuum-full", "-- +cutover no-transaction\nVACUUM FULL users;", "-- +cutover no-transaction\nVACUUM ANALYZE users;", false},
+		{"cluster", "CLUSTER users USING users_pkey;", "ANALYZE users;", false},
+		{"refresh-matview-non-concurrently", "REFRESH MATERIALIZED VIEW stats;", "REFRESH MATERIALIZED VIEW CONCURRENTLY stats;", false},
+		{"set-logged", "ALTER TABLE users SET LOGGED;", "ALTER TABLE users SET (fillfactor = 90);", false},
+	}
+	covered := map[string]bool{}
+	for _, tc := range tests {
+		covered[tc.rule] = true
+		t.Run(tc.rule, func(t *testing.T) {
+			bad := lintText(t, lt+"-- +cutover expand\n"+tc.bad)
+			if !slices.Contains(rulesOf(bad), tc.rule) {
+				t.Errorf("expand %q: rules %v, want %s", tc.bad, rulesOf(bad), tc.rule)
+			}
+			for _, f := range bad {
+				if f.Rule == tc.rule && (f.Line < 3 || f.File != "0001_t.sql" || !strings.Contains(f.Message, ";")) {
+					t.Errorf("finding %v: want file 0001_t.sql, a line in the section and a safe alternative after ';'", f)
+				}
+			}
+			good := lintText(t, lt+"-- +cutover expand\n"+tc.good)
+			if slices.Contains(rulesOf(good), tc.rule) {
+				t.Errorf("expand %q: flagged %s: %v", tc.good, tc.rule, good)
+			}
+			inContract := lintText(t, lt+"-- +cutover expand\n-- +cutover contract\n"+tc.bad)
+			if got := slices.Contains(rulesOf(inContract), tc.rule); got == tc.contractOK {
+				t.Errorf("contract %q: flagged %s = %v, want %v", tc.bad, tc.rule, got, !tc.contractOK)
+			}
+		})
+	}
+	for _, r := range Rules {
+		if !covered[r.ID] && r.ID != "lock-timeout-missing" {
+			t.Errorf("rule %s has no case in the table", r.ID)
+		}
+	}
+}
+
+func TestLintLockTimeout(t *testing.T) {
+	lintOutsideRace(t)
+	tests := []struct {
+		name, text string
+		want       bool
+	}{
+		{"alter without directive", "-- +cutover expand\nALTER TABLE users ADD COLUMN x int;", true},
+		{"alter with directive", "-- +cutover lock_timeout 1s\n-- +cutover expand\nALTER TABLE users ADD COLUMN x int;", false},
+		{"alter with SET", "-- +cutover expand\nSET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN x int;", false},
+		{"lock_timeout 0", "-- +cutover lock_timeout 0\n-- +cutover expand\nALTER TABLE users ADD COLUMN x int;", true},
+		{"create table only", "-- +cutover expand\nCREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN x int;", false},
+		{"insert only", "-- +cutover expand\nINSERT INTO users (id) VALUES (1);", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := slices.Contains(rulesOf(lintText(t, tc.text)), "lock-timeout-missing")
+			if got != tc.want {
+				t.Errorf("lock-timeout-missing flagged = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLintSyntaxLine(t *testing.T) {
+	lintOutsideRace(t)
+	text := "-- +cutover expand\nCREATE TABLE a (id int);\n\nALTER TABLE a\n  ADD COLUMN x int,\n  ADD COLUMN y intt eger;\n-- +cutover down\nDROP TABL a;\n"
+	got := lintText(t, text)
+	var lines []int
+	for _, f := range got {
+		if f.Rule == RuleSyntax {
+			lines = append(lines, f.Line)
+		}
+	}
+	if diff := cmp.Diff(lines, []int{6, 8}); diff != "" {
+		t.Errorf("syntax finding lines (-got +want):\n%s\nfindings: %v", diff, got)
+	}
+}
+
+func TestLintOverride(t *testing.T) {
+	lintOutsideRace(t)
+	text := "-- +cutover lock_timeout 1s\n-- +cutover lint-override drop-column reason: column unused since release 41\n-- +cutover expand\nALTER TABLE users DROP COLUMN legacy;\nDROP TABLE old;\n"
+	got := lintText(t, text)
+	var over, blocking []string
+	for _, f := range got {
+		if f.Override != nil {
+			over = append(over, f.Rule+": "+f.Override.Reason)
+		}
+	}
+	for _, f := range Blocking(got) {
+		blocking = append(blocking, f.Rule)
+	}
+	if diff := cmp.Diff(over, []string{"drop-column: column unused since release 41"}); diff != "" {
+		t.Errorf("overridden findings (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(blocking, []string{"drop-table"}); diff != "" {
+		t.Errorf("blocking findings (-got +want):\n%s", diff)
+	}
+}
+
+func TestLintSetNotNullAcrossMigrations(t *testing.T) {
+	lintOutsideRace(t)
+	m1, err := Parse("0001_check.sql", []byte(lt+"-- +cutover expand\nALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Parse("0002_validate.sql", []byte(lt+"-- +cutover expand\nALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rulesOf(Lint([]Migration{m1, m2})); len(got) != 0 {
+		t.Errorf("check, validate, set not null over two migrations: got %v, want none", got)
+	}
+	if got := rulesOf(Lint([]Migration{m2})); !slices.Contains(got, "set-not-null") {
+		t.Errorf("set not null without the check: got %v, want set-not-null", got)
+	}
+}
