@@ -1,0 +1,121 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultAlpha is the false-rollback probability per analysis when Config.Alpha is zero.
+const DefaultAlpha = 0.05
+
+// Defaults used for zero fields of Config.
+const (
+	DefaultMinRequests     = 100
+	DefaultLatencyQuantile = 0.99
+	DefaultLatencyBurnIn   = 1000
+)
+
+// DefaultLatencyBounds are the proxy's histogram bucket upper bounds (Prometheus' default
+// buckets, 5 ms to 10 s); a histogram has one more bucket, for larger latencies.
+var DefaultLatencyBounds = []time.Duration{
+	5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
+}
+
+// Config tunes a Judge. The zero value is usable: zero fields take the defaults above.
+type Config struct {
+	// Alpha bounds the probability that the sequential tests fail a canary that is no worse
+	// than its baseline, over the whole analysis however often it is judged. In (0, 0.5].
+	Alpha float64
+	// MinRequests is the number of canary requests before the absolute limits apply and before
+	// Final can pass.
+	MinRequests int64
+	// TargetRequests, when positive, lets Verdict pass as soon as the canary has served this
+	// many requests without a failure; zero means pass only through Final.
+	TargetRequests int64
+	// MaxErrorRate, when set, fails a canary whose error rate since the start exceeds it. In [0, 1].
+	MaxErrorRate *float64
+	// MaxP99, when positive, fails a canary whose p99 latency since the start exceeds it.
+	MaxP99 time.Duration
+	// SkipLatency turns the sequential latency test off (the absolute MaxP99 still applies).
+	SkipLatency bool
+	// LatencyQuantile places the latency test's threshold near this quantile of the baseline.
+	// In (0, 1).
+	LatencyQuantile float64
+	// LatencyBurnIn is the number of baseline latency samples before the threshold is fixed.
+	LatencyBurnIn int64
+	// LatencyBounds are the histogram bucket upper bounds, strictly increasing and positive.
+	LatencyBounds []time.Duration
+}
+
+// FieldError is one invalid field of a Config; Field is spelled as in a spec file ("alpha").
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Error renders "analysis: field: message".
+func (e *FieldError) Error() string { return "analysis: " + e.Field + ": " + e.Message }
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Alpha == 0 {
+		c.Alpha = DefaultAlpha
+	}
+	if c.MinRequests == 0 {
+		c.MinRequests = DefaultMinRequests
+	}
+	if c.LatencyQuantile == 0 {
+		c.LatencyQuantile = DefaultLatencyQuantile
+	}
+	if c.LatencyBurnIn == 0 {
+		c.LatencyBurnIn = DefaultLatencyBurnIn
+	}
+	if c.LatencyBounds == nil {
+		c.LatencyBounds = DefaultLatencyBounds
+	}
+	return c
+}
+
+// Validate reports every invalid field of c (after defaults) as *FieldError values joined
+// with errors.Join; nil when c is valid.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if !(c.Alpha > 0 && c.Alpha <= 0.5) {
+		bad("alpha", "must be in (0, 0.5], got %v", c.Alpha)
+	}
+	if c.MinRequests < 0 {
+		bad("min_requests", "must not be negative, got %d", c.MinRequests)
+	}
+	if c.TargetRequests < 0 {
+		bad("target_requests", "must not be negative, got %d", c.TargetRequests)
+	}
+	if r := c.MaxErrorRate; r != nil && !(*r >= 0 && *r <= 1) {
+		bad("max_error_rate", "must be in [0, 1], got %v", *r)
+	}
+	if c.MaxP99 < 0 {
+		bad("max_p99", "must be positive, got %v", c.MaxP99)
+	}
+	if !(c.LatencyQuantile > 0 && c.LatencyQuantile < 1) {
+		bad("latency_quantile", "must be in (0, 1), got %v", c.LatencyQuantile)
+	}
+	if c.LatencyBurnIn < 0 {
+		bad("latency_burn_in", "must not be negative, got %d", c.LatencyBurnIn)
+	}
+	if len(c.LatencyBounds) == 0 {
+		bad("latency_bounds", "must not be empty")
+	}
+	for i, b := range c.LatencyBounds {
+		if b <= 0 || (i > 0 && b <= c.LatencyBounds[i-1]) {
+			bad("latency_bounds", "must be positive and strictly increasing, got %v at index %d", b, i)
+			break
+		}
+	}
+	return errors.Join(errs...)
+}

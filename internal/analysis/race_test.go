@@ -1,0 +1,6 @@
+//go:build race
+
+package analysis
+
+// raceEnabled scales the simulation down under the race detector.
+const raceEnabled = true

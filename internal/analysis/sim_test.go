@@ -1,0 +1,249 @@
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// The simulation: requests arrive at a fixed rate; each goes to the canary with probability
+// share; each fails with its revision's error rate and takes a log-normal latency. Every
+// window the judge gets the cumulative counters, as the controller reads them from the proxy.
+
+const (
+	simRate     = 100                   // requests per second
+	simDuration = 3600                  // seconds of analysis
+	simMedian   = 40 * time.Millisecond // healthy median latency
+	simSigma    = 0.5                   // log-latency standard deviation (healthy p99 ≈ 128 ms)
+)
+
+// scenario is one simulated canary.
+type scenario struct {
+	name      string
+	shares    []float64 // the canary's share, changing evenly over the hour when several
+	baseErr   float64
+	canaryErr float64
+	latFactor float64 // canary latency = baseline latency × latFactor
+	runs      int
+	wantFail  bool // a regression: report detection rather than false rollbacks
+	window    int  // seconds between judgements (a divisor of 60); 0 means 1
+}
+
+// runResult is one simulated analysis: when each method failed the canary (seconds since the
+// start), or -1 when it never did.
+type runResult struct {
+	judgeAt, errorsAt, p99At int // errorsAt, p99At: the threshold method's two checks
+	rule                     Rule
+}
+
+// outcome summarises the runs of one scenario.
+type outcome struct {
+	runs  int
+	judge stat
+	// errors and p99 are the threshold method's error-rate and p99 checks, each on its own.
+	errors, p99 stat
+	rules       map[Rule]int
+}
+
+// stat counts the runs failed by one method and the median time to fail (seconds; +Inf when
+// fewer than half the runs failed).
+type stat struct {
+	fails  int
+	median float64
+}
+
+func statOf(ats []int) stat {
+	var s stat
+	ts := make([]float64, len(ats))
+	for i, a := range ats {
+		ts[i] = math.Inf(1)
+		if a >= 0 {
+			s.fails++
+			ts[i] = float64(a)
+		}
+	}
+	s.median = median(ts)
+	return s
+}
+
+// simulate runs sc over seeds 1..runs in parallel and summarises them.
+func simulate(sc scenario, cfg Config, threshold thresholdMethod) outcome {
+	res := make([]runResult, sc.runs)
+	lat := [2]buckets{latencyProbs(DefaultLatencyBounds, 1), latencyProbs(DefaultLatencyBounds, sc.latFactor)}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				res[i] = simulateOne(sc, cfg, threshold, lat, uint64(i+1))
+			}
+		})
+	}
+	for i := range sc.runs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	o := outcome{runs: sc.runs, rules: map[Rule]int{}}
+	var jt, et, pt []int
+	for _, r := range res {
+		jt, et, pt = append(jt, r.judgeAt), append(et, r.errorsAt), append(pt, r.p99At)
+		if r.judgeAt >= 0 {
+			o.rules[r.rule]++
+		}
+	}
+	o.judge, o.errors, o.p99 = statOf(jt), statOf(et), statOf(pt)
+	return o
+}
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	return xs[(len(xs)-1)/2]
+}
+
+// thresholdMethod is today's fixed per-minute check (Argo Rollouts, Flagger): every minute,
+// fail when the last minute's canary error rate exceeds maxErrorRate or its p99 latency
+// (histogram_quantile) exceeds maxP99, with no failure allowance.
+type thresholdMethod struct {
+	maxErrorRate float64
+	maxP99       time.Duration
+}
+
+// simulateOne runs one hour of traffic through a Judge and the threshold method.
+// lat holds the baseline's and the canary's latency tables.
+func simulateOne(sc scenario, cfg Config, tm thresholdMethod, lat [2]buckets, seed uint64) runResult {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	j, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	bounds := DefaultLatencyBounds
+	s := Sample{Canary: Counts{Latency: make([]int64, len(bounds)+1)}, Baseline: Counts{Latency: make([]int64, len(bounds)+1)}}
+	var minute Sample // counters at the start of the current minute, for the threshold method
+	minute.Canary.Latency = slices.Clone(s.Canary.Latency)
+	res := runResult{judgeAt: -1, errorsAt: -1, p99At: -1}
+	j.Observe(s)
+	step := max(sc.window, 1)
+	for t := step; t <= simDuration && (res.judgeAt < 0 || res.errorsAt < 0 || res.p99At < 0); t += step {
+		share := sc.shares[min((t-step)*len(sc.shares)/simDuration, len(sc.shares)-1)]
+		nc := binomial(r, simRate*step, share)
+		nb := simRate*step - nc
+		addRequests(r, &s.Canary, nc, sc.canaryErr, lat[1])
+		addRequests(r, &s.Baseline, nb, sc.baseErr, lat[0])
+		if res.judgeAt < 0 {
+			j.Observe(s)
+			if j.failed != nil {
+				res.judgeAt, res.rule = t, j.failed.Rule
+			}
+		}
+		if t%60 == 0 {
+			errs, p99 := tm.fails(minute.Canary, s.Canary)
+			if res.errorsAt < 0 && errs {
+				res.errorsAt = t
+			}
+			if res.p99At < 0 && p99 {
+				res.p99At = t
+			}
+			minute.Canary.Requests, minute.Canary.Errors = s.Canary.Requests, s.Canary.Errors
+			copy(minute.Canary.Latency, s.Canary.Latency)
+		}
+	}
+	return res
+}
+
+// fails applies the threshold method's two checks to the canary's counters over one minute.
+func (tm thresholdMethod) fails(from, to Counts) (errs, p99 bool) {
+	d := delta(from, to, nil)
+	if d.Requests == 0 {
+		return false, false
+	}
+	errs = float64(d.Errors) > tm.maxErrorRate*float64(d.Requests)
+	p99 = quantile(DefaultLatencyBounds, d.Latency, 0.99) > tm.maxP99
+	return errs, p99
+}
+
+// addRequests adds n requests to c: errors at rate errRate, latencies drawn from lat (a
+// multinomial draw, as conditional binomials).
+func addRequests(r *rand.Rand, c *Counts, n int, errRate float64, lat buckets) {
+	c.Requests += int64(n)
+	c.Errors += int64(binomial(r, n, errRate))
+	last := len(lat.order) - 1
+	for j, i := range lat.order {
+		if n == 0 {
+			break
+		}
+		k := n // the likeliest bucket, last, takes what is left: the cheapest draw
+		if j < last {
+			k = binomialLog(r, n, lat.cond[j], lat.logq[j])
+		}
+		c.Latency[i] += int64(k)
+		n -= k
+	}
+}
+
+// buckets describe a latency distribution over the histogram buckets: order lists the bucket
+// indices from the least to the most likely; cond[j] is the probability of bucket order[j]
+// given that the request is in none of the buckets before it, and logq[j] = log(1-cond[j]).
+type buckets struct {
+	order      []int
+	cond, logq []float64
+}
+
+// latencyProbs returns the probability of each histogram bucket for a log-normal latency with
+// median simMedian×factor.
+func latencyProbs(bounds []time.Duration, factor float64) buckets {
+	probs := make([]float64, len(bounds)+1)
+	mu := math.Log(float64(simMedian) * factor)
+	prev := 0.0
+	for i, b := range bounds {
+		z := (math.Log(float64(b)) - mu) / simSigma
+		cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
+		probs[i], prev = cdf-prev, cdf
+	}
+	probs[len(bounds)] = 1 - prev
+	bk := buckets{order: make([]int, len(probs)), cond: make([]float64, len(probs)), logq: make([]float64, len(probs))}
+	for i := range bk.order {
+		bk.order[i] = i
+	}
+	slices.SortStableFunc(bk.order, func(a, b int) int { return cmp.Compare(probs[a], probs[b]) })
+	rest := 1.0
+	for j, i := range bk.order {
+		bk.cond[j] = min(probs[i]/rest, 1)
+		bk.logq[j] = math.Log1p(-bk.cond[j])
+		rest -= probs[i]
+	}
+	return bk
+}
+
+// binomial draws from Binomial(n, p) by inversion: exact, and fast for the small means here.
+func binomial(r *rand.Rand, n int, p float64) int { return binomialLog(r, n, p, math.Log1p(-p)) }
+
+// binomialLog is binomial with logq = log(1-p) computed by the caller.
+func binomialLog(r *rand.Rand, n int, p, logq float64) int {
+	switch {
+	case n <= 0 || p <= 0:
+		return 0
+	case p >= 1:
+		return n
+	case p > 0.5:
+		return n - binomial(r, n, 1-p)
+	}
+	odds := p / (1 - p)
+	f := math.Exp(float64(n) * logq)
+	if f == 0 {
+		panic(fmt.Sprintf("binomial(%d, %v): P(0) underflows; keep windows small", n, p))
+	}
+	u := r.Float64()
+	k := 0
+	for u > f && k < n {
+		u -= f
+		f *= odds * float64(n-k) / float64(k+1)
+		k++
+	}
+	return k
+}

@@ -1,0 +1,133 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// simRuns is the number of seeds for a scenario that runs n seeds normally; ANALYSIS_SIM_RUNS
+// overrides it. Under the race detector (ten times slower) the scenarios that simulate a whole
+// hour per seed (healthy canaries, the 2× error regression) run a quarter of the seeds, judged
+// every 10 s rather than every second (see simWindow); the quick regressions, which stop at
+// their first failure, keep every seed and 1 s windows.
+func simRuns(t *testing.T, n int, wholeHour bool) int {
+	if s := os.Getenv("ANALYSIS_SIM_RUNS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			t.Fatalf("ANALYSIS_SIM_RUNS=%q: want a positive integer", s)
+		}
+		return v
+	}
+	if raceEnabled && wholeHour {
+		return n / 4
+	}
+	return n
+}
+
+// simWindow is the judgement interval, in seconds, of the whole-hour scenarios.
+func simWindow() int {
+	if raceEnabled {
+		return 10
+	}
+	return 1
+}
+
+// The threshold method simulated next to the judge: Argo Rollouts' and Flagger's usual
+// "error rate above 1% over the last minute" check, and a p99 limit of 250 ms (the bucket bound
+// just above the healthy p99 as the histogram reports it, ≈ 205 ms).
+var today = thresholdMethod{maxErrorRate: 0.01, maxP99: 250 * time.Millisecond}
+
+// TestSimulation runs the benchmark scenarios of docs/benchmarks.md and checks the issue's
+// targets. Run it with -v to print the table.
+func TestSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation: skipped in -short mode")
+	}
+	cfg := Config{}
+	const alpha = DefaultAlpha
+	scenarios := []scenario{
+		{name: "healthy, 1% share", shares: []float64{0.01}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
+		{name: "healthy, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
+		{name: "healthy, 10% share", shares: []float64{0.10}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
+		{name: "healthy, 50% share", shares: []float64{0.50}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
+		{name: "healthy, share 1→5→25→50%", shares: []float64{0.01, 0.05, 0.25, 0.50}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
+		{name: "errors 0.1%→1%, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.01, latFactor: 1, runs: simRuns(t, 400, false), wantFail: true},
+		{name: "errors 0.1%→0.9%, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.009, latFactor: 1, runs: simRuns(t, 400, false), wantFail: true},
+		{name: "errors 0.1%→0.2%, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.002, latFactor: 1, runs: simRuns(t, 400, true), wantFail: true, window: simWindow()},
+		{name: "latency 2×, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, runs: simRuns(t, 400, false), wantFail: true},
+		{name: "latency 2×, 1% share", shares: []float64{0.01}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, runs: simRuns(t, 400, false), wantFail: true},
+	}
+	results := make([]outcome, len(scenarios))
+	for i, sc := range scenarios {
+		results[i] = simulate(sc, cfg, today)
+	}
+	t.Log("\n" + simTable(scenarios, results))
+	for i, sc := range scenarios {
+		t.Logf("%s: judge failures by rule %v", sc.name, results[i].rules)
+	}
+	for i, sc := range scenarios {
+		o := results[i]
+		if sc.wantFail {
+			continue
+		}
+		if got, bound := o.judge.fails, alpha; !withinRate(got, o.runs, bound) {
+			t.Errorf("%s: false rollbacks %d of %d, want at most alpha %v (+3 SE)", sc.name, got, o.runs, bound)
+		}
+		// The latency test holds a tenth of alpha: same latency must fail at most that often.
+		if got, bound := o.rules[RuleLatency], alpha*latencyWeight; !withinRate(got, o.runs, bound) {
+			t.Errorf("%s: %d of %d runs failed on latency with the same latency, want at most %v (+3 SE)", sc.name, got, o.runs, bound)
+		}
+	}
+	checks := []struct {
+		scenario int
+		ok       func(outcome) bool
+		want     string
+	}{
+		{5, func(o outcome) bool { return o.judge.median < 60 }, "median time to fail under 60 s"},
+		{7, func(o outcome) bool { return float64(o.judge.fails) >= 0.75*float64(o.runs) }, "caught within the hour in at least 75% of runs"},
+		{8, func(o outcome) bool { return o.judge.fails == o.runs && o.rules[RuleLatency] >= o.runs*9/10 }, "always caught, by the latency rule"},
+		{9, func(o outcome) bool { return o.judge.fails == o.runs && o.rules[RuleLatency] >= o.runs*9/10 }, "always caught, by the latency rule"},
+	}
+	for _, c := range checks {
+		if o := results[c.scenario]; !c.ok(o) {
+			t.Errorf("%s: caught %d of %d (rules %v), median %v s; want %s", scenarios[c.scenario].name, o.judge.fails, o.runs, o.rules, o.judge.median, c.want)
+		}
+	}
+}
+
+// withinRate reports whether n events in runs are consistent with a rate of at most p:
+// n/runs <= p + 3 standard errors.
+func withinRate(n, runs int, p float64) bool {
+	return float64(n)/float64(runs) <= p+3*math.Sqrt(p*(1-p)/float64(runs))
+}
+
+// simTable renders the results as the Markdown table of docs/benchmarks.md.
+func simTable(scs []scenario, res []outcome) string {
+	var b strings.Builder
+	b.WriteString("| scenario | runs | judge (alpha 0.05) | per-minute error rate > 1% | per-minute p99 > 250 ms |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	for i, sc := range scs {
+		o := res[i]
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", sc.name, o.runs,
+			cell(o.judge, o.runs, sc.wantFail), cell(o.errors, o.runs, sc.wantFail), cell(o.p99, o.runs, sc.wantFail))
+	}
+	return b.String()
+}
+
+// cell renders "2.2% false rollbacks" for a healthy canary, "100% caught, median 53 s" for a
+// regression.
+func cell(s stat, runs int, regression bool) string {
+	pct := 100 * float64(s.fails) / float64(runs)
+	if !regression {
+		return fmt.Sprintf("%.1f%% false rollbacks", pct)
+	}
+	if math.IsInf(s.median, 1) {
+		return fmt.Sprintf("%.1f%% caught, median never", pct)
+	}
+	return fmt.Sprintf("%.1f%% caught, median %.0f s", pct, s.median)
+}
