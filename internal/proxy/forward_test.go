@@ -219,8 +219,7 @@ func TestHeaders(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	p := startProxy(t, Config{})
-	previewAddr := deadAddr(t)
-	addr := route(t, p, Route{Service: "web", PreviewHeader: "X-Preview", PreviewListen: previewAddr})
+	addr, previewAddr := routeSpare(t, p, Route{Service: "web", PreviewHeader: "X-Preview"}, true)
 	stable := Group{Revision: 1, Weight: 100, Targets: []Target{{ID: "s", Addr: hostOf(named(t, "stable"))}}}
 	green := Group{Revision: 2, Weight: 0, Targets: []Target{{ID: "g", Addr: hostOf(named(t, "green"))}}}
 
@@ -260,8 +259,8 @@ func TestStreamingBodyIsNotBuffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if len(b) != 100<<10 {
-		t.Errorf("large body: got %d bytes, want %d", len(b), 100<<10)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || len(b) != 100<<10 {
+		t.Errorf("large body: got %d bytes (read error %v), want %d", len(b), err, 100<<10)
 	}
 }

@@ -59,6 +59,12 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 	out := newOutbound(r)
 	var body *replayBody
 	if r.Body != nil && r.Body != http.NoBody {
+		// The transport reads the body in its own goroutine, which may still be at it (if only
+		// for the final read that sees EOF) when the upstream's answer arrives. By default the
+		// HTTP/1 server, at the first byte of our answer, reads the rest of the body itself and
+		// closes it: the transport's next read then fails, it closes the upstream connection
+		// and the answer being copied is cut. Full duplex leaves the body to the transport.
+		_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/2 is always full duplex
 		body = &replayBody{rc: r.Body}
 		out.Body = body
 	}

@@ -2,12 +2,14 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -83,6 +85,35 @@ func route(t testing.TB, p *Proxy, r Route) string {
 		t.Fatalf("SetRoute(%+v): %v", r, err)
 	}
 	return p.listenAddr(t, r.Listen)
+}
+
+// routeSpare sets the route with a fixed free loopback port as its PreviewListen (preview) or
+// Listen, and returns its Listen and that port's actual addresses. Two "127.0.0.1:0" are one
+// listener, so a second listener needs a fixed port; the port deadAddr frees may be taken again
+// (say as some client's ephemeral port) before SetRoute binds it, so it tries another then.
+func routeSpare(t testing.TB, p *Proxy, r Route, preview bool) (listen, spare string) {
+	t.Helper()
+	if r.Listen == "" {
+		r.Listen = "127.0.0.1:0"
+	}
+	for range 10 {
+		spare = deadAddr(t)
+		if preview {
+			r.PreviewListen = spare
+		} else {
+			r.Listen = spare
+		}
+		err := p.SetRoute(r)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("SetRoute(%+v): %v", r, err)
+		}
+		return p.listenAddr(t, r.Listen), spare
+	}
+	t.Fatalf("SetRoute(%+v): no free port in 10 tries", r)
+	return "", ""
 }
 
 // one is a single group of revision 1 with the given upstreams as targets.

@@ -136,7 +136,7 @@ func TestListenerLifecycle(t *testing.T) {
 	if got := get(t, before, "/"); got.body != "early" {
 		t.Errorf("route set before Run: got %q, want early", got.body)
 	}
-	after := route(t, p, Route{Service: "late", Listen: deadAddr(t)})
+	after, _ := routeSpare(t, p, Route{Service: "late"}, false)
 	p.SetTargets("late", one(named(t, "late")), 0)
 	if got := get(t, after, "/"); got.body != "late" {
 		t.Errorf("route set after Run: got %q, want late", got.body)

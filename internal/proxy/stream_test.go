@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -118,5 +119,59 @@ func TestServerSentEventsStream(t *testing.T) {
 			t.Fatalf("event %d before the stream ends: got %q, %v; want %q", i, line, err, want)
 		}
 		_, _ = br.ReadString('\n')
+	}
+}
+
+// TestAnswerBeforeBodyEnds checks that the request body stays the transport's once the upstream
+// starts answering: the client sends the second half of its body only after it has read the
+// start of the answer, which must neither deadlock nor cut either stream.
+func TestAnswerBeforeBodyEnds(t *testing.T) {
+	p := startProxy(t, Config{})
+	addr := route(t, p, Route{Service: "web"})
+	const half = 64 << 10
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
+			t.Errorf("upstream full duplex: %v", err)
+		}
+		if _, err := io.ReadFull(r.Body, make([]byte, half)); err != nil {
+			t.Errorf("upstream read of the first half: %v", err)
+			return
+		}
+		_, _ = io.WriteString(w, "started\n")
+		w.(http.Flusher).Flush()
+		n, err := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "rest=%d err=%v\n", n, err)
+	}))
+	defer up.Close()
+	p.SetTargets("web", one(up), 0)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	// The client transport waits for its body to end before giving up: end it at the deadline.
+	stop := context.AfterFunc(ctx, func() { _ = pw.CloseWithError(ctx.Err()) })
+	defer stop()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = 2 * half
+	go func() { _, _ = pw.Write(make([]byte, half)) }()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != "started\n" {
+		t.Fatalf("start of the answer: got %q, %v", line, err)
+	}
+	if _, err := pw.Write(make([]byte, half)); err != nil {
+		t.Fatalf("second half of the body: %v", err)
+	}
+	_ = pw.Close()
+	rest, err := io.ReadAll(br)
+	if want := fmt.Sprintf("rest=%d err=<nil>\n", half); err != nil || string(rest) != want {
+		t.Errorf("end of the answer: got %q (read error %v), want %q", rest, err, want)
 	}
 }

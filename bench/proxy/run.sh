@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# run.sh compares cutover's proxy with nginx, HAProxy and Caddy on loopback, in one command:
+# installs what is missing (install.sh), builds the upstream, the cutover harness and the
+# comparison driver, then runs bench/proxy/compare, which writes bench/out/proxy.md and prints it.
+#
+#   bench/proxy/run.sh            # full: 2 rounds of 6 s runs at 1/16/64/256 conns + 8 s open-loop runs, ~8 minutes
+#   bench/proxy/run.sh --quick    # 1 round of 3 s runs + 4 s open-loop runs, ~2 minutes
+#   bench/proxy/run.sh [--quick] [compare flags...]   # e.g. --only direct,cutover,nginx
+#
+# Every load run is bounded in time; everything listens on and talks to 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+quick=
+args=()
+for a in "$@"; do
+	case "$a" in
+	--quick) quick=1 ;;
+	*) args+=("$a") ;;
+	esac
+done
+
+bench/proxy/install.sh
+gobin="$(go env GOBIN)"
+[[ -n "$gobin" ]] || gobin="$(go env GOPATH)/bin"
+export PATH="$gobin:$PATH"
+
+mkdir -p bench/out/bin
+go build -o bench/out/bin/ ./bench/proxy/upstream ./bench/proxy/cutoverproxy ./bench/proxy/compare
+
+if [[ -n "$quick" ]]; then
+	preset=(-reps 1 -duration 3s -warmup 1s -open-duration 4s -profile-duration 5s)
+else
+	preset=(-reps 2 -duration 6s -warmup 2s -open-duration 8s -profile-duration 10s)
+fi
+cmd="bench/proxy/run.sh $*"
+exec bench/out/bin/compare -bin bench/out/bin -out bench/out/proxy.md \
+	-cpuprofile bench/out/proxy-cutover.cpu.prof -command "${cmd% }" "${preset[@]}" "${args[@]}"
