@@ -41,6 +41,9 @@ type Config struct {
 	MaxP99 time.Duration
 	// SkipLatency turns the sequential latency test off (the absolute MaxP99 still applies).
 	SkipLatency bool
+	// SkipErrors turns the sequential error-count test off (MaxErrorRate still applies); the
+	// latency test then gets all of alpha.
+	SkipErrors bool
 	// LatencyQuantile places the latency test's threshold near this quantile of the baseline.
 	// In (0, 1).
 	LatencyQuantile float64

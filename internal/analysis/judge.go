@@ -169,8 +169,11 @@ func (j *Judge) logThreshold() float64 { return -math.Log(j.cfg.Alpha) }
 // about one canary error every 20 s), while every request has a latency, so the latency test
 // gathers evidence fast even with a small share of alpha.
 func (j *Judge) latencyWeight() float64 {
-	if j.cfg.SkipLatency {
+	switch {
+	case j.cfg.SkipLatency:
 		return 0
+	case j.cfg.SkipErrors:
+		return 1
 	}
 	return latencyWeight
 }
@@ -182,7 +185,7 @@ const latencyWeight = 0.1
 func (j *Judge) check() (Verdict, bool) {
 	w := j.latencyWeight()
 	le, ls := j.errs.logE(), j.slow.logE()
-	if combine(1-w, le, ls) >= j.logThreshold() {
+	if (!j.cfg.SkipErrors || !j.cfg.SkipLatency) && combine(1-w, le, ls) >= j.logThreshold() {
 		ev := j.evidence()
 		if math.Log(1-w)+le >= math.Log(w)+ls {
 			return Verdict{Fail, RuleErrorRatio, errorReason(ev), ev}, true

@@ -11,7 +11,8 @@ type Backend interface {
 	Deploy(ctx context.Context, req DeployRequest) (Deployment, error)
 	Rollback(ctx context.Context, service string, req RollbackRequest) (Deployment, error)
 	// Act applies an operator action to the service's active deployment:
-	// "pause", "resume", "abort" or "promote" (promote --full is "promote_full").
+	// "pause", "resume", "abort" or "promote" (promote --full is "promote_full"); "retry"
+	// starts a new deployment of the revision whose latest deployment failed or was aborted.
 	Act(ctx context.Context, service, action string) (Deployment, error)
 	CheckSpec(ctx context.Context, yaml []byte, file string) (CheckResult, error)
 	Services(ctx context.Context) ([]Service, error)

@@ -40,7 +40,7 @@ func NewHandler(b Backend, token string, logger *slog.Logger) http.Handler {
 	v1 := http.NewServeMux()
 	v1.HandleFunc("POST /v1/services/{name}/deploy", h.deploy)
 	v1.HandleFunc("POST /v1/services/{name}/rollback", h.rollback)
-	for _, action := range []string{"pause", "resume", "abort", "promote"} {
+	for _, action := range []string{"pause", "resume", "abort", "promote", "retry"} {
 		v1.HandleFunc("POST /v1/services/{name}/"+action, h.act(action))
 	}
 	v1.HandleFunc("POST /v1/spec/check", h.checkSpec)

@@ -14,6 +14,9 @@ var actionHelp = map[string]struct{ short, long string }{
 		"Pause the service's active deployment where it stands; traffic stays as it is until 'cutover resume'."},
 	"resume": {"Resume a paused deployment",
 		"Resume the service's paused deployment from the step where it stopped."},
+	"retry": {"Deploy again the revision whose latest deployment failed or was aborted",
+		"Start a new deployment of the revision that the service's latest deployment tried to ship,\n" +
+			"after it failed, was rolled back or aborted (for example once a dependency is fixed)."},
 	"abort": {"Abort a deployment and return to the stable revision",
 		"Abort the service's active deployment: traffic returns to the stable revision in one switch\n" +
 			"and the new revision's instances drain and stop."},

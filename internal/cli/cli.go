@@ -117,7 +117,7 @@ to it over its token-protected HTTP API.`,
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
-		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.promoteCmd(),
+		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(),
 	)
 	return root

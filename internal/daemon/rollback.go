@@ -106,6 +106,9 @@ func (d *Daemon) restoreWeights(ctx context.Context, service string, rev int) {
 // Act implements api.Backend: the action is handed to the deployment's controller, which
 // persists it before answering.
 func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deployment, error) {
+	if action == "retry" {
+		return d.retry(ctx, service)
+	}
 	d.fleet.mu.Lock()
 	a := d.fleet.services[service]
 	var active *activeDeployment
@@ -133,4 +136,37 @@ func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deploymen
 		return api.Deployment{}, ctx.Err()
 	}
 	return d.Deployment(ctx, active.d.ID)
+}
+
+// retry deploys again the revision of the service's latest deployment when that one ended
+// without success.
+func (d *Daemon) retry(ctx context.Context, service string) (api.Deployment, error) {
+	deps, err := d.store.ListDeployments(ctx, service, 1)
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	if len(deps) == 0 {
+		return api.Deployment{}, fmt.Errorf("service %s has no deployment to retry: %w", service, api.ErrNotFound)
+	}
+	last := deps[0]
+	switch rollout.Status(last.Status) {
+	case rollout.StatusFailed, rollout.StatusRolledBack, rollout.StatusAborted:
+	default:
+		return api.Deployment{}, fmt.Errorf("deployment %d of %s is %s; only a failed, rolled back or aborted one can be retried: %w",
+			last.ID, service, last.Status, api.ErrConflict)
+	}
+	rev, err := d.store.GetRevision(ctx, service, last.To)
+	if errors.Is(err, store.ErrNotFound) {
+		return api.Deployment{}, fmt.Errorf("revision %d of %s is no longer in history: %w", last.To, service, api.ErrNotFound)
+	} else if err != nil {
+		return api.Deployment{}, err
+	}
+	var rs spec.Service
+	if err := json.Unmarshal(rev.Spec, &rs); err != nil {
+		return api.Deployment{}, fmt.Errorf("decode revision %d: %w", last.To, err)
+	}
+	d.fleet.mu.Lock()
+	stable := d.fleet.service(service).stable
+	d.fleet.mu.Unlock()
+	return d.begin(ctx, &rs, rev, "retry", stable, spec.Warnings(&rs))
 }
