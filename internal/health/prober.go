@@ -19,6 +19,9 @@ type Prober struct {
 	reset   chan struct{}
 	// check runs one probe attempt; tests replace it before Run.
 	check func(ctx context.Context, p spec.Probe, t Target) error
+	// startPeriod is how often startup and readiness are tried until their first success
+	// (0: at their period); failures still count only once per period.
+	startPeriod time.Duration
 
 	mu     sync.Mutex
 	target Target
@@ -39,17 +42,25 @@ func NewProber(p spec.Probes, t Target, logger *slog.Logger) *Prober {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	pr := &Prober{
-		tracker: NewTracker(p),
-		logger:  logger,
-		reset:   make(chan struct{}, 1),
-		check:   newChecker().check,
-		target:  t,
+		tracker:     NewTracker(p),
+		logger:      logger,
+		reset:       make(chan struct{}, 1),
+		check:       newChecker().check,
+		target:      t,
+		startPeriod: DefaultStartPeriod,
 	}
 	for _, k := range []Kind{Startup, Readiness, Liveness} {
 		pr.probes[k] = probeOf(p, k)
 	}
 	return pr
 }
+
+// DefaultStartPeriod is how often a starting instance's startup and readiness probes are
+// tried until they first pass, so that a new instance gets traffic within a few tens of
+// milliseconds of being able to serve, whatever its probes' period. Failures during that
+// time are counted at most once per period, as Kubernetes would count them, so
+// failure_threshold keeps its meaning.
+const DefaultStartPeriod = 50 * time.Millisecond
 
 // SetTarget changes where later probe attempts go (a new address, env or dir). It does not
 // reset the health.
@@ -160,8 +171,14 @@ func (p *Prober) loop(ctx context.Context, epoch int, kind Kind, start time.Time
 			return
 		}
 	}
-	tick := time.NewTicker(pr.Period.D())
+	fast := kind != Liveness && p.startPeriod > 0 && p.startPeriod < pr.Period.D()
+	period := pr.Period.D()
+	if fast {
+		period = p.startPeriod
+	}
+	tick := time.NewTicker(period)
 	defer tick.Stop()
+	nextFailure := time.Now() // while fast, failures count once per configured period
 	for {
 		select {
 		case <-doneWhen:
@@ -175,6 +192,18 @@ func (p *Prober) loop(ctx context.Context, epoch int, kind Kind, start time.Time
 		if err != nil {
 			p.logger.Debug("probe failed", "probe", kind.String(), "error", err)
 		}
+		switch {
+		case fast && err == nil:
+			fast = false
+			tick.Reset(pr.Period.D())
+		case fast && time.Now().Before(nextFailure):
+			if !waitTick(ctx, tick, doneWhen) {
+				return
+			}
+			continue
+		case fast:
+			nextFailure = time.Now().Add(pr.Period.D())
+		}
 		select {
 		case obs <- observation{epoch: epoch, kind: kind, err: err}:
 		case <-ctx.Done():
@@ -187,5 +216,17 @@ func (p *Prober) loop(ctx context.Context, epoch int, kind Kind, start time.Time
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// waitTick waits for the next tick; false when the loop should end.
+func waitTick(ctx context.Context, tick *time.Ticker, done <-chan struct{}) bool {
+	select {
+	case <-tick.C:
+		return true
+	case <-done:
+		return false
+	case <-ctx.Done():
+		return false
 	}
 }

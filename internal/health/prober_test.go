@@ -90,6 +90,9 @@ func fakeProbe(kind string, delay, period time.Duration, succ, fail int) *spec.P
 func runFor(t *testing.T, pr *Prober, f *fakeCheck, d time.Duration, during func()) []timed {
 	t.Helper()
 	pr.check = f.check
+	if pr.startPeriod == DefaultStartPeriod {
+		pr.startPeriod = 0 // these tests check the plain schedule; TestProberFastStart the fast one
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var mu sync.Mutex
 	var reports []timed
@@ -287,6 +290,47 @@ func TestProberNoProbesReadyAtStart(t *testing.T) {
 		}
 		if len(f.calls) != 0 {
 			t.Errorf("attempts without probes: %+v", f.calls)
+		}
+	})
+}
+
+// TestProberFastStart: until startup and readiness first pass they are tried every
+// startPeriod, so readiness is seen within one startPeriod of the app being able to serve;
+// failures still count once per period, so a slow starter is not killed early.
+func TestProberFastStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(func(_ context.Context, kind string, n int) error {
+			if kind == "ready" && n < 25 {
+				return errors.New("connection refused")
+			}
+			return nil
+		})
+		pr := NewProber(spec.Probes{Readiness: fakeProbe("ready", 0, time.Second, 1, 3)}, Target{}, nil)
+		pr.startPeriod = 40 * time.Millisecond
+		reports := runFor(t, pr, f, 3*time.Second, nil)
+		last := reports[len(reports)-1]
+		if !last.Result.Ready || last.At != time.Second {
+			t.Errorf("ready reported %+v; want ready at 1s (the 26th attempt, 40ms apart)", last)
+		}
+		ts := f.times("ready")
+		if len(ts) != 26+2 {
+			t.Errorf("%d readiness attempts %v; want 26 fast ones, then one per second", len(ts), ts)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(func(context.Context, string, int) error { return errors.New("connection refused") })
+		pr := NewProber(spec.Probes{Startup: fakeProbe("startup", 0, time.Second, 1, 3)}, Target{}, nil)
+		pr.startPeriod = 40 * time.Millisecond
+		reports := runFor(t, pr, f, 5*time.Second, nil)
+		var dead time.Duration
+		for _, r := range reports {
+			if !r.Result.Live {
+				dead = r.At
+				break
+			}
+		}
+		if dead < 2*time.Second {
+			t.Errorf("startup failure_threshold 3 with period 1s declared the instance dead at %v; want at 2s or later", dead)
 		}
 	})
 }
