@@ -69,7 +69,8 @@ func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) 
 }
 
 // switchBack moves all traffic to a warm revision in one swap, then records the deployment
-// that did it. The revision that served keeps warm for its scale_down_delay.
+// that did it, the new stable revision and the warm window of the revision that served, in
+// one transaction (one fsync).
 func (d *Daemon) switchBack(ctx context.Context, rs *spec.Service, from, to int, who string) (api.Deployment, error) {
 	start := time.Now()
 	if err := d.SetWeights(ctx, rs.Name, map[int]int{to: 100}, 0); err != nil {
@@ -79,21 +80,42 @@ func (d *Daemon) switchBack(ctx context.Context, rs *spec.Service, from, to int,
 	now := time.Now().UTC()
 	st := rollout.State{Strategy: "switch", From: from, To: to, Replicas: rs.Replicas, Status: rollout.StatusSucceeded,
 		Phase: "promoted", StartedAt: now, LastProgressAt: now, SwitchedAt: now}
+	rd := &rollout.Deployment{Service: rs.Name, Spec: *rs, State: st}
+	retire := d.retirements(rd)
 	raw, _ := json.Marshal(rs)
 	stateRaw, _ := json.Marshal(st)
-	dep := store.Deployment{Service: rs.Name, Kind: "rollback", From: from, Strategy: "switch", Status: string(rollout.StatusRunning), State: stateRaw}
-	_, stored, err := d.store.BeginDeployment(ctx, store.Service{Name: rs.Name, Spec: raw, Stable: from}, store.Revision{Service: rs.Name, Number: to}, dep)
+	msg := fmt.Sprintf("rolled back to warm revision %d in one switch (%s)", to, switched.Round(time.Microsecond))
+	data, _ := json.Marshal(map[string]any{"from": from, "to": to, "switch_us": switched.Microseconds()})
+	var stored store.Deployment
+	err := d.store.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		_, stored, err = tx.BeginDeployment(ctx, store.Service{Name: rs.Name, Spec: raw, Stable: from},
+			store.Revision{Service: rs.Name, Number: to},
+			store.Deployment{Service: rs.Name, Kind: "rollback", From: from, Strategy: "switch",
+				Status: string(rollout.StatusSucceeded), State: stateRaw, FinishedAt: now})
+		if err != nil {
+			return err
+		}
+		if err := tx.SetStable(ctx, rs.Name, to); err != nil {
+			return err
+		}
+		for _, in := range retire {
+			if err := tx.PutInstance(ctx, in); err != nil {
+				return err
+			}
+		}
+		_, err = tx.AddEvent(ctx, store.Event{Service: rs.Name, DeploymentID: stored.ID, Type: "deployment_succeeded", Message: msg, Data: data})
+		return err
+	})
 	if err != nil {
 		d.restoreWeights(ctx, rs.Name, from)
-		return api.Deployment{}, err
+		return api.Deployment{}, fmt.Errorf("record rollback of %s: %w", rs.Name, err)
 	}
-	rd := &rollout.Deployment{ID: stored.ID, Service: rs.Name, Spec: *rs, State: st}
-	if err := d.SaveState(ctx, rd); err != nil {
-		return api.Deployment{}, err
-	}
-	d.event(ctx, rs.Name, stored.ID, "deployment_succeeded",
-		fmt.Sprintf("rolled back to warm revision %d in one switch (%s)", to, switched.Round(time.Microsecond)),
-		map[string]any{"from": from, "to": to, "switch_us": switched.Microseconds()})
+	d.logger.Info("deployment_succeeded", "service", rs.Name, "deployment_id", stored.ID, "message", msg)
+	d.fleet.mu.Lock()
+	s := d.fleet.service(rs.Name)
+	s.stable, s.spec, s.preview = to, *rs, 0
+	d.fleet.mu.Unlock()
 	return toAPIDeployment(stored, st), nil
 }
 
