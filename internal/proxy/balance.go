@@ -13,11 +13,18 @@ type traffic struct {
 	total   int
 	preview *group    // preview revision's group, or nil
 	all     []*target // every target once, for SetTargets' bookkeeping
+
+	// Canary routing (see layOut): the groups that overrides force, nil when the service has
+	// none of that role, and the groups in sticky order with their bucket cuts.
+	canary, stable *group
+	stickyOrder    []*group
+	stickyCut      []uint32
 }
 
 // group is one revision's targets within a traffic snapshot.
 type group struct {
 	rev     *revStats
+	role    string // Group.Role as given
 	targets []*target
 	rr      atomic.Uint64
 }
@@ -45,6 +52,7 @@ func (tr *traffic) computeWeights() {
 		tr.total += w
 		tr.cum[i] = tr.total
 	}
+	tr.layOut()
 }
 
 // pickGroup draws a group with probability weight/total, or returns nil if there is none.
@@ -64,33 +72,33 @@ func (tr *traffic) pickGroup() *group {
 	return tr.groups[len(tr.groups)-1]
 }
 
-// choose picks the group and target for a request. previewReq asks for the preview revision;
-// previewOnly (a preview listener) forbids falling back to the normal split. It returns nils
+// choose picks the group and target for a request: the preview group when c asks for it and
+// there is one, otherwise (unless c.previewOnly) the group selectGroup picks. It returns nils
 // when there is no target.
-func (tr *traffic) choose(previewReq, previewOnly, rr bool, now int64) (*group, *target) {
+func (tr *traffic) choose(c *choice, now int64) (*group, *target) {
 	g := tr.preview
-	if g == nil || !previewReq {
-		if previewOnly {
+	if g == nil || !c.preview {
+		if c.previewOnly {
 			return nil, nil
 		}
-		g = tr.pickGroup()
+		g = tr.selectGroup(c)
 		if g == nil {
 			return nil, nil
 		}
 	}
-	if t := g.pick(rr, now, nil); t != nil {
+	if t := g.pick(c.rr, now, nil); t != nil {
 		return g, t
 	}
 	// Every target of the group is ejected: any available target of the service beats one
 	// that refused connections a moment ago, unless the request asked for this revision.
-	if g != tr.preview || !previewReq {
+	if g != tr.preview || !c.preview {
 		for _, og := range tr.groups {
-			if t := og.pick(rr, now, nil); t != nil {
+			if t := og.pick(c.rr, now, nil); t != nil {
 				return og, t
 			}
 		}
 	}
-	return g, g.pick(rr, ignoreEjection, nil)
+	return g, g.pick(c.rr, ignoreEjection, nil)
 }
 
 // retry picks another target than failed: in g first, then in any group (unless the request

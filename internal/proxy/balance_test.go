@@ -25,11 +25,11 @@ func TestWeightMath(t *testing.T) {
 		groups []Group
 		want   []int
 	}{
-		{"split", []Group{{1, 10, tg("a")}, {2, 90, tg("b")}}, []int{10, 90}},
-		{"empty group gets none", []Group{{1, 10, tg("a")}, {2, 90, nil}}, []int{10}},
-		{"zero weights spread by targets", []Group{{1, 0, tg("a", "b", "c")}, {2, 0, tg("d")}}, []int{3, 1}},
-		{"weighted group without targets", []Group{{1, 0, tg("a")}, {2, 100, nil}}, []int{1}},
-		{"negative is zero", []Group{{1, -5, tg("a")}, {2, 5, tg("b")}}, []int{0, 5}},
+		{"split", []Group{{Revision: 1, Weight: 10, Targets: tg("a")}, {Revision: 2, Weight: 90, Targets: tg("b")}}, []int{10, 90}},
+		{"empty group gets none", []Group{{Revision: 1, Weight: 10, Targets: tg("a")}, {Revision: 2, Weight: 90, Targets: nil}}, []int{10}},
+		{"zero weights spread by targets", []Group{{Revision: 1, Weight: 0, Targets: tg("a", "b", "c")}, {Revision: 2, Weight: 0, Targets: tg("d")}}, []int{3, 1}},
+		{"weighted group without targets", []Group{{Revision: 1, Weight: 0, Targets: tg("a")}, {Revision: 2, Weight: 100, Targets: nil}}, []int{1}},
+		{"negative is zero", []Group{{Revision: 1, Weight: -5, Targets: tg("a")}, {Revision: 2, Weight: 5, Targets: tg("b")}}, []int{0, 5}},
 		{"nothing", nil, nil},
 	}
 	for _, tc := range tests {
@@ -95,7 +95,7 @@ func TestWeightProportions(t *testing.T) {
 	tr := p.services["web"].traffic.Load()
 	picks := map[string]int{}
 	for range 10000 {
-		_, tg := tr.choose(false, false, false, p.now())
+		_, tg := tr.choose(&choice{}, p.now())
 		picks[tg.id]++
 	}
 	if got := picks["b"] + picks["c"]; got < 850 || got > 1150 {

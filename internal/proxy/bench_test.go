@@ -23,15 +23,38 @@ func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // BenchmarkProxyHotPath sends one request at a time through the handler to a real upstream on
-// loopback: lookup, balancing, header rewrite, round trip, response copy and counting.
+// loopback: lookup, balancing, header rewrite, round trip, response copy and counting. The
+// sticky case splits the service 90/10 between a stable and a canary revision and assigns
+// each request by its "user" cookie.
 func BenchmarkProxyHotPath(b *testing.B) {
 	up := cannedUpstream(b)
-	p := New(discardLogger(), Config{})
-	if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0", Hosts: []string{"app.example.com"}}); err != nil {
-		b.Fatal(err)
+	cases := []struct {
+		name   string
+		canary CanaryRouting
+		groups []Group
+		cookie []string
+	}{
+		{"plain", CanaryRouting{}, []Group{{Revision: 1, Weight: 100, Targets: []Target{
+			{ID: "a", Addr: up}, {ID: "b", Addr: up}}}}, nil},
+		{"sticky", CanaryRouting{Header: "X-Canary", Sticky: "cookie:user"}, []Group{
+			{Revision: 1, Weight: 90, Role: "stable", Targets: []Target{{ID: "a", Addr: up}, {ID: "b", Addr: up}}},
+			{Revision: 2, Weight: 10, Role: "canary", Targets: []Target{{ID: "c", Addr: up}}},
+		}, []string{"theme=dark; user=alice-1234; lang=en"}},
 	}
-	p.SetTargets("web", []Group{{Revision: 1, Weight: 100, Targets: []Target{
-		{ID: "a", Addr: up}, {ID: "b", Addr: up}}}}, 0)
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			p := New(discardLogger(), Config{})
+			if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0", Hosts: []string{"app.example.com"}, Canary: bc.canary}); err != nil {
+				b.Fatal(err)
+			}
+			p.SetTargets("web", bc.groups, 0)
+			benchHotPath(b, p, bc.cookie)
+		})
+	}
+}
+
+// benchHotPath sends requests, with cookie as their Cookie header if set, through p's handler.
+func benchHotPath(b *testing.B, p *Proxy, cookie []string) {
 	h := &listenerHandler{p: p, slot: p.listeners["127.0.0.1:0"].slot}
 	u, _ := url.Parse("/api/items?page=2")
 	base := http.Request{
@@ -45,11 +68,40 @@ func BenchmarkProxyHotPath(b *testing.B) {
 		clear(w.h)
 		clear(hdr)
 		hdr["Accept"] = []string{"*/*"}
+		if cookie != nil {
+			hdr["Cookie"] = cookie
+		}
 		r := base
 		r.Header = hdr
 		h.ServeHTTP(w, &r)
 		if w.code != 200 {
 			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+// BenchmarkCanaryChoice is the route lookup and group and target choice alone, for a request
+// assigned by a sticky cookie among a stable, a baseline and a canary revision; it must not
+// allocate.
+func BenchmarkCanaryChoice(b *testing.B) {
+	p := New(discardLogger(), Config{})
+	if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0", Canary: CanaryRouting{Header: "X-Canary", Sticky: "cookie:user"}}); err != nil {
+		b.Fatal(err)
+	}
+	p.SetTargets("web", []Group{
+		{Revision: 1, Weight: 80, Role: "stable", Targets: []Target{{ID: "a", Addr: "127.0.0.1:1"}, {ID: "b", Addr: "127.0.0.1:2"}}},
+		{Revision: 2, Weight: 10, Role: "baseline", Targets: []Target{{ID: "c", Addr: "127.0.0.1:3"}}},
+		{Revision: 3, Weight: 10, Role: "canary", Targets: []Target{{ID: "d", Addr: "127.0.0.1:4"}}},
+	}, 0)
+	slot := p.listeners["127.0.0.1:0"].slot
+	r := &http.Request{Host: "app.example.com", RemoteAddr: "127.0.0.1:50000",
+		Header: http.Header{"Cookie": {"theme=dark; user=alice-1234; lang=en"}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		e := p.table.Load().lookup(slot, r.Host, "/api/items")
+		c := e.choice(r, false)
+		if _, t := e.svc.traffic.Load().choose(&c, 0); t == nil {
+			b.Fatal("no target")
 		}
 	}
 }

@@ -138,7 +138,7 @@ func TestEjectionExpires(t *testing.T) {
 	}
 	g.targets[1].ejectUntil.Store(100)
 	tr := &traffic{groups: []*group{g}}
-	if _, got := tr.choose(false, false, false, 50); got == nil {
+	if _, got := tr.choose(&choice{}, 50); got == nil {
 		t.Errorf("all targets ejected: choose returned no target, want one anyway")
 	}
 }

@@ -41,7 +41,8 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.tr = x.entry.svc.traffic.Load()
 	previewReq := x.entry.preview || (x.entry.previewHeader != "" && len(r.Header[x.entry.previewHeader]) > 0)
 	x.bound = previewReq && x.tr.preview != nil
-	x.g, x.t = x.tr.choose(previewReq, x.entry.preview, x.entry.roundRobin, x.start)
+	c := x.entry.choice(r, previewReq)
+	x.g, x.t = x.tr.choose(&c, x.start)
 	if x.t == nil {
 		if x.entry.svc.emptyWarned.CompareAndSwap(false, true) {
 			p.logger.Warn("service has no target", "service", x.entry.svc.name, "preview", previewReq)

@@ -21,31 +21,47 @@ type Counts struct {
 	ConnectErrors int64
 	// Timeouts counts upstreams that did not send response headers within the route's timeout.
 	Timeouts int64
-	// Latency is the sum of the requests' latencies, up to the upstream's response headers.
-	Latency time.Duration
+	// LatencySum is the sum of the requests' latencies, up to the upstream's response headers.
+	LatencySum time.Duration
+	// Latency is the histogram of those latencies: Latency[i] counts the requests that took
+	// more than LatencyBounds[i-1] and at most LatencyBounds[i]; the last element, past the
+	// bounds, counts the slower ones. Its elements add up to Requests.
+	Latency []int64
 }
 
-// latencyBounds are the histogram's upper bounds, in nanoseconds (Prometheus' defaults).
-var latencyBounds = func() []int64 {
-	b := make([]int64, len(prometheus.DefBuckets))
-	for i, s := range prometheus.DefBuckets {
-		b[i] = int64(s * float64(time.Second))
-	}
-	return b
-}()
+// LatencyBounds are the upper bounds, in seconds, of the proxy's request-duration histogram
+// (Prometheus' default buckets, the same as analysis.DefaultLatencyBounds). Read only.
+var LatencyBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// latencySeconds and latencyBounds (in nanoseconds) are the bounds the proxy uses, copied so
+// that a caller writing to LatencyBounds cannot change them.
+var (
+	latencySeconds = slices.Clone(LatencyBounds)
+	latencyBounds  = func() []int64 {
+		b := make([]int64, len(latencySeconds))
+		for i, s := range latencySeconds {
+			b[i] = int64(s * float64(time.Second))
+		}
+		return b
+	}()
+)
+
+// maxBuckets is the room revStats has for the histogram: the bounds and one overflow bucket.
+const maxBuckets = 16
 
 // revStats are one revision's counters, kept across traffic swaps.
 type revStats struct {
 	service       string
 	revision      string
 	revNum        int
+	role          string // label for the current role; guarded by Proxy.mu
 	requests      atomic.Int64
 	classes       [5]atomic.Int64 // 1xx..5xx
 	errors        atomic.Int64
 	connectErrors atomic.Int64
 	timeouts      atomic.Int64
 	latencySum    atomic.Int64
-	buckets       [16]atomic.Int64 // per bound, non-cumulative; the last used slot is +Inf
+	buckets       [maxBuckets]atomic.Int64 // per bound, non-cumulative; the last used slot is +Inf
 	inflight      atomic.Int64
 }
 
@@ -67,13 +83,26 @@ func (s *revStats) observe(status int, latency int64) {
 }
 
 func (s *revStats) counts() Counts {
-	return Counts{
+	c := Counts{
 		Requests:      s.requests.Load(),
 		Errors:        s.errors.Load(),
 		ConnectErrors: s.connectErrors.Load(),
 		Timeouts:      s.timeouts.Load(),
-		Latency:       time.Duration(s.latencySum.Load()),
+		LatencySum:    time.Duration(s.latencySum.Load()),
+		Latency:       make([]int64, len(latencyBounds)+1),
 	}
+	for i := range c.Latency {
+		c.Latency[i] = s.buckets[i].Load()
+	}
+	return c
+}
+
+// roleLabel is the metrics' label for a Group.Role.
+func roleLabel(role string) string {
+	if role == "" {
+		return roleUnknown
+	}
+	return role
 }
 
 // revStats returns the counters of the service's revision, creating them. Callers hold p.mu.
@@ -85,14 +114,16 @@ func (p *Proxy) revStats(service string, revision int) *revStats {
 	}
 	s := m[revision]
 	if s == nil {
-		s = &revStats{service: service, revision: strconv.Itoa(revision), revNum: revision}
+		s = &revStats{service: service, revision: strconv.Itoa(revision), revNum: revision, role: roleUnknown}
 		m[revision] = s
 	}
 	return s
 }
 
 // Stats returns the service's counters per revision since the proxy started. Counters
-// survive SetTargets; a revision appears once it has had targets.
+// survive SetTargets; a revision appears once it has had targets. The histogram's counts are
+// read one by one while requests go on, so under load they may add up to a little more or
+// less than Requests.
 func (p *Proxy) Stats(service string) map[int]Counts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -103,21 +134,23 @@ func (p *Proxy) Stats(service string) map[int]Counts {
 	return out
 }
 
-// Collector returns a Prometheus collector of the proxy's per-revision metrics:
-// cutover_requests_total{service,revision,code_class}, cutover_request_errors_total
-// {service,revision,kind} (kind: 5xx, connect, timeout), cutover_request_duration_seconds
-// {service,revision} and cutover_upstream_inflight{service,revision}.
+// Collector returns a Prometheus collector of the proxy's per-revision metrics, each labelled
+// with service, revision and role (the revision's current Group.Role, "unknown" if empty):
+// cutover_requests_total{code_class}, cutover_request_errors_total{kind} (kind: 5xx, connect,
+// timeout), cutover_request_duration_seconds (buckets LatencyBounds) and
+// cutover_upstream_inflight.
 func (p *Proxy) Collector() prometheus.Collector { return collector{p} }
 
 var (
+	revLabels    = []string{"service", "revision", "role"}
 	descRequests = prometheus.NewDesc("cutover_requests_total",
-		"Requests answered, by service, revision and status class.", []string{"service", "revision", "code_class"}, nil)
+		"Requests answered, by service, revision, role and status class.", append(slices.Clone(revLabels), "code_class"), nil)
 	descErrors = prometheus.NewDesc("cutover_request_errors_total",
-		"Request errors: 5xx answers, failed connects and upstream timeouts.", []string{"service", "revision", "kind"}, nil)
+		"Request errors: 5xx answers, failed connects and upstream timeouts.", append(slices.Clone(revLabels), "kind"), nil)
 	descDuration = prometheus.NewDesc("cutover_request_duration_seconds",
-		"Time until the upstream's response headers.", []string{"service", "revision"}, nil)
+		"Time until the upstream's response headers.", revLabels, nil)
 	descInflight = prometheus.NewDesc("cutover_upstream_inflight",
-		"Requests in flight to upstream targets.", []string{"service", "revision"}, nil)
+		"Requests in flight to upstream targets.", revLabels, nil)
 	codeClasses = [5]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
 )
 
@@ -130,38 +163,48 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descInflight
 }
 
+// labelled is a revision's counters with its role when they were gathered.
+type labelled struct {
+	s    *revStats
+	role string
+}
+
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	c.p.mu.Lock()
-	var all []*revStats
+	var all []labelled
 	for _, m := range c.p.stats {
 		for _, s := range m {
-			all = append(all, s)
+			all = append(all, labelled{s, s.role})
 		}
 	}
 	c.p.mu.Unlock()
-	slices.SortFunc(all, func(a, b *revStats) int {
-		return cmp.Or(cmp.Compare(a.service, b.service), cmp.Compare(a.revNum, b.revNum))
+	slices.SortFunc(all, func(a, b labelled) int {
+		return cmp.Or(cmp.Compare(a.s.service, b.s.service), cmp.Compare(a.s.revNum, b.s.revNum))
 	})
-	for _, s := range all {
-		for i, name := range codeClasses {
-			ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(s.classes[i].Load()), s.service, s.revision, name)
+	for _, l := range all {
+		s, lv := l.s, []string{l.s.service, l.s.revision, l.role}
+		counter := func(d *prometheus.Desc, n *atomic.Int64, extra string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(n.Load()), append(lv[:3:3], extra)...)
 		}
-		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.errors.Load()), s.service, s.revision, "5xx")
-		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.connectErrors.Load()), s.service, s.revision, "connect")
-		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.timeouts.Load()), s.service, s.revision, "timeout")
-		ch <- s.histogram()
-		ch <- prometheus.MustNewConstMetric(descInflight, prometheus.GaugeValue, float64(s.inflight.Load()), s.service, s.revision)
+		for i, name := range codeClasses {
+			counter(descRequests, &s.classes[i], name)
+		}
+		counter(descErrors, &s.errors, "5xx")
+		counter(descErrors, &s.connectErrors, "connect")
+		counter(descErrors, &s.timeouts, "timeout")
+		ch <- s.histogram(lv)
+		ch <- prometheus.MustNewConstMetric(descInflight, prometheus.GaugeValue, float64(s.inflight.Load()), lv...)
 	}
 }
 
-func (s *revStats) histogram() prometheus.Metric {
-	buckets := make(map[float64]uint64, len(latencyBounds))
+func (s *revStats) histogram(labels []string) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(latencySeconds))
 	var cum uint64
-	for i, bound := range prometheus.DefBuckets {
+	for i, bound := range latencySeconds {
 		cum += uint64(s.buckets[i].Load())
 		buckets[bound] = cum
 	}
-	count := cum + uint64(s.buckets[len(latencyBounds)].Load())
+	count := cum + uint64(s.buckets[len(latencySeconds)].Load())
 	sum := time.Duration(s.latencySum.Load()).Seconds()
-	return prometheus.MustNewConstHistogram(descDuration, count, sum, buckets, s.service, s.revision)
+	return prometheus.MustNewConstHistogram(descDuration, count, sum, buckets, labels...)
 }

@@ -1,9 +1,10 @@
 // Package proxy owns cutover's data plane: the reverse proxy between user traffic and a
 // service's instances. It keeps an immutable route table behind an atomic pointer (listener →
 // host → longest path prefix → service), splits each service's traffic between revision groups
-// by weight, balances inside a group, retries a failed connect once on another target, ejects
+// by weight (or by a request's override header or cookie, or by a sticky key's bucket),
+// balances inside a group, retries a failed connect once on another target, ejects
 // targets that refuse connections for a while, drains removed targets and counts requests per
-// service and revision.
+// service and revision, with a latency histogram.
 //
 // It must not know about specs, stores or deployments: callers hand it plain routes and targets,
 // and it never starts, stops or probes instances.

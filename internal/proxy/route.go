@@ -33,6 +33,10 @@ type Route struct {
 	// PreviewListen is an optional second address on which every request (matching Hosts and
 	// Paths) reaches the preview revision, or gets 503 when none is set.
 	PreviewListen string
+	// Canary lets requests choose their revision group: overrides for testers and sticky
+	// assignment by a request key. It does not apply on PreviewListen, nor to a PreviewHeader
+	// request while a preview revision is set.
+	Canary CanaryRouting
 }
 
 const (
@@ -59,6 +63,7 @@ func (r Route) normalize() (Route, error) {
 	default:
 		errs = append(errs, fmt.Errorf("balance %q is not least_requests or round_robin", r.Balance))
 	}
+	errs = append(errs, r.Canary.validate()...)
 	if r.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v is negative", r.Timeout))
 	}

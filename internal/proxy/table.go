@@ -31,6 +31,7 @@ type pathEntry struct {
 	roundRobin    bool
 	preview       bool   // on the route's PreviewListen: every request goes to the preview revision
 	previewHeader string // canonical header key, "" if none
+	canary        canaryEntry
 }
 
 // buildTable builds the table for routes, given listener slots and service slots.
@@ -42,7 +43,7 @@ func buildTable(routes map[string]Route, slots map[string]int, svcs map[string]*
 		}
 	}
 	for name, r := range routes {
-		e := pathEntry{svc: svcs[name], roundRobin: r.Balance == balanceRR}
+		e := pathEntry{svc: svcs[name], roundRobin: r.Balance == balanceRR, canary: newCanaryEntry(r.Canary)}
 		if r.PreviewHeader != "" {
 			e.previewHeader = http.CanonicalHeaderKey(r.PreviewHeader)
 		}

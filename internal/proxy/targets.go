@@ -23,6 +23,10 @@ type Group struct {
 	Revision int
 	Weight   int
 	Targets  []Target
+	// Role is "stable", "canary", "baseline" or "" (unknown). It places the group for the
+	// route's CanaryRouting and labels the revision's metrics; a revision keeps its counters
+	// when its role changes.
+	Role string
 }
 
 const (
@@ -102,7 +106,8 @@ func (p *Proxy) SetTargets(service string, groups []Group, preview int) {
 		if len(g.Targets) == 0 {
 			continue
 		}
-		grp := &group{rev: p.revStats(service, g.Revision)}
+		grp := &group{rev: p.revStats(service, g.Revision), role: g.Role}
+		grp.rev.role = roleLabel(g.Role)
 		for _, t := range g.Targets {
 			tg := p.ensureTarget(service, t, s.timeout)
 			grp.targets = append(grp.targets, tg)
