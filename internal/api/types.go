@@ -4,6 +4,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -45,10 +46,21 @@ type Deployment struct {
 	Step     int    `json:"step"`
 	Reason   string `json:"reason,omitempty"`
 	// Warnings are things worth knowing that did not stop the deployment (recreate downtime).
-	Warnings   []string  `json:"warnings,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Verdict is a canary's latest judgement, with its evidence.
+	Verdict    *Verdict  `json:"verdict,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
+}
+
+// Verdict is the judgement of a canary: pass, fail or inconclusive, the rule that decided,
+// a sentence for people and the evidence (counts, ratio and its bounds, e-values).
+type Verdict struct {
+	Outcome  string          `json:"outcome"`
+	Rule     string          `json:"rule,omitempty"`
+	Reason   string          `json:"reason"`
+	Evidence json.RawMessage `json:"evidence,omitempty"`
 }
 
 // Final reports whether the deployment has ended.

@@ -128,6 +128,9 @@ func printService(w io.Writer, s api.Service) {
 	row(t, "strategy:", orDash(s.Strategy))
 	row(t, "route:", routeText(s))
 	row(t, "deployment:", deploymentSummary(s.Deployment))
+	if d := s.Deployment; d != nil && d.Verdict != nil {
+		row(t, "verdict:", d.Verdict.Outcome+": "+d.Verdict.Reason)
+	}
 	row(t, "weights:", weights(s.Weights))
 	if len(s.Traffic) > 0 {
 		row(t, "traffic:", traffic(s.Traffic))

@@ -96,7 +96,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		d.driver = pd
 	}
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), proxy.Config{})
-	d.ctrl = rollout.NewController(d, d, d, d, opts.Logger.With("component", "rollout"), rollout.Config{})
+	d.ctrl = rollout.NewController(d, d, d, d, d, opts.Logger.With("component", "rollout"), rollout.Config{})
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		d.close()

@@ -177,7 +177,12 @@ func validationError(file string, err error) error {
 }
 
 func toAPIDeployment(d store.Deployment, st rollout.State) api.Deployment {
-	return api.Deployment{ID: d.ID, Service: d.Service, Kind: d.Kind, From: d.From, To: st.To, Strategy: d.Strategy,
+	out := api.Deployment{ID: d.ID, Service: d.Service, Kind: d.Kind, From: d.From, To: st.To, Strategy: d.Strategy,
 		Status: string(st.Status), Phase: st.Phase, Step: st.Step, Reason: st.Reason,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, FinishedAt: d.FinishedAt}
+	if v := st.Verdict; v != nil {
+		ev, _ := json.Marshal(v.Evidence)
+		out.Verdict = &api.Verdict{Outcome: string(v.Outcome), Rule: string(v.Rule), Reason: v.Reason, Evidence: ev}
+	}
+	return out
 }

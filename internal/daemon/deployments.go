@@ -27,7 +27,11 @@ func (d *Daemon) deploymentLauncher(ctx context.Context) {
 func (d *Daemon) activate(dep *rollout.Deployment) *activeDeployment {
 	a := &activeDeployment{d: dep, wake: make(chan struct{}, 1), requests: make(chan rollout.Request), done: make(chan struct{})}
 	d.fleet.mu.Lock()
-	d.fleet.service(dep.Service).active = a
+	s := d.fleet.service(dep.Service)
+	s.active = a
+	if dep.Spec.Strategy.Type == spec.TypeCanary {
+		s.canary = dep.State.To
+	}
 	d.fleet.mu.Unlock()
 	d.started <- dep
 	return a
@@ -45,7 +49,8 @@ func (d *Daemon) drive(ctx context.Context, dep *rollout.Deployment) {
 	d.fleet.mu.Lock()
 	s := d.fleet.service(dep.Service)
 	if s.active == a {
-		s.active = nil
+		s.active, s.canary = nil, 0
+		d.applyTrafficLocked(s)
 	}
 	d.fleet.mu.Unlock()
 }

@@ -33,8 +33,10 @@ type service struct {
 	weights   map[int]int
 	preview   int
 	instances map[string]*instance
-	// active is the running deployment, nil when none.
+	// active is the running deployment, nil when none; canary is its new revision while it
+	// is a canary deployment (the proxy's canary role), else 0.
 	active *activeDeployment
+	canary int
 }
 
 type activeDeployment struct {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"sort"
 
+	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/spec"
 )
@@ -50,7 +51,7 @@ func targetGroups(s *service) []proxy.Group {
 		if s.weights != nil {
 			w = s.weights[r]
 		}
-		groups = append(groups, proxy.Group{Revision: r, Weight: w, Targets: byRev[r]})
+		groups = append(groups, proxy.Group{Revision: r, Weight: w, Targets: byRev[r], Role: s.role(r)})
 	}
 	return groups
 }
@@ -69,5 +70,29 @@ func proxyRoute(s spec.Service) proxy.Route {
 		r.PreviewHeader = bg.PreviewHeader
 		r.PreviewListen = bg.PreviewListen
 	}
+	if c := s.Strategy.Canary; c != nil {
+		r.Canary = proxy.CanaryRouting{Header: c.Routing.Header, Cookie: c.Routing.Cookie, Sticky: c.Routing.Sticky}
+	}
 	return r
+}
+
+// role is a revision's part in the service's traffic, for canary routing and metrics.
+func (s *service) role(rev int) string {
+	switch {
+	case rev != 0 && rev == s.canary:
+		return "canary"
+	case rev == s.stable:
+		return "stable"
+	}
+	return ""
+}
+
+// RevisionCounts implements rollout.Metrics: the proxy's counters per revision since the
+// daemon started, as the canary judge reads them.
+func (d *Daemon) RevisionCounts(service string) map[int]analysis.Counts {
+	out := map[int]analysis.Counts{}
+	for rev, c := range d.proxy.Stats(service) {
+		out[rev] = analysis.Counts{Requests: c.Requests, Errors: c.Errors, Latency: c.Latency}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -68,6 +69,7 @@ type Controller struct {
 	traffic   Traffic
 	recorder  Recorder
 	hooks     HookRunner
+	metrics   Metrics
 	logger    *slog.Logger
 	now       func() time.Time
 	// Tick is the longest wait between two looks at a deployment.
@@ -83,14 +85,14 @@ type Config struct {
 }
 
 // NewController returns a controller over the given parts.
-func NewController(in Instances, tr Traffic, rec Recorder, hooks HookRunner, logger *slog.Logger, cfg Config) *Controller {
+func NewController(in Instances, tr Traffic, rec Recorder, hooks HookRunner, metrics Metrics, logger *slog.Logger, cfg Config) *Controller {
 	if cfg.Tick <= 0 {
 		cfg.Tick = time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Controller{instances: in, traffic: tr, recorder: rec, hooks: hooks, logger: logger, now: cfg.Now, tick: cfg.Tick}
+	return &Controller{instances: in, traffic: tr, recorder: rec, hooks: hooks, metrics: metrics, logger: logger, now: cfg.Now, tick: cfg.Tick}
 }
 
 // Request is an operator action delivered to Drive, answered on Done with the resulting error.
@@ -105,8 +107,14 @@ type Request struct {
 func (c *Controller) Drive(ctx context.Context, d *Deployment, wake <-chan struct{}, requests <-chan Request) error {
 	strategy := For(d.Spec.Strategy)
 	log := c.logger.With("service", d.Service, "deployment_id", d.ID)
+	judge, err := newJudge(d)
+	if err != nil {
+		d.State.Status, d.State.Reason, d.State.Phase = StatusFailed, err.Error(), "failed"
+		c.recorder.Event(ctx, d, "deployment_failed", d.State.Reason, nil)
+		return c.recorder.SaveState(ctx, d)
+	}
 	for d.State.Status.Active() {
-		wait, err := c.step(ctx, d, strategy)
+		wait, err := c.step(ctx, d, strategy, judge)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -162,8 +170,10 @@ func (c *Controller) apply(ctx context.Context, d *Deployment, a Action) error {
 		if st.Status == StatusPaused {
 			st.Status = StatusRunning
 		}
-	case ActionPromote, ActionPromoteFull:
+	case ActionPromote:
 		st.Approved = true
+	case ActionPromoteFull:
+		st.Approved, st.PromoteFull = true, true
 	default:
 		return fmt.Errorf("unknown action %q", a)
 	}
@@ -175,7 +185,7 @@ func (c *Controller) apply(ctx context.Context, d *Deployment, a Action) error {
 }
 
 // step runs one observe → decide → act → persist round and returns how long to wait.
-func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy) (time.Duration, error) {
+func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy, judge *analysis.Judge) (time.Duration, error) {
 	if done, err := c.preDeploy(ctx, d); !done || err != nil {
 		return 0, err
 	}
@@ -185,7 +195,8 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy)
 	}
 	before := d.State
 	before.Hooks = maps.Clone(d.State.Hooks)
-	next, dec := strategy(d.State, Observation{Now: c.now(), Spec: d.Spec, Instances: insts})
+	now := c.now()
+	next, dec := strategy(d.State, Observation{Now: now, Spec: d.Spec, Instances: insts, Verdict: c.verdict(judge, d, now)})
 	d.State = next
 	if err := c.act(ctx, d, dec); err != nil {
 		return 0, err
