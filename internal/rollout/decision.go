@@ -7,6 +7,7 @@ package rollout
 import (
 	"time"
 
+	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -66,6 +67,16 @@ type State struct {
 
 	// Hooks holds the result of each hook that has run: "passed" or "failed: <reason>".
 	Hooks map[string]string `json:"hooks,omitempty"`
+
+	// PromoteFull is set by the controller for `cutover promote --full`: a canary skips its
+	// remaining steps and goes to weight 100.
+	PromoteFull bool `json:"promote_full,omitempty"`
+	// Verdict is the canary's last verdict from the judge, kept for status display.
+	Verdict *analysis.Verdict `json:"verdict,omitempty"`
+	// StepDeadline is when the current canary analysis step's duration ends; zero outside an
+	// analysis step. From then on Observation.Verdict should be the judge's final verdict
+	// (Judge.Final), so that an analysis step passes on min_requests at its end.
+	StepDeadline time.Time `json:"step_deadline,omitzero"`
 }
 
 // Instance is what a strategy sees of one instance of the service.
@@ -94,6 +105,9 @@ type Observation struct {
 	Now       time.Time
 	Spec      spec.Service
 	Instances []Instance
+	// Verdict is the judge's current verdict on the canary since the deployment started (or
+	// resumed), nil when there is none yet; Judge.Final once State.StepDeadline has passed.
+	Verdict *analysis.Verdict
 }
 
 // Decision is what a strategy wants done now. The controller does it in this order:

@@ -23,8 +23,8 @@ const (
 	waitIdle     = time.Second            // nothing is moving by itself
 )
 
-// For returns the strategy function for s.Type ("" means rolling). A canary or an unknown
-// type gives a strategy that fails the deployment at once, before anything starts.
+// For returns the strategy function for s.Type ("" means rolling). An unknown type gives a
+// strategy that fails the deployment at once, before anything starts.
 func For(s spec.Strategy) Strategy {
 	switch s.Type {
 	case spec.TypeRolling, "":
@@ -34,7 +34,7 @@ func For(s spec.Strategy) Strategy {
 	case spec.TypeRecreate:
 		return newRecreate(s.Recreate).next
 	case spec.TypeCanary:
-		return failAtOnce("canary strategy is not implemented yet")
+		return newCanary(s.Canary).next
 	default:
 		return failAtOnce(fmt.Sprintf("unknown strategy type %q", s.Type))
 	}

@@ -17,8 +17,6 @@ func TestForFailsAtOnce(t *testing.T) {
 		wantReason string
 		want       Decision
 	}{
-		{"canary", spec.Strategy{Type: spec.TypeCanary}, 1, "canary strategy is not implemented yet",
-			Decision{Weights: map[int]int{1: 100}, Wait: waitIdle}},
 		{"unknown type", spec.Strategy{Type: "linear"}, 0, `unknown strategy type "linear"`,
 			Decision{Wait: waitIdle}},
 	}
@@ -38,7 +36,7 @@ func TestForFailsAtOnce(t *testing.T) {
 
 // TestSharedRules checks the rules every strategy applies before its own step.
 func TestSharedRules(t *testing.T) {
-	types := []string{"", spec.TypeRolling, spec.TypeBlueGreen, spec.TypeRecreate}
+	types := []string{"", spec.TypeRolling, spec.TypeBlueGreen, spec.TypeRecreate, spec.TypeCanary}
 	tests := []struct {
 		name   string
 		st     func() State
@@ -134,7 +132,7 @@ func TestSharedRules(t *testing.T) {
 
 func TestSmokeNeverAskedTwice(t *testing.T) {
 	ins := []Instance{ready("n1", 2), ready("n2", 2)}
-	for _, typ := range []string{spec.TypeRolling, spec.TypeBlueGreen, spec.TypeRecreate} {
+	for _, typ := range []string{spec.TypeRolling, spec.TypeBlueGreen, spec.TypeRecreate, spec.TypeCanary} {
 		t.Run(typ, func(t *testing.T) {
 			obs := Observation{Now: t0, Spec: spec.Service{Replicas: 2, Hooks: spec.Hooks{Smoke: smokeHook}}, Instances: ins}
 			next := For(spec.Strategy{Type: typ})

@@ -148,6 +148,9 @@ func (d *decoder) decode(path string, n ast.Node, v reflect.Value, depth int) {
 	case v.Kind() == reflect.Int:
 		i, err := intFromNode(n)
 		d.set(path, n, v, reflect.ValueOf(i), err)
+	case v.Kind() == reflect.Float64:
+		f, err := floatFromNode(n)
+		d.set(path, n, v, reflect.ValueOf(f), err)
 	case v.Kind() == reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {

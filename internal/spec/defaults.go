@@ -17,6 +17,9 @@ const (
 	DefaultProgressDeadline     = Duration(10 * time.Minute)
 	DefaultScaleDownDelay       = Duration(30 * time.Second)
 	DefaultHookTimeout          = Duration(5 * time.Minute)
+	DefaultCanaryAlpha          = 0.05
+	DefaultCanaryMinRequests    = 100
+	DefaultCanaryInconclusive   = InconclusivePause
 )
 
 // DefaultMaxSurge is the rolling strategy's default surge (Kubernetes' default).
@@ -121,7 +124,23 @@ func (df defaulter) strategy(st *Strategy) {
 	}
 	if c := st.Canary; c != nil {
 		df.dur(&c.ProgressDeadline, "strategy.canary.progress_deadline", DefaultProgressDeadline)
+		df.canaryAnalysis(&c.Analysis, "strategy.canary.analysis")
 	}
+}
+
+// canaryAnalysis turns both sequential tests on unless the document turns them off.
+func (df defaulter) canaryAnalysis(a *CanaryAnalysis, path string) {
+	if a.Alpha == 0 && !df.has(path+".alpha") {
+		a.Alpha = DefaultCanaryAlpha
+	}
+	if a.Errors == nil {
+		a.Errors = new(true)
+	}
+	if a.Latency == nil {
+		a.Latency = new(true)
+	}
+	df.int(&a.MinRequests, path+".min_requests", DefaultCanaryMinRequests)
+	df.str(&a.Inconclusive, path+".inconclusive", DefaultCanaryInconclusive)
 }
 
 // strategyTypes lists the strategies set, in declaration order.

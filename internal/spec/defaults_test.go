@@ -31,6 +31,14 @@ func TestDefaultsOnlyWhereAbsent(t *testing.T) {
 			func(s *Service) any { return s.Strategy.Recreate.ProgressDeadline }, sec(600)},
 		{"canary deadline", "strategy:\n  canary: {steps: [weight: 100]}\n",
 			func(s *Service) any { return s.Strategy.Canary.ProgressDeadline }, sec(600)},
+		{"canary analysis absent", "strategy:\n  canary: {steps: [weight: 100]}\n",
+			func(s *Service) any { return s.Strategy.Canary.Analysis },
+			CanaryAnalysis{Alpha: 0.05, Errors: ptr(true), Latency: ptr(true), MinRequests: 100, Inconclusive: "pause"}},
+		{"canary analysis explicit values kept", "strategy:\n  canary:\n    steps: [weight: 100]\n    analysis: {errors: false, latency:, min_requests: 5, max_error_rate: 0}\n",
+			func(s *Service) any { return s.Strategy.Canary.Analysis },
+			CanaryAnalysis{Alpha: 0.05, Errors: ptr(false), Latency: ptr(true), MaxErrorRate: ptr(0.0), MinRequests: 5, Inconclusive: "pause"}},
+		{"canary routing absent", "strategy:\n  canary: {steps: [weight: 100]}\n",
+			func(s *Service) any { return s.Strategy.Canary.Routing }, CanaryRouting{}},
 		{"explicit paths kept", "  paths: [/api/]\n", func(s *Service) any { return s.Route.Paths }, []string{"/api/"}},
 		{"liveness only: no readiness added", "probes:\n  liveness: {tcp: {}}\n",
 			func(s *Service) any { return s.Probes.Readiness == nil && s.Probes.Liveness.FailureThreshold == 3 }, true},
@@ -57,6 +65,19 @@ func TestDefaultIsIdempotentAndMatchesParse(t *testing.T) {
 	parsed := mustParse(t, readTestdata(t, "minimal.yaml"))
 	if diff := cmp.Diff(parsed, s); diff != "" {
 		t.Errorf("Default differs from Parse of the same minimal spec (-parse +default):\n%s", diff)
+	}
+}
+
+func TestDefaultFillsCanary(t *testing.T) {
+	s := &Service{Strategy: Strategy{Canary: &Canary{Steps: []CanaryStep{{Weight: ptr(100)}}}}}
+	Default(s)
+	want := Strategy{Type: TypeCanary, Canary: &Canary{
+		Steps:            []CanaryStep{{Weight: ptr(100)}},
+		Analysis:         CanaryAnalysis{Alpha: 0.05, Errors: ptr(true), Latency: ptr(true), MinRequests: 100, Inconclusive: "pause"},
+		ProgressDeadline: sec(600),
+	}}
+	if diff := cmp.Diff(want, s.Strategy); diff != "" {
+		t.Errorf("Default(canary) strategy (-want +got):\n%s", diff)
 	}
 }
 

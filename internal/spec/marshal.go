@@ -71,6 +71,8 @@ func yamlValue(v reflect.Value) (out any, ok bool) {
 		return v.Bool(), v.Bool()
 	case reflect.Int:
 		return int(v.Int()), true
+	case reflect.Float64:
+		return plainNumber(strconv.FormatFloat(v.Float(), 'f', -1, 64)), true
 	}
 	return nil, false
 }
@@ -80,6 +82,12 @@ type quoted string
 
 // MarshalYAML writes the string double-quoted, with Go escapes (a subset of YAML's).
 func (q quoted) MarshalYAML() ([]byte, error) { return []byte(strconv.Quote(string(q))), nil }
+
+// plainNumber is a number written as is, without an exponent ("0.0000001", not "1e-07").
+type plainNumber string
+
+// MarshalYAML writes the number unquoted.
+func (n plainNumber) MarshalYAML() ([]byte, error) { return []byte(n), nil }
 
 // yamlString returns s as it may be written plain, or quoted when YAML would read its plain
 // form as something else ("1e3", ".inf", "? x", "8080" as a number).

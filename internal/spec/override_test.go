@@ -31,6 +31,16 @@ func TestOverride(t *testing.T) {
 		{"env through set", []string{"run.env.LEVEL=debug"}, nil, func(s *Service) any { return s.Run.Env["LEVEL"] }, "debug"},
 		{"later set wins", []string{"replicas=2", "replicas=4"}, nil, func(s *Service) any { return s.Replicas }, 4},
 		{"duration", []string{"stop_grace=5s"}, nil, func(s *Service) any { return s.StopGrace }, sec(5)},
+		{"canary steps and analysis", []string{
+			"strategy={canary: {}}",
+			"strategy.canary.steps=[{weight: 5}, {pause: {}}, {analysis: {duration: 1m}}]",
+			"strategy.canary.analysis.alpha=0.01", "strategy.canary.analysis.errors=false",
+			"strategy.canary.analysis.max_error_rate=0", "strategy.canary.routing.sticky=cookie:sid",
+		}, nil, func(s *Service) any { return s.Strategy.Canary }, &Canary{
+			Steps:    []CanaryStep{{Weight: ptr(5)}, {Pause: ptr(Duration(0))}, {Analysis: &AnalysisStep{Duration: sec(60)}}},
+			Analysis: CanaryAnalysis{Alpha: 0.01, Errors: ptr(false), Latency: ptr(true), MaxErrorRate: ptr(0.0), MinRequests: 100, Inconclusive: "pause"},
+			Routing:  CanaryRouting{Sticky: "cookie:sid"}, ProgressDeadline: sec(600),
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := strings.Replace(base, "  command: ./web\n", "  command: ./web\n  env: {KEEP: \"yes\"}\n", 1)

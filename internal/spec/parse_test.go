@@ -105,9 +105,16 @@ func TestParseStrategies(t *testing.T) {
 		t.Errorf("bluegreen.yaml strategy (-want +got):\n%s", diff)
 	}
 	c := mustParse(t, readTestdata(t, "canary.yaml"))
-	wantC := Strategy{Type: TypeCanary, Canary: &Canary{ProgressDeadline: sec(600), Steps: []CanaryStep{
-		{Weight: ptr(5)}, {Pause: ptr(sec(60))}, {Weight: ptr(25)}, {Pause: ptr(Duration(0))}, {Weight: ptr(100)},
-	}}}
+	wantC := Strategy{Type: TypeCanary, Canary: &Canary{
+		Steps: []CanaryStep{
+			{Weight: ptr(5)}, {Pause: ptr(sec(60))}, {Analysis: &AnalysisStep{Duration: sec(120)}},
+			{Weight: ptr(25)}, {Pause: ptr(Duration(0))}, {Weight: ptr(100)},
+		},
+		Analysis: CanaryAnalysis{Alpha: 0.01, Errors: ptr(true), Latency: ptr(false), MaxErrorRate: ptr(0.05),
+			MaxP99: Duration(500 * time.Millisecond), MinRequests: 200, TargetRequests: 1000, Inconclusive: "fail"},
+		Routing:          CanaryRouting{Header: "X-Canary", Cookie: "canary", Sticky: "cookie:session"},
+		ProgressDeadline: sec(300),
+	}}
 	if diff := cmp.Diff(wantC, c.Strategy); diff != "" {
 		t.Errorf("canary.yaml strategy (-want +got):\n%s", diff)
 	}

@@ -134,16 +134,73 @@ type Recreate struct {
 	ProgressDeadline Duration `yaml:"progress_deadline" json:"progress_deadline"`
 }
 
-// Canary moves traffic by steps (issue 3). Only the shape is declared here.
+// Canary moves traffic to the new revision by steps (Argo Rollouts' canary): weights, pauses
+// and analyses, judged all along by the canary analysis. A final weight of 100 is implied when
+// the steps do not end at 100.
 type Canary struct {
-	Steps            []CanaryStep `yaml:"steps" json:"steps"`
-	ProgressDeadline Duration     `yaml:"progress_deadline" json:"progress_deadline"`
+	Steps []CanaryStep `yaml:"steps" json:"steps"`
+	// Analysis is how the judge decides; it watches the canary from its first non-zero weight
+	// to the end, and a fail verdict rolls the deployment back at any step.
+	Analysis CanaryAnalysis `yaml:"analysis" json:"analysis"`
+	// Routing lets requests choose their revision (testers, sticky users).
+	Routing          CanaryRouting `yaml:"routing" json:"routing"`
+	ProgressDeadline Duration      `yaml:"progress_deadline" json:"progress_deadline"`
 }
 
-// CanaryStep is one of weight, pause or analysis.
+// CanaryStep is exactly one of: Weight (the canary's share of traffic, 0-100, never below an
+// earlier step's), Pause (wait this long; zero, written "pause: {}", waits for
+// `cutover promote`) or Analysis (wait until the judge passes the canary, at most its duration).
 type CanaryStep struct {
-	Weight *int      `yaml:"weight" json:"weight,omitempty"`
-	Pause  *Duration `yaml:"pause" json:"pause,omitempty"`
+	Weight   *int          `yaml:"weight" json:"weight,omitempty"`
+	Pause    *Duration     `yaml:"pause" json:"pause,omitempty"`
+	Analysis *AnalysisStep `yaml:"analysis" json:"analysis,omitempty"`
+}
+
+// AnalysisStep waits for a pass verdict for at most Duration; what happens when the duration
+// ends without one is CanaryAnalysis.Inconclusive.
+type AnalysisStep struct {
+	Duration Duration `yaml:"duration" json:"duration"`
+}
+
+// CanaryAnalysis configures the judge of a canary. After defaults Errors and Latency are
+// never nil.
+type CanaryAnalysis struct {
+	// Alpha bounds the probability of rolling back a canary that is no worse than stable,
+	// per deployment. In (0, 0.5].
+	Alpha float64 `yaml:"alpha" json:"alpha"`
+	// Errors and Latency turn the sequential error-count and latency tests on (default true).
+	Errors  *bool `yaml:"errors" json:"errors,omitempty"`
+	Latency *bool `yaml:"latency" json:"latency,omitempty"`
+	// MaxErrorRate, when set, is an absolute limit on the canary's error rate, in [0, 1].
+	MaxErrorRate *float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty"`
+	// MaxP99, when non-zero, is an absolute limit on the canary's p99 latency.
+	MaxP99 Duration `yaml:"max_p99" json:"max_p99"`
+	// MinRequests is the number of canary requests before absolute limits apply and before a
+	// pass can be declared (default 100, at least 1).
+	MinRequests int `yaml:"min_requests" json:"min_requests"`
+	// TargetRequests, when positive, passes an analysis step once the canary has served this
+	// many requests without failing; zero passes only when the step's duration ends.
+	TargetRequests int `yaml:"target_requests" json:"target_requests"`
+	// Inconclusive is what an analysis step does when its duration ends without a verdict:
+	// pause (default), fail or pass.
+	Inconclusive string `yaml:"inconclusive" json:"inconclusive"`
+}
+
+// What an analysis step does when its duration ends inconclusive.
+const (
+	InconclusivePause = "pause"
+	InconclusiveFail  = "fail"
+	InconclusivePass  = "pass"
+)
+
+// CanaryRouting steers requests by what they carry rather than by chance.
+type CanaryRouting struct {
+	// Header names a request header whose value "always" forces the canary and "never" stable.
+	Header string `yaml:"header" json:"header,omitempty"`
+	// Cookie names a cookie with the same values as Header.
+	Cookie string `yaml:"cookie" json:"cookie,omitempty"`
+	// Sticky keeps each user on one revision: "" (off), "cookie:NAME", "header:NAME" or "client_ip".
+	Sticky string `yaml:"sticky" json:"sticky,omitempty"`
 }
 
 // Hooks are commands run at fixed points of a deployment. A nil hook is not run.

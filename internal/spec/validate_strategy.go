@@ -102,33 +102,3 @@ func sameAddress(a, b string) bool {
 	}
 	return ha == hb || everywhere(ha) || everywhere(hb)
 }
-
-func validateCanary(errs *Errors, c *Canary) {
-	const path = "strategy.canary"
-	positive(errs, c.ProgressDeadline, path+".progress_deadline")
-	if len(c.Steps) == 0 {
-		errs.add(path+".steps", "at least one step is required")
-		return
-	}
-	prev := -1
-	for i, step := range c.Steps {
-		sp := indexPath(path+".steps", i)
-		if countSet(step.Weight != nil, step.Pause != nil) != 1 {
-			errs.add(sp, "set exactly one of weight, pause")
-		}
-		if step.Pause != nil && *step.Pause < 0 {
-			errs.add(sp+".pause", "must not be negative")
-		}
-		if step.Weight == nil {
-			continue
-		}
-		switch w := *step.Weight; {
-		case w < 0 || w > 100:
-			errs.add(sp+".weight", "must be between 0 and 100")
-		case w < prev:
-			errs.add(sp+".weight", "must not be less than the previous step's weight (%d)", prev)
-		default:
-			prev = w
-		}
-	}
-}

@@ -103,14 +103,80 @@ func TestParseValidationRules(t *testing.T) {
       - {}
       - weight: 101
       - pause: -1s
+      - {pause: 1m, analysis: {duration: 1m}}
+      - analysis: {}
+      - analysis:
+      - weight: -1
 `, []wantErr{
-			{"strategy.canary.steps[1]", 10, "exactly one of weight, pause"},
-			{"strategy.canary.steps[1].weight", 10, "previous step's weight (50)"},
-			{"strategy.canary.steps[2].weight", 11, "previous step's weight (50)"},
-			{"strategy.canary.steps[3]", 12, "exactly one of weight, pause"},
-			{"strategy.canary.steps[4].weight", 13, "between 0 and 100"},
+			{"strategy.canary.steps[1]", 10, "exactly one of weight, pause, analysis"},
+			{"strategy.canary.steps[1].weight", 10, "10 is less than the previous weight 50"},
+			{"strategy.canary.steps[2].weight", 11, "20 is less than the previous weight 50"},
+			{"strategy.canary.steps[3]", 12, "exactly one of weight, pause, analysis"},
+			{"strategy.canary.steps[4].weight", 13, "101 is not between 0 and 100"},
 			{"strategy.canary.steps[5].pause", 14, "negative"},
+			{"strategy.canary.steps[6]", 15, "exactly one of weight, pause, analysis"},
+			{"strategy.canary.steps[7].analysis.duration", 16, "greater than 0"},
+			{"strategy.canary.steps[8].analysis.duration", 17, "greater than 0"},
+			{"strategy.canary.steps[9].weight", 18, "-1 is not between 0 and 100"},
 		}},
+		{"canary equal weights ok", base + "strategy:\n  canary:\n    steps: [weight: 10, weight: 10, pause: {}, weight: 100]\n", nil},
+		{"canary analysis without metric", base + `strategy:
+  canary:
+    steps:
+      - weight: 5
+      - analysis: {duration: 1m}
+    analysis:
+      errors: false
+      latency: false
+`, []wantErr{{"strategy.canary.steps[1].analysis", 10, "has no metric to judge by"}}},
+		{"canary no metric without analysis step ok", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {errors: false, latency: false}\n", nil},
+		{"canary absolute limit is a metric", base + "strategy:\n  canary:\n    steps: [analysis: {duration: 1m}]\n    analysis: {errors: false, latency: false, max_p99: 1s}\n", nil},
+		{"canary analysis values", base + `strategy:
+  canary:
+    steps: [weight: 5]
+    analysis:
+      alpha: 0.6
+      max_error_rate: 1.5
+      max_p99: -1s
+      min_requests: 0
+      target_requests: -1
+      inconclusive: retry
+`, []wantErr{
+			{"strategy.canary.analysis.alpha", 10, "0.6 is outside (0, 0.5]"},
+			{"strategy.canary.analysis.max_error_rate", 11, "1.5 is outside [0, 1]"},
+			{"strategy.canary.analysis.max_p99", 12, "negative"},
+			{"strategy.canary.analysis.min_requests", 13, "at least 1"},
+			{"strategy.canary.analysis.target_requests", 14, "negative"},
+			{"strategy.canary.analysis.inconclusive", 15, "pause, fail, pass"},
+		}},
+		{"canary alpha zero", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: 0}\n",
+			[]wantErr{{"strategy.canary.analysis.alpha", 9, "0 is outside (0, 0.5]"}}},
+		{"canary alpha half ok", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: 0.5, max_error_rate: 0}\n", nil},
+		{"canary alpha not a number", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: low}\n",
+			[]wantErr{{"strategy.canary.analysis.alpha", 9, "must be a number"}}},
+		{"canary alpha quoted", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: \"0.05\"}\n",
+			[]wantErr{{"strategy.canary.analysis.alpha", 9, "must be a number"}}},
+		{"canary alpha exponent ok", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: 1e-3}\n", nil},
+		{"canary alpha nan", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: .nan}\n",
+			[]wantErr{{"strategy.canary.analysis.alpha", 9, "finite number"}}},
+		{"canary errors not bool", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {errors: 1}\n",
+			[]wantErr{{"strategy.canary.analysis.errors", 9, "true or false"}}},
+		{"canary routing", base + `strategy:
+  canary:
+    steps: [weight: 5]
+    routing:
+      header: "X Canary"
+      cookie: "a;b"
+      sticky: session
+`, []wantErr{
+			{"strategy.canary.routing.header", 10, "header name"},
+			{"strategy.canary.routing.cookie", 11, "cookie name"},
+			{"strategy.canary.routing.sticky", 12, "cookie:NAME, header:NAME or client_ip"},
+		}},
+		{"canary sticky forms ok", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    routing: {sticky: header:X-User}\n", nil},
+		{"canary sticky client_ip ok", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    routing: {sticky: client_ip}\n", nil},
+		{"canary sticky empty name", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    routing: {sticky: \"cookie:\"}\n",
+			[]wantErr{{"strategy.canary.routing.sticky", 9, "cookie:NAME"}}},
 		{"hook command and timeout", base + "hooks:\n  smoke:\n    timeout: 0s\n    env: {bad-key: x}\n",
 			[]wantErr{{"hooks.smoke.command", 7, "required"}, {"hooks.smoke.timeout", 8, "greater than 0"}, {"hooks.smoke.env.bad-key", 9, "invalid name"}}},
 		{"stop_grace negative", base + "stop_grace: -1s\n", []wantErr{{"stop_grace", 6, "negative"}}},
@@ -164,7 +230,8 @@ func TestValidateWithoutPositions(t *testing.T) {
 		t.Fatalf("Validate(defaulted minimal service) = %v, want none", errs)
 	}
 	s.Replicas = 0
-	s.Strategy.Canary = &Canary{Steps: []CanaryStep{{Weight: ptr(100)}}, ProgressDeadline: sec(1)}
+	s.Strategy.Canary = &Canary{Steps: []CanaryStep{{Weight: ptr(100)}}, ProgressDeadline: sec(1),
+		Analysis: CanaryAnalysis{Alpha: 0.05, MinRequests: 100, Inconclusive: InconclusivePause}}
 	var got []string
 	for _, e := range Validate(s) {
 		got = append(got, e.Error())

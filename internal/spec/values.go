@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // ParseDuration reads a duration with a unit ("30s", "1m30s", "0s"). A bare number is refused:
@@ -169,6 +171,37 @@ func intFromNode(n ast.Node) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("integer %s is out of range", in.GetToken().Value)
+}
+
+// floatFromNode reads a finite number; an integer is a number too ("max_error_rate: 0").
+func floatFromNode(n ast.Node) (float64, error) {
+	var f float64
+	switch n := n.(type) {
+	case *ast.FloatNode:
+		f = n.Value
+	case *ast.IntegerNode:
+		i, err := intFromNode(n)
+		if err != nil {
+			return 0, err
+		}
+		f = float64(i)
+	case *ast.StringNode:
+		// The YAML library reads an exponent without a dot ("1e-07") as a string; a plain
+		// (unquoted) one is still a number.
+		v, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil || n.GetToken() == nil || n.GetToken().Type != token.StringType {
+			return 0, fmt.Errorf("must be a number, not %s", describe(n))
+		}
+		f = v
+	case *ast.NanNode, *ast.InfinityNode:
+		return 0, fmt.Errorf("must be a finite number, not %s", n.GetToken().Value)
+	default:
+		return 0, fmt.Errorf("must be a number, not %s", describe(n))
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("must be a finite number, not %s", describe(n))
+	}
+	return f, nil
 }
 
 // describe names a node's kind for a type error ("a list", "the integer 3").

@@ -12,6 +12,9 @@ func Warnings(s *Service) []string {
 	if s.Strategy.Recreate != nil {
 		ws = append(ws, "strategy recreate stops every instance before starting the new ones: requests fail until the new revision is ready")
 	}
+	if c := s.Strategy.Canary; c != nil && !c.Analysis.HasMetric() {
+		ws = append(ws, "canary analysis judges nothing (errors and latency are false, no max_error_rate or max_p99): a bad canary is never rolled back by itself")
+	}
 	if s.Run.Image != "" && !pinnedImage(s.Run.Image) {
 		ws = append(ws, fmt.Sprintf("image %s has no pinned tag; pin a digest", s.Run.Image))
 	}

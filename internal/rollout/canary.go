@@ -1,0 +1,291 @@
+package rollout
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/analysis"
+	"github.com/cutover/cutover/internal/spec"
+)
+
+// canary moves traffic from From to To by the spec's steps, as Argo Rollouts' canary does:
+//
+//   - weight N sets the weights {From: 100-N, To: N} once enough instances of To are
+//     available for that share, then goes on at once;
+//   - pause D waits D from the step's start; pause 0 (written "pause: {}") waits for a promote;
+//   - analysis D waits until the judge passes the canary, at most D; what an inconclusive end
+//     does is the analysis' inconclusive setting (pause, fail or pass);
+//   - the last step is weight 100 (implied when the steps do not end there): To is scaled to
+//     Replicas, all traffic moves to it and the From instances stop.
+//
+// To grows with its weight: ceil(N% × Replicas) instances, at least one, so a 5% canary of a
+// ten-instance service costs one instance, not ten. Traffic never moves to a share before its
+// instances are available, and progress_deadline bounds each such climb.
+//
+// A fail verdict rolls back at any time, paused or not: all traffic returns to From in one
+// decision and To stops. A promote (State.Approved) ends a pause or analysis step early (and
+// continues a deployment that an inconclusive analysis paused); a full promote
+// (State.PromoteFull) skips the remaining steps. A first deployment (From 0) has nothing to
+// compare with: it starts Replicas instances and promotes them, with no steps.
+type canary struct {
+	p     spec.Canary
+	steps []spec.CanaryStep // the spec's steps, ending with weight 100
+}
+
+func newCanary(p *spec.Canary) canary {
+	var c canary
+	if p != nil {
+		c.p = *p
+	}
+	c.steps = slices.Clone(c.p.Steps)
+	if n := len(c.steps); n == 0 || c.steps[n-1].Weight == nil || *c.steps[n-1].Weight != 100 {
+		c.steps = append(c.steps, spec.CanaryStep{Weight: new(100)})
+	}
+	return c
+}
+
+func (c canary) next(st State, obs Observation) (State, Decision) {
+	if st.Status.Active() {
+		st = c.prepare(st, obs)
+	}
+	return shape{
+		deadline: deadlineOr(c.p.ProgressDeadline),
+		hold:     c.hold,
+		step: func(st State, v view) (State, Decision) {
+			return c.step(st, v, obs.Verdict)
+		},
+	}.next(st, obs)
+}
+
+// prepare applies what the shared rules do not know of: the verdict, a promote or resume of
+// a paused canary, and the progress deadline, which only guards the climb to the instance
+// count of the weight being worked towards.
+func (c canary) prepare(st State, obs Observation) State {
+	if obs.Verdict != nil {
+		v := *obs.Verdict
+		st.Verdict = &v
+		if v.Outcome == analysis.Fail && !st.RollingBack && !st.AbortRequested {
+			st.RollingBack = true
+			st.Reason = v.Reason
+			return st
+		}
+	}
+	if st.RollingBack || st.AbortRequested {
+		return st
+	}
+	if st.Status == StatusPaused && st.Approved && !st.PauseRequested {
+		st.Status = StatusRunning
+		st.Reason = ""
+		st.LastProgressAt = obs.Now
+	}
+	// Resumed (the controller left the paused phase): the current step starts over, as the
+	// judge does.
+	if st.Status == StatusRunning && strings.HasPrefix(st.Phase, "paused") {
+		st.StepAt = obs.Now
+		st.Phase = "resumed"
+	}
+	v := newView(st, obs, 0)
+	if v.available(v.to) >= need(c.target(st), st.Replicas) {
+		st.LastProgressAt = obs.Now
+	}
+	return st
+}
+
+// need is how many instances of To serve a weight: ceil(weight% × replicas), at least one.
+func need(weight, replicas int) int {
+	return max(1, (weight*replicas+99)/100)
+}
+
+// applied is the weight set by the steps before the current one.
+func (c canary) applied(st State) int {
+	w := 0
+	for _, s := range c.steps[:min(max(st.Step-1, 0), len(c.steps))] {
+		if s.Weight != nil {
+			w = *s.Weight
+		}
+	}
+	return w
+}
+
+// finishing reports whether the deployment is at its last step: weight 100 and promotion.
+func (c canary) finishing(st State) bool {
+	return st.PromoteFull || st.From == 0 || st.Step >= len(c.steps)
+}
+
+// target is the weight To is being sized for: the current weight step's, 100 when finishing,
+// the applied weight otherwise.
+func (c canary) target(st State) int {
+	if c.finishing(st) {
+		return 100
+	}
+	if w := c.steps[max(st.Step-1, 0)].Weight; w != nil {
+		return *w
+	}
+	return c.applied(st)
+}
+
+// weights gives To weight w and From the rest; a first deployment has only To.
+func (c canary) weights(st State, w int) map[int]int {
+	if st.From == 0 {
+		return map[int]int{st.To: 100}
+	}
+	return map[int]int{st.From: 100 - w, st.To: w}
+}
+
+// hold keeps the weight the steps have reached.
+func (c canary) hold(st State, _ view) Decision {
+	return Decision{Weights: c.weights(st, c.applied(st))}
+}
+
+func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decision) {
+	st.Step = max(st.Step, 1)
+	n := need(c.target(st), st.Replicas)
+	d := c.hold(st, v)
+	d.Start = startOrder(st.To, n-len(alive(v.to)))
+	sizing := c.finishing(st) || c.steps[st.Step-1].Weight != nil
+	if avail := v.available(v.to); avail < n && (sizing || st.Progress < n) {
+		st.Phase = c.startingPhase(st, avail, n)
+		d.Wait = v.wait(v.to, len(d.Start) > 0)
+		return st, d
+	}
+	switch smokeOf(st, v.spec) {
+	case hookToAsk:
+		st.Phase = phaseSmoke
+		d.Hook = HookSmoke
+		fallthrough
+	case hookWaiting:
+		d.Preview, d.Wait = st.To, waitIdle
+		return st, d
+	}
+	if c.finishing(st) {
+		st.Step = len(c.steps)
+		st.StepDeadline = time.Time{}
+		st, done := succeed(st)
+		done.Stop = ids(v.from)
+		return st, done
+	}
+	switch s := c.steps[st.Step-1]; {
+	case s.Weight != nil:
+		// One call per weight, so that each shows as a phase; the next step comes soon.
+		st.Phase = fmt.Sprintf("canary %d%%", *s.Weight)
+		d.Weights = c.weights(st, *s.Weight)
+		d.Wait = waitStarting
+		return c.done(st, v), d
+	case s.Pause != nil:
+		if !c.pauseDone(&st, v, s.Pause.D()) {
+			return c.pause(st, v, d, s.Pause.D())
+		}
+	case s.Analysis != nil:
+		if !c.analysisDone(&st, v, s.Analysis.Duration.D(), verdict) {
+			return c.analyse(st, v, d, s.Analysis.Duration.D(), verdict)
+		}
+	}
+	return c.step(c.done(st, v), v, verdict)
+}
+
+// startingPhase names the wait for instances of To.
+func (c canary) startingPhase(st State, avail, n int) string {
+	switch {
+	case st.From == 0:
+		return fmt.Sprintf("starting (%d/%d available; first deployment: no canary steps)", avail, n)
+	case st.PromoteFull:
+		return fmt.Sprintf("promoting: scaling canary to %d (%d/%d available)", n, avail, n)
+	case c.finishing(st):
+		return fmt.Sprintf("scaling canary to %d (%d/%d available)", n, avail, n)
+	case c.steps[st.Step-1].Weight != nil:
+		return fmt.Sprintf("starting canary for %d%% (%d/%d available)", *c.steps[st.Step-1].Weight, avail, n)
+	}
+	return fmt.Sprintf("starting canary (%d/%d available)", avail, n)
+}
+
+// done ends the current step; the next one begins now.
+func (c canary) done(st State, v view) State {
+	st.Step++
+	st.StepAt = v.now
+	st.StepDeadline = time.Time{}
+	return st
+}
+
+// stepName renders "(step 2/6)".
+func (c canary) stepName(st State) string {
+	return fmt.Sprintf("(step %d/%d)", st.Step, len(c.steps))
+}
+
+// pauseDone starts the step's clock and reports whether the pause is over: its time is up
+// or, for any pause, a promote came (which it uses up).
+func (c canary) pauseDone(st *State, v view, dur time.Duration) bool {
+	if st.StepAt.IsZero() {
+		st.StepAt = v.now
+	}
+	if st.Approved {
+		st.Approved = false
+		return true
+	}
+	return dur > 0 && !v.now.Before(st.StepAt.Add(dur))
+}
+
+// pause waits dur from the step's start, or for a promote when dur is zero.
+func (c canary) pause(st State, v view, d Decision, dur time.Duration) (State, Decision) {
+	if dur == 0 {
+		st.Phase = "awaiting promote " + c.stepName(st)
+		d.Wait = waitIdle
+		return st, d
+	}
+	st.Phase = fmt.Sprintf("pause %s %s", spec.Duration(dur), c.stepName(st))
+	d.Wait = min(st.StepAt.Add(dur).Sub(v.now), waitIdle)
+	return st, d
+}
+
+// analysisDone starts the step's clock and reports whether the analysis step is over: the
+// verdict is pass, a promote came (which it uses up), or its time is up with an inconclusive
+// verdict and inconclusive: pass.
+func (c canary) analysisDone(st *State, v view, dur time.Duration, verdict *analysis.Verdict) bool {
+	if st.StepAt.IsZero() {
+		st.StepAt = v.now
+	}
+	st.StepDeadline = st.StepAt.Add(dur)
+	switch {
+	case st.Approved:
+		st.Approved = false
+		return true
+	case verdict != nil && verdict.Outcome == analysis.Pass:
+		return true
+	}
+	return !v.now.Before(st.StepDeadline) && c.p.Analysis.Inconclusive == spec.InconclusivePass
+}
+
+// analyse waits for a pass verdict until the step's deadline; at the deadline an inconclusive
+// verdict pauses the deployment or fails it, as the analysis' inconclusive setting says.
+// A fail verdict never reaches here: it rolls back first.
+func (c canary) analyse(st State, v view, d Decision, dur time.Duration, verdict *analysis.Verdict) (State, Decision) {
+	if v.now.Before(st.StepDeadline) {
+		st.Phase = fmt.Sprintf("analysis %s: %s", c.stepName(st), verdictSummary(verdict))
+		d.Wait = min(st.StepDeadline.Sub(v.now), waitIdle)
+		return st, d
+	}
+	why := "no verdict: the canary served no traffic to judge"
+	if verdict != nil {
+		why = verdict.Reason
+	}
+	st.Reason = fmt.Sprintf("analysis %s inconclusive after %s: %s", c.stepName(st), spec.Duration(dur), why)
+	if c.p.Analysis.Inconclusive == spec.InconclusiveFail {
+		// The shared rules roll back at the next call, which comes at once.
+		st.RollingBack = true
+		d.Wait = time.Millisecond
+		return st, d
+	}
+	st.Status = StatusPaused
+	st.Phase = "paused: analysis inconclusive " + c.stepName(st)
+	d.Wait = waitIdle
+	return st, d
+}
+
+// verdictSummary renders "inconclusive, 1234 canary requests".
+func verdictSummary(v *analysis.Verdict) string {
+	if v == nil {
+		return "waiting for canary traffic"
+	}
+	return fmt.Sprintf("%s, %d canary requests", v.Outcome, v.Evidence.Canary.Requests)
+}
