@@ -75,7 +75,7 @@ func (c canary) prepare(st State, obs Observation) State {
 	if st.RollingBack || st.AbortRequested {
 		return st
 	}
-	if st.Status == StatusPaused && st.Approved && !st.PauseRequested {
+	if st.Status == StatusPaused && (st.Approved || st.PromoteFull) && !st.PauseRequested {
 		st.Status = StatusRunning
 		st.Reason = ""
 		st.LastProgressAt = obs.Now
@@ -160,8 +160,7 @@ func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decisi
 		return st, d
 	}
 	if c.finishing(st) {
-		st.Step = len(c.steps)
-		st.StepDeadline = time.Time{}
+		st.Step, st.StepDeadline, st.Approved = len(c.steps), time.Time{}, false
 		st, done := succeed(st)
 		done.Stop = ids(v.from)
 		return st, done

@@ -481,6 +481,20 @@ func TestCanaryStep(t *testing.T) {
 			},
 		},
 		{
+			name: "promote full continues a canary that analysis paused",
+			st: func(st State) State {
+				st.Step, st.Status, st.Phase, st.Reason, st.PromoteFull = 3, StatusPaused, "paused: analysis inconclusive (step 3/6)", "x", true
+				return st
+			},
+			now:  time.Hour,
+			want: Decision{Weights: map[int]int{1: 95, 2: 5}, Start: []StartOrder{{Revision: 2, Count: 1}}, Wait: waitStarting},
+			verify: func(t *testing.T, st State) {
+				if want := "promoting: scaling canary to 2 (1/2 available)"; st.Status != StatusRunning || st.Phase != want {
+					t.Errorf("status %q phase %q, want running, %q", st.Status, st.Phase, want)
+				}
+			},
+		},
+		{
 			name: "resume restarts the analysis step",
 			st: func(st State) State {
 				st.Step, st.Phase = 3, "paused: analysis inconclusive (step 3/6)"
