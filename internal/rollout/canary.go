@@ -281,10 +281,12 @@ func (c canary) analyse(st State, v view, d Decision, dur time.Duration, verdict
 	return st, d
 }
 
-// verdictSummary renders "inconclusive, 1234 canary requests".
+// verdictSummary renders the verdict's outcome for the phase. Counts stay out of it: the
+// phase changes (and is recorded as an event) only when the judgement does; the verdict
+// with its counts is in State.Verdict.
 func verdictSummary(v *analysis.Verdict) string {
 	if v == nil {
 		return "waiting for canary traffic"
 	}
-	return fmt.Sprintf("%s, %d canary requests", v.Outcome, v.Evidence.Canary.Requests)
+	return string(v.Outcome)
 }
