@@ -39,12 +39,15 @@ type flags struct {
 	cpuProfile          string
 	timeout             time.Duration
 	verbose             bool
+	canaries            int
+	canaryRate          int
+	canaryWeight        int
 }
 
 func parseFlags(args []string) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("engine", flag.ContinueOnError)
-	fs.StringVar(&f.only, "only", "deploys,overhead,switch,rollback,throughput", "comma-separated benches to run")
+	fs.StringVar(&f.only, "only", "deploys,overhead,switch,rollback,throughput,canary", "comma-separated benches to run")
 	fs.IntVar(&f.deploys, "deploys", 20, "deploys: back-to-back deploys under load")
 	fs.IntVar(&f.rate, "rate", 1000, "deploys: constant request rate (req/s)")
 	fs.IntVar(&f.replicas, "replicas", 3, "deploys, overhead, rollback: replicas per revision")
@@ -61,6 +64,9 @@ func parseFlags(args []string) (flags, error) {
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Minute, "give up after this long")
 	fs.BoolVar(&f.verbose, "v", false, "print each deployment's events")
+	fs.IntVar(&f.canaries, "canaries", 5, "canary: bad canaries measured")
+	fs.IntVar(&f.canaryRate, "canary-rate", 500, "canary: constant request rate (req/s)")
+	fs.IntVar(&f.canaryWeight, "canary-weight", 10, "canary: the canary's share of traffic (%)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -103,6 +109,7 @@ var benches = []bench{
 	{"switch", benchSwitch},
 	{"rollback", benchRollback},
 	{"throughput", benchThroughput},
+	{"canary", benchCanary},
 }
 
 func main() {
