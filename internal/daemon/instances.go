@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -136,8 +137,10 @@ func readinessWindow(rs spec.Service) time.Duration {
 	return p.InitialDelay.D() + time.Duration(p.SuccessThreshold+p.FailureThreshold)*(p.Period.D()+p.Timeout.D())
 }
 
-// onHealth applies a prober's report: readiness changes the proxy's targets; a liveness
-// failure restarts the instance.
+// onHealth applies a prober's report. An instance that stops being ready leaves the proxy at
+// once, then the change is recorded; one that becomes ready is recorded first (with its
+// event, in one transaction), then gets traffic: the record never claims less than the proxy
+// does, and events keep their order. A liveness failure restarts the instance.
 func (d *Daemon) onHealth(ctx context.Context, service, id string, r health.Result) {
 	d.fleet.mu.Lock()
 	s := d.fleet.service(service)
@@ -153,38 +156,36 @@ func (d *Daemon) onHealth(ctx context.Context, service, id string, r health.Resu
 		d.fleet.mu.Unlock()
 		return
 	}
-	in.ready, in.live, in.message = r.Ready, r.Live, r.Message
+	in.live, in.message = r.Live, r.Message
 	in.confirmed = in.confirmed || r.Ready
+	rec := in.rec
+	rec.Ready, rec.ReadySince = r.Ready, in.readySince
 	if r.Ready && !wasReady {
-		in.readySince = r.ReadySince
-		if in.readySince.IsZero() {
-			in.readySince = time.Now()
+		rec.ReadySince = r.ReadySince
+		if rec.ReadySince.IsZero() {
+			rec.ReadySince = time.Now()
 		}
 	}
-	rec := in.rec
-	rec.Ready, rec.ReadySince = in.ready, in.readySince
-	in.rec = rec
-	if wasReady != in.ready {
+	if !r.Ready && wasReady {
+		in.ready, in.rec = false, rec
 		d.applyTrafficLocked(s)
 	}
 	d.fleet.mu.Unlock()
-	// The deployment looks again once the change is recorded, so events keep their order.
-	defer func() {
-		d.fleet.mu.Lock()
-		d.fleet.service(service).wakeDeployment()
-		d.fleet.mu.Unlock()
-	}()
 
 	if wasReady != r.Ready {
-		if err := d.store.PutInstance(ctx, rec); err != nil {
-			d.logger.Warn("record instance readiness", "instance", id, "error", err)
-		}
-		typ, msg := "instance_ready", fmt.Sprintf("instance %s is ready", id)
-		if !r.Ready {
-			typ, msg = "instance_unready", fmt.Sprintf("instance %s is not ready: %s", id, r.Message)
-		}
-		d.event(ctx, service, rec.DeploymentID, typ, msg, map[string]any{"instance": id, "revision": rec.Revision})
+		d.recordReadiness(ctx, rec, r)
 	}
+	if r.Ready && !wasReady {
+		d.fleet.mu.Lock()
+		if cur := s.instances[id]; cur == in && !in.stopping {
+			in.ready, in.readySince, in.rec = true, rec.ReadySince, rec
+			d.applyTrafficLocked(s)
+		}
+		d.fleet.mu.Unlock()
+	}
+	d.fleet.mu.Lock()
+	s.wakeDeployment()
+	d.fleet.mu.Unlock()
 	if !r.Live {
 		d.event(ctx, service, rec.DeploymentID, "instance_restarted", fmt.Sprintf("instance %s failed liveness, restarting: %s", id, r.Message),
 			map[string]any{"instance": id})
@@ -195,6 +196,27 @@ func (d *Daemon) onHealth(ctx context.Context, service, id string, r health.Resu
 			in.prober.Reset()
 		})
 	}
+}
+
+// recordReadiness stores an instance's readiness and its event in one transaction.
+func (d *Daemon) recordReadiness(ctx context.Context, rec store.Instance, r health.Result) {
+	typ, msg := "instance_ready", fmt.Sprintf("instance %s is ready", rec.ID)
+	if !r.Ready {
+		typ, msg = "instance_unready", fmt.Sprintf("instance %s is not ready: %s", rec.ID, r.Message)
+	}
+	data, _ := json.Marshal(map[string]any{"instance": rec.ID, "revision": rec.Revision})
+	err := d.store.Tx(context.WithoutCancel(ctx), func(tx *store.Store) error {
+		if err := tx.PutInstance(ctx, rec); err != nil {
+			return err
+		}
+		_, err := tx.AddEvent(ctx, store.Event{Service: rec.Service, DeploymentID: rec.DeploymentID, Type: typ, Message: msg, Data: data})
+		return err
+	})
+	if err != nil {
+		d.logger.Warn("record instance readiness", "instance", rec.ID, "error", err)
+		return
+	}
+	d.logger.Info(typ, "service", rec.Service, "deployment_id", rec.DeploymentID, "message", msg)
 }
 
 // Stop implements rollout.Instances: the instances leave the proxy at once; draining and
