@@ -3,6 +3,8 @@
 // a fresh baseline) into a verdict — pass, fail or inconclusive — that always carries its
 // evidence. It is pure: no clock, no I/O, no goroutines, no logging. The controller feeds it
 // samples and carries out the verdict; the proxy measures. It imports only the standard library.
+// The one exception is PrometheusSource, a small HTTP client for the Prometheus checks (see
+// "Prometheus checks" below); judging their answers (Check, Combine) is pure again.
 //
 // # Errors: a conditional count test
 //
@@ -58,4 +60,21 @@
 // canary's counts since the analysis began once it has MinRequests requests; alpha does not
 // cover them. The error-ratio estimate in the evidence carries a conventional (fixed-sample,
 // not anytime-valid) 1-alpha interval from the Wilson interval of the canary's share of errors.
+//
+// # Prometheus checks
+//
+// For metrics the proxy does not see, a check runs a PromQL instant query every interval and
+// judges its one number by a condition such as "result < 0.01". A run passes when the
+// condition holds, fails when it does not, and is inconclusive when there is no number to
+// judge: the server is unreachable or too slow, answers an HTTP error or something that is not
+// Prometheus JSON, the vector is empty ("query returned no data"), has more than one element,
+// is a matrix, or the value is NaN. An inconclusive run is never a pass.
+//
+// Check turns runs into a standing: fail for good after failure_limit+1 fails in a row (an
+// inconclusive run neither breaks nor extends that streak); the last conclusive result while
+// at most inconclusive_limit inconclusive runs follow it; inconclusive otherwise. Combine
+// merges the standings with the judge's verdict: any fail fails; a pass needs every part to
+// pass; anything else is inconclusive with every pending reason, so that at the end of an
+// analysis step the strategy applies its inconclusive setting (pause, fail or pass) to it.
+// Alpha does not cover Prometheus checks: they are thresholds, like max_error_rate.
 package analysis

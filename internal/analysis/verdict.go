@@ -61,6 +61,8 @@ type Evidence struct {
 	// EValue combines both tests; the canary fails when it reaches Threshold = 1/alpha.
 	EValue    float64 `json:"e_value"`
 	Threshold float64 `json:"threshold"`
+	// Prometheus holds the standing of each Prometheus check, in the spec's order (see Combine).
+	Prometheus []CheckEvidence `json:"prometheus,omitempty"`
 }
 
 // RevisionEvidence is one revision's counts since the analysis began.

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"time"
 
-	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -185,7 +184,7 @@ func (c *Controller) apply(ctx context.Context, d *Deployment, a Action) error {
 }
 
 // step runs one observe → decide → act → persist round and returns how long to wait.
-func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy, judge *analysis.Judge) (time.Duration, error) {
+func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy, judge *canaryJudge) (time.Duration, error) {
 	if done, err := c.preDeploy(ctx, d); !done || err != nil {
 		return 0, err
 	}
@@ -196,7 +195,7 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy,
 	before := d.State
 	before.Hooks = maps.Clone(d.State.Hooks)
 	now := c.now()
-	next, dec := strategy(d.State, Observation{Now: now, Spec: d.Spec, Instances: insts, Verdict: c.verdict(judge, d, now)})
+	next, dec := strategy(d.State, Observation{Now: now, Spec: d.Spec, Instances: insts, Verdict: c.verdict(ctx, judge, d, now)})
 	d.State = next
 	if err := c.act(ctx, d, dec); err != nil {
 		return 0, err

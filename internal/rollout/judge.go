@@ -1,7 +1,10 @@
 package rollout
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/analysis"
@@ -23,31 +26,117 @@ func judgeConfig(a spec.CanaryAnalysis) analysis.Config {
 	return cfg
 }
 
+// canaryJudge is a canary deployment's analysis: the judge of the proxy's counters and the
+// spec's Prometheus checks. It is used by the one goroutine that drives the deployment.
+type canaryJudge struct {
+	judge  *analysis.Judge
+	checks []*promCheck
+}
+
+// promCheck is one Prometheus check with its source and schedule.
+type promCheck struct {
+	spec   spec.PrometheusCheck
+	source *analysis.PrometheusSource
+	check  *analysis.Check
+	due    time.Time // zero: run at the next look
+}
+
 // newJudge returns the judge of a canary deployment, or nil for other strategies. A judge
 // starts afresh when a deployment is driven again after a restart: it only counts what it
-// sees itself, so its guarantee holds from there.
-func newJudge(d *Deployment) (*analysis.Judge, error) {
+// sees itself, so its guarantee holds from there; so do its Prometheus checks.
+func newJudge(d *Deployment) (*canaryJudge, error) {
 	if d.Spec.Strategy.Type != spec.TypeCanary || d.Spec.Strategy.Canary == nil {
 		return nil, nil
 	}
-	j, err := analysis.New(judgeConfig(d.Spec.Strategy.Canary.Analysis))
+	a := d.Spec.Strategy.Canary.Analysis
+	j, err := analysis.New(judgeConfig(a))
 	if err != nil {
 		return nil, fmt.Errorf("canary analysis of deployment %d: %w", d.ID, err)
 	}
-	return j, nil
+	cj := &canaryJudge{judge: j}
+	client := &http.Client{} // one connection pool per deployment; timeouts come from ctx
+	for i, p := range a.Prometheus {
+		cond, err := spec.ParseCondition(p.Condition)
+		if err != nil {
+			return nil, fmt.Errorf("prometheus check %d of deployment %d: condition: %w", i, d.ID, err)
+		}
+		chk, err := analysis.NewCheck(analysis.CheckConfig{Name: p.Name, Condition: analysis.Condition(cond),
+			FailureLimit: p.FailureLimit, InconclusiveLimit: p.InconclusiveLimit})
+		if err != nil {
+			return nil, fmt.Errorf("prometheus check %q of deployment %d: %w", p.Name, d.ID, err)
+		}
+		cj.checks = append(cj.checks, &promCheck{spec: p, source: analysis.NewPrometheusSource(p.URL, client), check: chk})
+	}
+	return cj, nil
 }
 
-// verdict feeds the judge the latest counters of the canary (To) and its baseline (From)
-// and returns its verdict: the final one once the current analysis step's time is up.
-func (c *Controller) verdict(j *analysis.Judge, d *Deployment, now time.Time) *analysis.Verdict {
-	if j == nil || c.metrics == nil {
+// verdict feeds the judge the latest counters of the canary (To) and its baseline (From),
+// runs the Prometheus checks that are due, and returns the judge's verdict combined with the
+// checks' standings (analysis.Combine): the final one once the current analysis step's time
+// is up. Due checks run in parallel, each bounded by its timeout, so a look takes at most the
+// longest timeout of the checks it runs.
+func (c *Controller) verdict(ctx context.Context, cj *canaryJudge, d *Deployment, now time.Time) *analysis.Verdict {
+	if cj == nil || (c.metrics == nil && len(cj.checks) == 0) {
 		return nil
 	}
-	counts := c.metrics.RevisionCounts(d.Service)
-	j.Observe(analysis.Sample{Canary: counts[d.State.To], Baseline: counts[d.State.From]})
-	v := j.Verdict()
-	if !d.State.StepDeadline.IsZero() && !now.Before(d.State.StepDeadline) {
-		v = j.Final()
+	if c.metrics != nil {
+		counts := c.metrics.RevisionCounts(d.Service)
+		cj.judge.Observe(analysis.Sample{Canary: counts[d.State.To], Baseline: counts[d.State.From]})
 	}
+	v := cj.judge.Verdict()
+	if !d.State.StepDeadline.IsZero() && !now.Before(d.State.StepDeadline) {
+		v = cj.judge.Final()
+	}
+	if len(cj.checks) == 0 {
+		return &v
+	}
+	if !d.State.RollingBack && !d.State.AbortRequested {
+		c.runChecks(ctx, cj.checks, d, now)
+	}
+	evs := make([]analysis.CheckEvidence, len(cj.checks))
+	for i, pc := range cj.checks {
+		evs[i] = pc.check.Evidence()
+	}
+	v = analysis.Combine(v, evs)
 	return &v
+}
+
+// runChecks runs the checks due at now in parallel and records their results, unless ctx
+// ended meanwhile (a stopping daemon is no verdict on the canary).
+func (c *Controller) runChecks(ctx context.Context, checks []*promCheck, d *Deployment, now time.Time) {
+	vars := spec.QueryVars{Service: d.Service, Canary: d.State.To, Stable: d.State.From}
+	type run struct {
+		query string
+		value float64
+		err   error
+	}
+	runs := make([]*run, len(checks))
+	var wg sync.WaitGroup
+	for i, pc := range checks {
+		if pc.check.Failed() || now.Before(pc.due) {
+			continue
+		}
+		r := &run{query: spec.ExpandQuery(pc.spec.Query, vars)}
+		runs[i] = r
+		wg.Go(func() {
+			qctx, cancel := context.WithTimeout(ctx, pc.spec.Timeout.D())
+			defer cancel()
+			r.value, r.err = pc.source.Query(qctx, r.query)
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+	for i, r := range runs {
+		if r == nil {
+			continue
+		}
+		pc := checks[i]
+		res := analysis.EvaluateCheck(pc.check.Condition(), r.value, r.err)
+		pc.check.Record(now, r.query, res)
+		pc.due = now.Add(pc.spec.Interval.D())
+		c.logger.Debug("prometheus check", "deployment_id", d.ID, "check", pc.spec.Name,
+			"outcome", res.Outcome, "reason", res.Reason)
+	}
 }

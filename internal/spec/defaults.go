@@ -141,6 +141,11 @@ func (df defaulter) canaryAnalysis(a *CanaryAnalysis, path string) {
 	}
 	df.int(&a.MinRequests, path+".min_requests", DefaultCanaryMinRequests)
 	df.str(&a.Inconclusive, path+".inconclusive", DefaultCanaryInconclusive)
+	for i := range a.Prometheus {
+		p := indexPath(path+".prometheus", i)
+		df.dur(&a.Prometheus[i].Interval, p+".interval", DefaultPrometheusInterval)
+		df.dur(&a.Prometheus[i].Timeout, p+".timeout", DefaultPrometheusTimeout)
+	}
 }
 
 // strategyTypes lists the strategies set, in declaration order.

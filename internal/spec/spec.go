@@ -184,6 +184,9 @@ type CanaryAnalysis struct {
 	// Inconclusive is what an analysis step does when its duration ends without a verdict:
 	// pause (default), fail or pass.
 	Inconclusive string `yaml:"inconclusive" json:"inconclusive"`
+	// Prometheus checks judge metrics the proxy does not see: each is a PromQL query whose
+	// result must meet a condition (see PrometheusCheck).
+	Prometheus []PrometheusCheck `yaml:"prometheus" json:"prometheus,omitempty"`
 }
 
 // What an analysis step does when its duration ends inconclusive.

@@ -74,16 +74,17 @@ func validateCanaryAnalysis(errs *Errors, a *CanaryAnalysis, path, analysisStep 
 	if !slices.Contains(inconclusiveActions, a.Inconclusive) {
 		errs.add(path+".inconclusive", "must be one of %s, not %q", strings.Join(inconclusiveActions, ", "), a.Inconclusive)
 	}
+	validatePrometheus(errs, a.Prometheus, path+".prometheus")
 	if analysisStep != "" && !a.HasMetric() {
-		errs.add(analysisStep, "has no metric to judge by: errors and latency are false and neither max_error_rate nor max_p99 is set in %s", path)
+		errs.add(analysisStep, "has no metric to judge by: errors and latency are false and neither max_error_rate, max_p99 nor a prometheus check is set in %s", path)
 	}
 }
 
 // HasMetric reports whether the analysis judges anything: a sequential test (nil counts as
-// on, its default) or an absolute limit.
+// on, its default), an absolute limit or a Prometheus check.
 func (a CanaryAnalysis) HasMetric() bool {
 	on := func(b *bool) bool { return b == nil || *b }
-	return on(a.Errors) || on(a.Latency) || a.MaxErrorRate != nil || a.MaxP99 > 0
+	return on(a.Errors) || on(a.Latency) || a.MaxErrorRate != nil || a.MaxP99 > 0 || len(a.Prometheus) > 0
 }
 
 func validateCanaryRouting(errs *Errors, r *CanaryRouting, path string) {
