@@ -13,15 +13,11 @@ import (
 // measures how long until the judge rolls each back and how many requests the bad revision
 // served; then a healthy canary, which must be promoted through its steps with no failure.
 func benchCanary(ctx context.Context, r *runEnv) ([]Row, error) {
-	e, err := r.engine(ctx, "canary")
+	e, listen, err := r.engineWithRoute(ctx, "canary")
 	if err != nil {
 		return nil, err
 	}
 	defer r.stopEngine(e)
-	listen, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	base := svc{Name: "web", Listen: listen, Replicas: r.flags.replicas, Period: 100 * time.Millisecond}
 	stable := base
 	stable.Version, stable.Strategy = "stable", "rolling: {max_surge: 1}"

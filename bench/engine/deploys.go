@@ -11,15 +11,11 @@ import (
 // benchDeploys measures failed requests at a constant rate during back-to-back deploys that
 // alternate rolling and blue-green.
 func benchDeploys(ctx context.Context, r *runEnv) ([]Row, error) {
-	e, err := r.engine(ctx, "deploys")
+	e, listen, err := r.engineWithRoute(ctx, "deploys")
 	if err != nil {
 		return nil, err
 	}
 	defer r.stopEngine(e)
-	listen, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	base := svc{Name: "web", Listen: listen, Replicas: r.flags.replicas, Period: 100 * time.Millisecond,
 		Env: map[string]string{"STARTUP_DELAY": "200ms"}}
 	first := base

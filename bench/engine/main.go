@@ -90,6 +90,20 @@ func (r *runEnv) engine(ctx context.Context, name string) (*engine, error) {
 	return startEngine(ctx, filepath.Join(r.dir, name), r.app, r.logger.With("bench", name))
 }
 
+// engineWithRoute starts a fresh daemon and picks a free loopback address for a route.
+func (r *runEnv) engineWithRoute(ctx context.Context, name string) (*engine, string, error) {
+	e, err := r.engine(ctx, name)
+	if err != nil {
+		return nil, "", err
+	}
+	listen, err := freeAddr()
+	if err != nil {
+		r.stopEngine(e)
+		return nil, "", err
+	}
+	return e, listen, nil
+}
+
 func (r *runEnv) stopEngine(e *engine) {
 	if err := e.stop(); err != nil {
 		r.logf("  stop daemon: %v", err)

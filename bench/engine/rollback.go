@@ -27,15 +27,11 @@ type rollbackRun struct {
 // the call and the moment a tight request loop sees only the old version. Every other
 // rollback runs without the loop, to show what the loop's CPU costs the daemon.
 func benchRollback(ctx context.Context, r *runEnv) ([]Row, error) {
-	e, err := r.engine(ctx, "rollback")
+	e, listen, err := r.engineWithRoute(ctx, "rollback")
 	if err != nil {
 		return nil, err
 	}
 	defer r.stopEngine(e)
-	listen, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	s := svc{Name: "rb", Listen: listen, Replicas: r.flags.replicas, Period: 200 * time.Millisecond,
 		Strategy: "blue_green: {scale_down_delay: 20s}"}
 	s.Version = "v0"

@@ -16,15 +16,11 @@ func benchThroughput(ctx context.Context, r *runEnv) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := r.engine(ctx, "throughput")
+	e, listen, err := r.engineWithRoute(ctx, "throughput")
 	if err != nil {
 		return nil, err
 	}
 	defer r.stopEngine(e)
-	listen, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	s := svc{Name: "tp", Listen: listen, Version: "v1", Replicas: 1, Period: time.Second,
 		Strategy: "rolling: {max_surge: 1, max_unavailable: 0}"}
 	if _, _, err := e.deploy(ctx, s, time.Minute); err != nil {
