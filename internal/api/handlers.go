@@ -29,14 +29,18 @@ type handler struct {
 	logger    *slog.Logger
 	pollEvery time.Duration
 	maxWait   time.Duration
+	flags     FlagsBackend // nil: no flag routes
 }
 
 // NewHandler returns the control API's HTTP handler over b. Every route but GET /healthz needs
 // "Authorization: Bearer <token>"; an empty token refuses every such request. Errors of the
 // Backend are mapped to statuses (see ErrNotFound and friends); 500s are logged on logger
-// with the detail and answered with "internal error" only.
-func NewHandler(b Backend, token string, logger *slog.Logger) http.Handler {
+// with the detail and answered with "internal error" only. Options add optional routes.
+func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) http.Handler {
 	h := &handler{b: b, logger: logger, pollEvery: DefaultEventsPoll, maxWait: DefaultEventsMaxWait}
+	for _, o := range opts {
+		o(h)
+	}
 	v1 := http.NewServeMux()
 	v1.HandleFunc("POST /v1/services/{name}/deploy", h.deploy)
 	v1.HandleFunc("POST /v1/services/{name}/rollback", h.rollback)
@@ -51,6 +55,7 @@ func NewHandler(b Backend, token string, logger *slog.Logger) http.Handler {
 	v1.HandleFunc("GET /v1/services/{name}/logs", h.logs)
 	v1.HandleFunc("GET /v1/deployments/{id}", h.deployment)
 	v1.HandleFunc("GET /v1/events", h.events)
+	h.flagRoutes(v1)
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -118,7 +118,7 @@ to it over its token-protected HTTP API.`,
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.promoteCmd(),
-		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(),
+		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(),
 	)
 	return root
 }

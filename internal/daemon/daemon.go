@@ -57,6 +57,7 @@ type Daemon struct {
 	token   string
 	apiLn   net.Listener
 	fleet   *fleet
+	flags   *flagService
 	tasks   tasks
 	started chan *rollout.Deployment
 }
@@ -86,6 +87,10 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, token: token, fleet: newFleet(),
 		started: make(chan *rollout.Deployment, 64)}
+	if d.flags, err = newFlagService(ctx, st, token, opts.Logger); err != nil {
+		st.Close()
+		return nil, err
+	}
 	d.driver = opts.Driver
 	if d.driver == nil {
 		pd, err := process.New(filepath.Join(opts.StateDir, "run"), opts.Logger.With("component", "runtime"), process.Options{})
@@ -139,6 +144,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.logger.Info("daemon started", "api", d.Addr(), "state", d.opts.StateDir)
 	d.tasks.launch(d.reconcileLoop)
 	d.tasks.launch(d.deploymentLauncher)
+	d.tasks.launch(d.flags.run)
 
 	var runErr error
 	select {
@@ -165,9 +171,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d, d.token, d.logger.With("component", "api")))
+	mux.Handle("/", api.NewHandler(d, d.token, d.logger.With("component", "api"), api.WithFlags(d)))
 	mux.Handle("/metrics", api.RequireToken(d.token, d.metricsHandler()))
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	mux.Handle("/ofrep/", d.flags.ofrep)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv.RegisterOnShutdown(d.flags.shutdown)
+	return srv
 }
 
 func (d *Daemon) writeAddrFile() error {

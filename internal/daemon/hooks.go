@@ -18,7 +18,8 @@ import (
 
 // RunHook implements rollout.HookRunner: the hook runs as a command with the daemon's env,
 // the hook's env and the deployment's facts (CUTOVER_SERVICE, CUTOVER_REVISION,
-// CUTOVER_DEPLOYMENT, TARGET_URL: one ready instance of the new revision, PREVIEW_URL).
+// CUTOVER_DEPLOYMENT, TARGET_URL: one ready instance of the new revision, PREVIEW_URL) and
+// the API's CUTOVER_ADDR and CUTOVER_TOKEN, so that it can run cutover commands.
 func (d *Daemon) RunHook(ctx context.Context, dep *rollout.Deployment, name string, h spec.Hook) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout.D())
 	defer cancel()
@@ -29,6 +30,8 @@ func (d *Daemon) RunHook(ctx context.Context, dep *rollout.Deployment, name stri
 		"CUTOVER_REVISION="+strconv.Itoa(dep.State.To),
 		"CUTOVER_DEPLOYMENT="+strconv.FormatInt(dep.ID, 10),
 		"CUTOVER_HOOK="+name,
+		"CUTOVER_ADDR="+d.Addr(), // so that the hook can run cutover commands, such as
+		"CUTOVER_TOKEN="+d.token, // `cutover flags enable X` in post_promote
 	)
 	if u := d.targetURL(dep.Service, dep.State.To); u != "" {
 		cmd.Env = append(cmd.Env, "TARGET_URL="+u)

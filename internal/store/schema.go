@@ -76,6 +76,35 @@ CREATE TABLE events (
 CREATE INDEX events_service ON events(service, id);
 CREATE INDEX events_deployment ON events(deployment_id, id);
 `,
+	// 2: feature flags and segments (current values), their audit history, SDK tokens.
+	`
+CREATE TABLE flag_items (
+	kind       TEXT NOT NULL,           -- flag or segment
+	key        TEXT NOT NULL,
+	value      BLOB NOT NULL,           -- JSON, opaque to the store
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (kind, key)
+) STRICT;
+
+CREATE TABLE flag_history (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	time   INTEGER NOT NULL,
+	actor  TEXT NOT NULL DEFAULT '',
+	action TEXT NOT NULL DEFAULT '',
+	kind   TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	before BLOB,                        -- JSON or NULL: did not exist
+	after  BLOB                         -- JSON or NULL: deleted
+) STRICT;
+CREATE INDEX flag_history_key ON flag_history(kind, key, id);
+
+CREATE TABLE sdk_tokens (
+	name       TEXT PRIMARY KEY,
+	hash       TEXT NOT NULL UNIQUE,    -- hex SHA-256 of the token; the token itself is never stored
+	created_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT ''
+) STRICT;
+`,
 }
 
 // schemaVersion reads the file's schema version.

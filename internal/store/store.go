@@ -1,8 +1,8 @@
 // Package store owns cutover's embedded state: services, revisions, deployments,
-// instances and events in one SQLite file (pure-Go driver modernc.org/sqlite), with
-// its own ordered schema migrations.
+// instances, events, feature flags with their audit history, and SDK token hashes in one
+// SQLite file (pure-Go driver modernc.org/sqlite), with its own ordered schema migrations.
 //
-// It stores specs and deployment state as opaque JSON bytes and must not import
+// It stores specs, deployment state and flags as opaque JSON bytes and must not import
 // other cutover packages or know what those bytes mean. It never overwrites a file
 // it does not understand: a file that is not a SQLite database, is corrupted, or has
 // a newer schema than this binary knows is refused untouched.
@@ -18,6 +18,9 @@ import (
 
 // ErrNotFound is wrapped by every method that looks up a row that does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrExists is wrapped by methods that create a row whose name is taken.
+var ErrExists = errors.New("already exists")
 
 // ConflictError is returned (wrapped) by BeginDeployment when the service already
 // has a deployment that is running or paused.

@@ -21,14 +21,15 @@ func newApp(cfg config, started time.Time) *app {
 	return &app{cfg: cfg, started: started}
 }
 
-// routes returns the app's handler. Every path that is not /healthz, /sse, /echo or /slow
-// answers like "/", so the app works behind any route path prefix.
+// routes returns the app's handler. Every path that is not /healthz, /sse, /echo, /slow or
+// /flag answers like "/", so the app works behind any route path prefix.
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", a.healthz)
 	mux.Handle("/sse", a.chaos(http.HandlerFunc(a.sse)))
 	mux.Handle("/echo", a.chaos(http.HandlerFunc(a.echo)))
 	mux.Handle("/slow", a.chaos(http.HandlerFunc(a.slow)))
+	mux.Handle("/flag", a.flag())
 	mux.Handle("/", a.chaos(http.HandlerFunc(a.hello)))
 	return a.headers(mux)
 }
