@@ -182,3 +182,33 @@ func getMetrics(t *testing.T, h *harness) string {
 	}
 	return string(b)
 }
+
+// TestRollbackSkipsRevisionsThatNeverServed: a plain rollback returns to the revision that
+// served before, not to a newer one whose deployment failed.
+func TestRollbackSkipsRevisionsThatNeverServed(t *testing.T) {
+	h := newHarness(t)
+	listen := freeAddr(t)
+	for _, v := range []struct {
+		version string
+		env     map[string]string
+		want    string
+	}{
+		{"v1", nil, "succeeded"},
+		{"v2", map[string]string{"NEVER_READY": "1"}, "rolled_back"},
+		{"v3", nil, "succeeded"},
+	} {
+		dep := h.deploy(appSpec{Name: "web", Listen: listen, Version: v.version, Replicas: 1, Env: v.env,
+			Strategy: "rolling: {progress_deadline: 1s}\n"})
+		if got := h.wait(dep.ID, 30*time.Second); got.Status != v.want {
+			t.Fatalf("deploy %s: %s %s, want %s", v.version, got.Status, got.Reason, v.want)
+		}
+	}
+	rb, err := h.client.Rollback(context.Background(), "web", api.RollbackRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.wait(rb.ID, 30*time.Second); got.Status != "succeeded" || got.To != 1 {
+		t.Fatalf("rollback: %s to revision %d, want succeeded to revision 1", got.Status, got.To)
+	}
+	assertServes(t, listen, "v1")
+}

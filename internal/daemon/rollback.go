@@ -56,16 +56,37 @@ func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) 
 	if to != 0 {
 		return to, nil
 	}
+	// The revision that served before the stable one: the newest older revision that a
+	// deployment made stable, skipping revisions that failed and never served.
+	served, err := d.servedRevisions(ctx, svc.Name)
+	if err != nil {
+		return 0, err
+	}
 	revs, err := d.store.ListRevisions(ctx, svc.Name)
 	if err != nil {
 		return 0, err
 	}
 	for _, r := range revs {
-		if r.Number < svc.Stable {
+		if r.Number < svc.Stable && served[r.Number] {
 			return r.Number, nil
 		}
 	}
-	return 0, fmt.Errorf("service %s has no revision before %d to roll back to: %w", svc.Name, svc.Stable, api.ErrInvalid)
+	return 0, fmt.Errorf("service %s has no earlier revision that served to roll back to (use --to N): %w", svc.Name, api.ErrInvalid)
+}
+
+// servedRevisions lists the revisions that some deployment of the service made stable.
+func (d *Daemon) servedRevisions(ctx context.Context, service string) (map[int]bool, error) {
+	deps, err := d.store.ListDeployments(ctx, service, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]bool{}
+	for _, dep := range deps {
+		if rollout.Status(dep.Status) == rollout.StatusSucceeded {
+			out[dep.To] = true
+		}
+	}
+	return out, nil
 }
 
 // switchBack moves all traffic to a warm revision in one swap, then records the deployment

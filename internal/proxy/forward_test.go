@@ -187,7 +187,7 @@ func TestHeaders(t *testing.T) {
 	})
 	h := <-seen
 	want := map[string]string{
-		"X-Forwarded-For":     "203.0.113.7, 127.0.0.1",
+		"X-Forwarded-For":     "127.0.0.1", // not a trusted proxy: overwritten
 		"X-Forwarded-Proto":   "http",
 		"X-Forwarded-Host":    "App.Example.com:8080",
 		"X-Private":           "",

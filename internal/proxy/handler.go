@@ -31,6 +31,11 @@ type exchange struct {
 
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.p
+	if ambiguous(r.Context()) {
+		w.Header()["Connection"] = valClose
+		p.plain(w, http.StatusBadRequest, "ambiguous request\n", nil)
+		return
+	}
 	x := exchange{start: p.now()}
 	x.reqID, x.upgrade = p.rewriteRequest(r)
 	x.entry = p.table.Load().lookup(h.slot, r.Host, r.URL.Path)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ var (
 	valNosniff   = []string{"nosniff"}[:1:1]
 	valRetry1    = []string{"1"}[:1:1]
 	valUpgrade   = []string{"Upgrade"}[:1:1]
+	valClose     = []string{"close"}[:1:1]
 	valTrailers  = []string{"trailers"}[:1:1]
 	canonicalTE  = "Te"
 	canonicalUA  = "User-Agent"
@@ -59,8 +61,8 @@ func upgradeType(h http.Header) string {
 
 // rewriteRequest turns the inbound request's header into the upstream request's, in place
 // (the server does not read it once the handler runs): hop-by-hop headers are removed (an
-// upgrade is kept), X-Forwarded-For/-Proto/-Host are set and the request id is kept or
-// generated. It returns the request id's header value and the upgrade protocol, if any.
+// upgrade is kept), X-Forwarded-For/-Proto/-Host are set (a client's own are kept only from a
+// trusted proxy) and the request id is kept or generated. It returns the request id's header value and the upgrade protocol, if any.
 func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string) {
 	h := r.Header
 	upgrade = upgradeType(h)
@@ -76,13 +78,18 @@ func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string)
 	// One allocation for the values this request needs.
 	vals := make([]string, 3)
 	vals[0] = clientIP(r.RemoteAddr)
-	if prior, ok := h[canonicalXFF]; ok && len(prior) > 0 {
+	trusted := p.trusted(vals[0])
+	if prior, ok := h[canonicalXFF]; ok && len(prior) > 0 && trusted {
 		vals[0] = strings.Join(prior, ", ") + ", " + vals[0]
 	}
 	h[canonicalXFF] = vals[0:1:1]
-	h["X-Forwarded-Proto"] = valHTTP
-	vals[1] = r.Host
-	h["X-Forwarded-Host"] = vals[1:2:2]
+	if _, ok := h["X-Forwarded-Proto"]; !ok || !trusted {
+		h["X-Forwarded-Proto"] = valHTTP
+	}
+	if _, ok := h["X-Forwarded-Host"]; !ok || !trusted {
+		vals[1] = r.Host
+		h["X-Forwarded-Host"] = vals[1:2:2]
+	}
 	if _, ok := h[canonicalUA]; !ok {
 		h[canonicalUA] = valEmpty // keep Go's transport from adding its own
 	}
@@ -93,6 +100,25 @@ func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string)
 	vals[2] = p.ids.next()
 	h[key] = vals[2:3:3]
 	return h[key], upgrade
+}
+
+// trusted reports whether the client at ip is a trusted proxy whose X-Forwarded-* headers
+// are kept.
+func (p *Proxy) trusted(ip string) bool {
+	if len(p.cfg.TrustedProxies) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, n := range p.cfg.TrustedProxies {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func trailersTE(h http.Header) bool {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,10 @@ type Config struct {
 	// RequestIDHeader names the request id header, kept when the client sent one and generated
 	// otherwise, forwarded upstream and set on the response (default "X-Request-Id").
 	RequestIDHeader string
+	// TrustedProxies are the client networks whose X-Forwarded-For, -Proto and -Host are kept
+	// (the client's address is appended to X-Forwarded-For). From any other client they are
+	// overwritten. Default none.
+	TrustedProxies []netip.Prefix
 }
 
 func (c Config) withDefaults() Config {

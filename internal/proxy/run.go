@@ -82,9 +82,10 @@ func (p *Proxy) serve(l *listener) {
 		IdleTimeout:       p.cfg.IdleTimeout,
 		MaxHeaderBytes:    p.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),
+		ConnContext:       guardContext,
 	}
 	p.wg.Go(func() {
-		err := l.srv.Serve(l.ln)
+		err := l.srv.Serve(guardListener{l.ln})
 		if err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closed.Load() {
 			p.logger.Error("listener stopped", "listen", l.key, "error", err)
 		}

@@ -22,6 +22,7 @@ func (p *Proxy) switchProtocols(w http.ResponseWriter, resp *http.Response, x *e
 		return
 	}
 	defer conn.Close()
+	stopGuard(conn) // the bytes that follow are the new protocol's
 	x.g.rev.observe(resp.StatusCode, p.now()-x.start)
 	if !p.trackUpgraded(conn, true) {
 		return // the proxy is stopping

@@ -1,0 +1,203 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/cli"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/testbin"
+)
+
+// syncBuffer is a bytes.Buffer safe for the daemon's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newHarnessLogging is newHarness with the daemon's log written, at debug level, to logOut.
+func newHarnessLogging(t *testing.T, logOut io.Writer) *harness {
+	t.Helper()
+	app := testbin.Demoapp(t)
+	d, err := New(context.Background(), Options{StateDir: t.TempDir(), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
+		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("new daemon: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: app}
+	h.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon run: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Errorf("daemon did not stop within 60s")
+		}
+	}
+	t.Cleanup(h.stop)
+	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })
+	return h
+}
+
+// TestSecretsNeverShown deploys a service whose env holds secrets, then a deploy that fails
+// and is rolled back, then a rollback, and searches every output channel for the secret
+// values: the API's JSON on every GET route, the CLI's text and JSON output, events, history
+// and the daemon's own log. None may appear.
+func TestSecretsNeverShown(t *testing.T) {
+	var logs syncBuffer
+	h := newHarnessLogging(t, &logs)
+	listen := freeAddr(t)
+	secrets := map[string]string{
+		"API_TOKEN":    "tok-9f8e7d6c5b4a",
+		"DB_PASSWORD":  "pw-correct-horse-battery",
+		"DATABASE_URL": "postgres://app:dsn-s3cr3t-pass@db.internal:5432/app",
+		"UPSTREAM_PIN": "pin-listed-under-run-secrets",
+	}
+	env := map[string]string{"PLAIN_SETTING": "visible-value"}
+	for k, v := range secrets {
+		env[k] = v
+	}
+	// run.secrets is spliced in by deploySecret: the harness's Extra is top-level YAML only.
+	s := appSpec{Name: "web", Listen: listen, Version: "v1", Env: env,
+		Strategy: "rolling: {progress_deadline: 1s}\n"}
+	deploySecret := func(s appSpec) api.Deployment {
+		t.Helper()
+		y := strings.Replace(h.yaml(s), "  env:\n", "  secrets: [UPSTREAM_PIN]\n  env:\n", 1)
+		dep, err := h.client.Deploy(context.Background(), api.DeployRequest{Service: s.Name, Spec: y, Who: "test"})
+		if err != nil {
+			t.Fatalf("deploy %s: %v", s.Version, err)
+		}
+		return dep
+	}
+
+	first := deploySecret(s)
+	if got := h.wait(first.ID, 30*time.Second); got.Status != "succeeded" {
+		t.Fatalf("first deploy: %s %s", got.Status, got.Reason)
+	}
+	s.Version, s.Env["NEVER_READY"] = "v2", "1"
+	bad := deploySecret(s)
+	if got := h.wait(bad.ID, 30*time.Second); got.Status == "succeeded" {
+		t.Fatalf("never-ready deploy succeeded")
+	}
+	delete(s.Env, "NEVER_READY")
+	s.Version = "v3"
+	third := deploySecret(s)
+	if got := h.wait(third.ID, 30*time.Second); got.Status != "succeeded" {
+		t.Fatalf("third deploy: %s %s", got.Status, got.Reason)
+	}
+	// To the first revision: the previous one (2) never became ready.
+	rb, err := h.client.Rollback(context.Background(), "web", api.RollbackRequest{To: 1})
+	if err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if got := h.wait(rb.ID, 30*time.Second); got.Status != "succeeded" {
+		t.Fatalf("rollback: %s %s", got.Status, got.Reason)
+	}
+
+	outputs := apiOutputs(t, h, []int64{first.ID, bad.ID, third.ID, rb.ID})
+	for name, out := range cliOutputs(t, h) {
+		outputs[name] = out
+	}
+	outputs["daemon log"] = logs.String()
+
+	if !strings.Contains(outputs["GET /v1/services/web/history"], "visible-value") {
+		t.Errorf("history does not show the plain env value: the search would find nothing anyway")
+	}
+	if n := strings.Count(outputs["GET /v1/services/web/history"], spec.Redaction); n < 4*3 {
+		t.Errorf("history shows %d redacted values, want 4 per revision (3 revisions)", n)
+	}
+	if !strings.Contains(outputs["daemon log"], "web") {
+		t.Errorf("the daemon log is empty of the service: nothing was captured")
+	}
+	for name, out := range outputs {
+		for k, v := range secrets {
+			if strings.Contains(out, v) {
+				t.Errorf("%s shows the value of %s", name, k)
+			}
+		}
+		// The password alone, outside its URL.
+		if strings.Contains(out, "dsn-s3cr3t-pass") && !strings.Contains(out, secrets["DATABASE_URL"]) {
+			t.Errorf("%s shows DATABASE_URL's password", name)
+		}
+	}
+}
+
+// apiOutputs returns the JSON of every GET route of the API, keyed by route.
+func apiOutputs(t *testing.T, h *harness, deps []int64) map[string]string {
+	t.Helper()
+	paths := []string{"/v1/services", "/v1/services/web", "/v1/services/web/history",
+		"/v1/services/web/deployments", "/v1/events", "/v1/events?service=web", "/v1/flags", "/v1/flag-history"}
+	for _, id := range deps {
+		paths = append(paths, fmt.Sprintf("/v1/deployments/%d", id))
+	}
+	out := make(map[string]string)
+	for _, p := range paths {
+		req, err := http.NewRequest(http.MethodGet, "http://"+h.d.Addr()+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+h.d.Token())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", p, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d, error %v: %s", p, resp.StatusCode, err, b)
+		}
+		out["GET "+p] = string(b)
+	}
+	return out
+}
+
+// cliOutputs runs the CLI's read commands in-process against the daemon, in text and JSON,
+// and returns their stdout and stderr keyed by command line.
+func cliOutputs(t *testing.T, h *harness) map[string]string {
+	t.Helper()
+	cmds := [][]string{{"status"}, {"status", "web"}, {"history", "web"}, {"events"}, {"events", "web"}}
+	out := make(map[string]string)
+	for _, c := range cmds {
+		for _, format := range []string{"text", "json"} {
+			args := append([]string{"--state", t.TempDir(), "--addr", "http://" + h.d.Addr(), "--token", h.d.Token(), "-o", format}, c...)
+			var stdout, stderr bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			code := cli.Main(ctx, args, strings.NewReader(""), &stdout, &stderr, cli.Commands{})
+			cancel()
+			if code != 0 {
+				t.Errorf("cutover %s (-o %s): exit %d: %s", strings.Join(c, " "), format, code, stderr.String())
+			}
+			if stdout.Len() == 0 {
+				t.Errorf("cutover %s (-o %s) printed nothing", strings.Join(c, " "), format)
+			}
+			out["cutover -o "+format+" "+strings.Join(c, " ")] = stdout.String() + stderr.String()
+		}
+	}
+	return out
+}
