@@ -91,11 +91,11 @@ func (in *instance) serving() bool {
 		(in.status.State == runtime.StateRunning || in.status.State == runtime.StateStarting)
 }
 
-// readyCount counts the ready, non-stopping instances of a revision.
+// readyCount counts the ready, non-stopping instances of a revision, baseline ones aside.
 func (s *service) readyCount(rev int) int {
 	n := 0
 	for _, in := range s.instances {
-		if in.rec.Revision == rev && in.serving() {
+		if in.rec.Revision == rev && in.serving() && !isBaseline(in.rec.ID) {
 			n++
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/health"
@@ -35,14 +36,16 @@ func (d *Daemon) Observe(_ context.Context, service string) ([]rollout.Instance,
 			Failed:     in.status.State == runtime.StateExited,
 			Message:    in.status.Message,
 			StartedAt:  in.rec.CreatedAt,
+			Baseline:   isBaseline(in.rec.ID),
 		})
 	}
 	return out, nil
 }
 
 // Start implements rollout.Instances: each instance is recorded before it is started, so a
-// crash in between leaves a record that recovery resolves, never an unknown process.
-func (d *Daemon) Start(ctx context.Context, service string, revision, count int, deploymentID int64) error {
+// crash in between leaves a record that recovery resolves, never an unknown process. A
+// baseline instance is told apart by its ID (see isBaseline).
+func (d *Daemon) Start(ctx context.Context, service string, revision, count int, deploymentID int64, baseline bool) error {
 	rs, err := d.revisionSpec(ctx, service, revision)
 	if err != nil {
 		return err
@@ -50,7 +53,7 @@ func (d *Daemon) Start(ctx context.Context, service string, revision, count int,
 	specs := make([]runtime.InstanceSpec, 0, count)
 	recs := make([]store.Instance, 0, count)
 	for range count {
-		rec := store.Instance{ID: newInstanceID(service, revision), Service: service, Revision: revision,
+		rec := store.Instance{ID: newInstanceID(service, revision, baseline), Service: service, Revision: revision,
 			DeploymentID: deploymentID, Desired: "run", CreatedAt: time.Now().UTC()}
 		if err := d.store.PutInstance(ctx, rec); err != nil {
 			return fmt.Errorf("record instance %s: %w", rec.ID, err)
@@ -294,8 +297,26 @@ func probeTarget(addr string, rs spec.Service) health.Target {
 	return health.Target{Addr: addr, Env: rs.Run.Env, Dir: rs.Run.Dir}
 }
 
-func newInstanceID(service string, revision int) string {
+// newInstanceID names a new instance <service>-<revision>-<6 hex digits>, or
+// <service>-<revision>-b<6 hex digits> for a canary's baseline instance.
+func newInstanceID(service string, revision int, baseline bool) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", service, revision, hex.EncodeToString(b[:]))
+	mark := ""
+	if baseline {
+		mark = "b"
+	}
+	return fmt.Sprintf("%s-%d-%s%s", service, revision, mark, hex.EncodeToString(b[:]))
+}
+
+// isBaseline reports whether id names a canary's baseline instance: its last part is "b"
+// and 6 hex digits (an ordinary instance's is the 6 hex digits alone).
+func isBaseline(id string) bool {
+	i := strings.LastIndexByte(id, '-')
+	suffix := id[i+1:]
+	if len(suffix) != 7 || suffix[0] != 'b' {
+		return false
+	}
+	_, err := hex.DecodeString(suffix[1:])
+	return err == nil
 }

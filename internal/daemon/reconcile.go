@@ -119,6 +119,9 @@ func (d *Daemon) reconcileServices(ctx context.Context) {
 				continue
 			}
 			switch {
+			case isBaseline(in.rec.ID):
+				// A canary's baseline outlives no deployment.
+				w.stop = append(w.stop, in.rec.ID)
 			case in.rec.Revision != s.stable:
 				if in.rec.RetireAt.IsZero() || now.After(in.rec.RetireAt) {
 					w.stop = append(w.stop, in.rec.ID)
@@ -145,7 +148,7 @@ func (d *Daemon) reconcileServices(ctx context.Context) {
 		}
 		if w.start > 0 {
 			d.logger.Info("replacing instances", "service", w.service, "revision", w.stable, "count", w.start)
-			if err := d.Start(ctx, w.service, w.stable, w.start, 0); err != nil {
+			if err := d.Start(ctx, w.service, w.stable, w.start, 0, false); err != nil {
 				d.logger.Warn("reconcile start", "service", w.service, "error", err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/proxy"
+	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -31,13 +32,18 @@ func (d *Daemon) applyTrafficLocked(s *service) {
 	d.proxy.SetTargets(s.name, targetGroups(s), s.preview)
 }
 
-// targetGroups groups serving instances by revision; with explicit weights each group gets
-// its revision's weight, otherwise its number of targets (every ready instance equal).
+// targetGroups groups serving instances by revision, a canary's baseline instances apart
+// under rollout.BaselineRevision; with explicit weights each group gets its revision's
+// weight, otherwise its number of targets (every ready instance equal).
 func targetGroups(s *service) []proxy.Group {
 	byRev := map[int][]proxy.Target{}
 	for _, in := range s.sortedInstances() {
 		if in.serving() {
-			byRev[in.rec.Revision] = append(byRev[in.rec.Revision], proxy.Target{ID: in.rec.ID, Addr: in.status.Addr})
+			rev := in.rec.Revision
+			if isBaseline(in.rec.ID) {
+				rev = rollout.BaselineRevision(rev)
+			}
+			byRev[rev] = append(byRev[rev], proxy.Target{ID: in.rec.ID, Addr: in.status.Addr})
 		}
 	}
 	revs := make([]int, 0, len(byRev))
@@ -76,9 +82,12 @@ func proxyRoute(s spec.Service) proxy.Route {
 	return r
 }
 
-// role is a revision's part in the service's traffic, for canary routing and metrics.
+// role is a revision's part in the service's traffic, for canary routing and metrics; a
+// negative revision is a baseline group.
 func (s *service) role(rev int) string {
 	switch {
+	case rev < 0:
+		return "baseline"
 	case rev != 0 && rev == s.canary:
 		return "canary"
 	case rev == s.stable:

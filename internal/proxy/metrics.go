@@ -114,7 +114,9 @@ func (p *Proxy) revStats(service string, revision int) *revStats {
 	}
 	s := m[revision]
 	if s == nil {
-		s = &revStats{service: service, revision: strconv.Itoa(revision), revNum: revision, role: roleUnknown}
+		// A baseline group's revision is the negative of the revision it runs: its label is
+		// that revision, and the role label tells it apart.
+		s = &revStats{service: service, revision: strconv.Itoa(max(revision, -revision)), revNum: revision, role: roleUnknown}
 		m[revision] = s
 	}
 	return s

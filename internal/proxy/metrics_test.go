@@ -194,3 +194,28 @@ func TestStatsLatencyHistogram(t *testing.T) {
 		t.Errorf("histogram %v adds up to %d, want Requests %d", c.Latency, n, c.Requests)
 	}
 }
+
+// TestBaselineGroupMetrics: a canary's baseline group, under the negative of its revision,
+// has its own Stats and is labelled with its real revision and role baseline.
+func TestBaselineGroupMetrics(t *testing.T) {
+	p := startProxy(t, Config{})
+	addr := route(t, p, Route{Service: "web"})
+	p.SetTargets("web", []Group{
+		{Revision: 3, Weight: 0, Role: "stable", Targets: []Target{{ID: "a", Addr: hostOf(statusServer(t))}}},
+		{Revision: -3, Weight: 100, Role: "baseline", Targets: []Target{{ID: "b", Addr: hostOf(statusServer(t))}}},
+	}, 0)
+	get(t, addr, "/")
+	get(t, addr, "/500")
+	if got := p.Stats("web"); got[-3].Requests != 2 || got[-3].Errors != 1 || got[3].Requests != 0 {
+		t.Errorf("Stats = %+v, want 2 requests (1 error) on -3 and none on 3", got)
+	}
+	got := gatherText(t, p, "cutover_requests_total")
+	for _, want := range []string{`revision="3",role="baseline",service="web"} 1`, `code_class="5xx",revision="3",role="baseline"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("metrics:\n%s\nwant %s", got, want)
+		}
+	}
+	if strings.Contains(got, `revision="-3"`) {
+		t.Errorf("metrics label a negative revision:\n%s", got)
+	}
+}

@@ -29,6 +29,11 @@ import (
 // continues a deployment that an inconclusive analysis paused); a full promote
 // (State.PromoteFull) skips the remaining steps. A first deployment (From 0) has nothing to
 // compare with: it starts Replicas instances and promotes them, with no steps.
+//
+// With a baseline (spec baseline: true), fresh instances of From, as many as the canary's,
+// start alongside it and take the same weight under BaselineRevision(From): the weights are
+// {From: 100-2N, -From: N, To: N}, and a weight step waits for both. They never count as
+// From's capacity: the end of the deployment, promoted or rolled back, stops them all.
 type canary struct {
 	p     spec.Canary
 	steps []spec.CanaryStep // the spec's steps, ending with weight 100
@@ -52,6 +57,7 @@ func (c canary) next(st State, obs Observation) (State, Decision) {
 	}
 	return shape{
 		deadline: deadlineOr(c.p.ProgressDeadline),
+		baseline: c.p.Baseline,
 		hold:     c.hold,
 		step: func(st State, v view) (State, Decision) {
 			return c.step(st, v, obs.Verdict)
@@ -87,7 +93,7 @@ func (c canary) prepare(st State, obs Observation) State {
 		st.Phase = "resumed"
 	}
 	v := newView(st, obs, 0)
-	if v.available(v.to) >= need(c.target(st), st.Replicas) {
+	if v.available(v.to) >= need(c.target(st), st.Replicas) && v.available(v.baseline) >= c.baselineNeed(st) {
 		st.LastProgressAt = obs.Now
 	}
 	return st
@@ -126,12 +132,32 @@ func (c canary) target(st State) int {
 	return c.applied(st)
 }
 
-// weights gives To weight w and From the rest; a first deployment has only To.
+// withBaseline reports whether the deployment runs a baseline: the spec asks for one and
+// there is a From to take it from.
+func (c canary) withBaseline(st State) bool {
+	return c.p.Baseline && st.From != 0
+}
+
+// baselineNeed is how many baseline instances the current step wants: as many as the
+// canary's, none when finishing (the ones there keep serving until the end) or without one.
+func (c canary) baselineNeed(st State) int {
+	if !c.withBaseline(st) || c.finishing(st) {
+		return 0
+	}
+	return need(c.target(st), st.Replicas)
+}
+
+// weights gives To weight w and From the rest; a first deployment has only To. A baseline
+// takes as much as To out of From's share (at most what From has, should w exceed 50).
 func (c canary) weights(st State, w int) map[int]int {
 	if st.From == 0 {
 		return map[int]int{st.To: 100}
 	}
-	return map[int]int{st.From: 100 - w, st.To: w}
+	if !c.withBaseline(st) {
+		return map[int]int{st.From: 100 - w, st.To: w}
+	}
+	b := min(w, 100-w)
+	return map[int]int{st.From: 100 - w - b, BaselineRevision(st.From): b, st.To: w}
 }
 
 // hold keeps the weight the steps have reached.
@@ -144,10 +170,16 @@ func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decisi
 	n := need(c.target(st), st.Replicas)
 	d := c.hold(st, v)
 	d.Start = startOrder(st.To, n-len(alive(v.to)))
+	nb := c.baselineNeed(st)
+	d.Start, d.Stop = c.sizeBaseline(d.Start, st, v, nb)
 	sizing := c.finishing(st) || c.steps[st.Step-1].Weight != nil
-	if avail := v.available(v.to); avail < n && (sizing || st.Progress < n) {
+	avail, bavail := v.available(v.to), v.available(v.baseline)
+	if (avail < n && (sizing || st.Progress < n)) || (sizing && bavail < nb) {
 		st.Phase = c.startingPhase(st, avail, n)
-		d.Wait = v.wait(v.to, len(d.Start) > 0)
+		if nb > 0 {
+			st.Phase += fmt.Sprintf(" (baseline %d/%d available)", bavail, nb)
+		}
+		d.Wait = v.wait(append(slices.Clone(v.to), v.baseline...), len(d.Start) > 0)
 		return st, d
 	}
 	switch smokeOf(st, v.spec) {
@@ -162,7 +194,7 @@ func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decisi
 	if c.finishing(st) {
 		st.Step, st.StepDeadline, st.Approved = len(c.steps), time.Time{}, false
 		st, done := succeed(st)
-		done.Stop = ids(v.from)
+		done.Stop = append(ids(v.from), ids(v.baseline)...)
 		return st, done
 	}
 	switch s := c.steps[st.Step-1]; {
@@ -182,6 +214,21 @@ func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decisi
 		}
 	}
 	return c.step(c.done(st, v), v, verdict)
+}
+
+// sizeBaseline adds to start the baseline instances missing for nb and returns the broken
+// baseline instances (exited or crash-looping) to stop: they are replaced, never waited for.
+func (c canary) sizeBaseline(start []StartOrder, st State, v view, nb int) ([]StartOrder, []string) {
+	var stop []string
+	for _, in := range v.baseline {
+		if in.Failed || in.CrashLoop {
+			stop = append(stop, in.ID)
+		}
+	}
+	if k := nb - len(alive(v.baseline)); k > 0 {
+		start = append(start, StartOrder{Revision: st.From, Count: k, Baseline: true})
+	}
+	return start, stop
 }
 
 // startingPhase names the wait for instances of To.

@@ -14,9 +14,9 @@ import (
 type Instances interface {
 	// Observe returns the service's instances that are not being stopped.
 	Observe(ctx context.Context, service string) ([]Instance, error)
-	// Start creates count instances of the revision for the deployment; it returns once they
-	// are created (not ready).
-	Start(ctx context.Context, service string, revision, count int, deploymentID int64) error
+	// Start creates count instances of the revision for the deployment, marked as a canary's
+	// baseline when baseline is set; it returns once they are created (not ready).
+	Start(ctx context.Context, service string, revision, count int, deploymentID int64, baseline bool) error
 	// Stop takes the instances out of traffic, drains and stops them. It returns once they
 	// are marked for stopping; the stop itself may finish later.
 	Stop(ctx context.Context, service string, ids []string) error
@@ -216,7 +216,7 @@ func (c *Controller) act(ctx context.Context, d *Deployment, dec Decision) error
 		if o.Count <= 0 {
 			continue
 		}
-		if err := c.instances.Start(ctx, d.Service, o.Revision, o.Count, d.ID); err != nil {
+		if err := c.instances.Start(ctx, d.Service, o.Revision, o.Count, d.ID, o.Baseline); err != nil {
 			return fmt.Errorf("start %d instances of revision %d: %w", o.Count, o.Revision, err)
 		}
 	}

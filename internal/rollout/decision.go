@@ -92,6 +92,9 @@ type Instance struct {
 	Failed    bool
 	Message   string
 	StartedAt time.Time
+	// Baseline marks a fresh instance of From started by a canary deployment to be compared
+	// with the canary; it is never part of From's stable capacity.
+	Baseline bool
 }
 
 // Available reports whether the instance has been ready for at least minReady at now.
@@ -116,6 +119,7 @@ type Decision struct {
 	// Start asks for this many new instances of a revision.
 	Start []StartOrder
 	// Weights, when non-nil, sets each revision's share of traffic (revisions absent get 0).
+	// A canary's baseline instances get theirs under BaselineRevision(From).
 	// Nil means: traffic spread over every ready instance equally, whatever its revision.
 	Weights map[int]int
 	// Preview, when non-zero, sends preview requests (header or preview listener) to this revision.
@@ -128,11 +132,17 @@ type Decision struct {
 	Wait time.Duration
 }
 
-// StartOrder asks for Count new instances of Revision.
+// StartOrder asks for Count new instances of Revision; Baseline marks them as a canary's
+// baseline (Revision is then From).
 type StartOrder struct {
 	Revision int
 	Count    int
+	Baseline bool
 }
+
+// BaselineRevision is the pseudo revision under which a canary's baseline instances of the
+// revision from get their traffic weight and counters: -from.
+func BaselineRevision(from int) int { return -from }
 
 // Strategy computes the next decision. It must be pure: no clock but obs.Now, no I/O.
 // The returned State replaces the old one; a final Status ends the deployment.

@@ -30,7 +30,10 @@ func judgeConfig(a spec.CanaryAnalysis) analysis.Config {
 // spec's Prometheus checks. It is used by the one goroutine that drives the deployment.
 type canaryJudge struct {
 	judge  *analysis.Judge
+	cfg    analysis.Config
 	checks []*promCheck
+	// baseline: the spec asks for a baseline; onBaseline: the judge compares with it.
+	baseline, onBaseline bool
 }
 
 // promCheck is one Prometheus check with its source and schedule.
@@ -53,7 +56,7 @@ func newJudge(d *Deployment) (*canaryJudge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("canary analysis of deployment %d: %w", d.ID, err)
 	}
-	cj := &canaryJudge{judge: j}
+	cj := &canaryJudge{judge: j, cfg: judgeConfig(a), baseline: d.Spec.Strategy.Canary.Baseline}
 	client := &http.Client{} // one connection pool per deployment; timeouts come from ctx
 	for i, p := range a.Prometheus {
 		cond, err := spec.ParseCondition(p.Condition)
@@ -81,7 +84,7 @@ func (c *Controller) verdict(ctx context.Context, cj *canaryJudge, d *Deployment
 	}
 	if c.metrics != nil {
 		counts := c.metrics.RevisionCounts(d.Service)
-		cj.judge.Observe(analysis.Sample{Canary: counts[d.State.To], Baseline: counts[d.State.From]})
+		cj.judge.Observe(analysis.Sample{Canary: counts[d.State.To], Baseline: cj.reference(counts, d.State.From)})
 	}
 	v := cj.judge.Verdict()
 	if !d.State.StepDeadline.IsZero() && !now.Before(d.State.StepDeadline) {
@@ -99,6 +102,24 @@ func (c *Controller) verdict(ctx context.Context, cj *canaryJudge, d *Deployment
 	}
 	v = analysis.Combine(v, evs)
 	return &v
+}
+
+// reference returns the counters the canary is compared with: the baseline's once the spec
+// asks for one and it has served requests, stable's (From) until then (or once the canary has
+// failed against stable: that verdict stands). The switch happens
+// once and restarts the judge, for the two are different cumulative series; the canary has
+// had weighted traffic only alongside its baseline, so little evidence is lost.
+func (cj *canaryJudge) reference(counts map[int]analysis.Counts, from int) analysis.Counts {
+	if cj.baseline && from != 0 && !cj.onBaseline && counts[BaselineRevision(from)].Requests > 0 &&
+		cj.judge.Verdict().Outcome != analysis.Fail {
+		if j, err := analysis.New(cj.cfg); err == nil { // cfg was validated by newJudge
+			cj.judge, cj.onBaseline = j, true
+		}
+	}
+	if cj.onBaseline {
+		return counts[BaselineRevision(from)]
+	}
+	return counts[from]
 }
 
 // runChecks runs the checks due at now in parallel and records their results, unless ctx

@@ -42,13 +42,13 @@ func (w *world) Observe(context.Context, string) ([]Instance, error) {
 	return append([]Instance(nil), w.insts...), nil
 }
 
-func (w *world) Start(_ context.Context, _ string, rev, count int, _ int64) error {
+func (w *world) Start(_ context.Context, _ string, rev, count int, _ int64, baseline bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for range count {
 		w.n++
 		ready := time.Now().Add(-time.Hour)
-		w.insts = append(w.insts, Instance{ID: fmt.Sprintf("i%d", w.n), Revision: rev, Ready: true, ReadySince: ready, StartedAt: ready})
+		w.insts = append(w.insts, Instance{ID: fmt.Sprintf("i%d", w.n), Revision: rev, Ready: true, ReadySince: ready, StartedAt: ready, Baseline: baseline})
 	}
 	return nil
 }
@@ -130,7 +130,7 @@ func drive(t *testing.T, d *Deployment) *world {
 		t.Fatalf("test spec invalid: %v", errs)
 	}
 	w := &world{}
-	_ = w.Start(t.Context(), "web", 1, 1, 0)
+	_ = w.Start(t.Context(), "web", 1, 1, 0, false)
 	c := NewController(w, w, w, nil, w, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Tick: 5 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

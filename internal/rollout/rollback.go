@@ -51,11 +51,13 @@ func rollback(st State, v view) (State, Decision) {
 	return st, d
 }
 
-// finishRollback stops every instance of To and ends the deployment with final.
+// finishRollback stops every instance of To and every baseline instance, and ends the
+// deployment with final.
 func finishRollback(st State, final Status, d Decision, v view) (State, Decision) {
 	st.Status = final
 	st.Phase = phaseRolledBack
 	d.Stop = append(d.Stop, ids(v.to)...)
+	d.Stop = append(d.Stop, ids(v.baseline)...)
 	d.Wait = 0
 	return st, d
 }

@@ -131,10 +131,15 @@ func (s *sim) call() simStep {
 func (s *sim) apply(st State, d Decision) {
 	s.t.Helper()
 	for _, o := range d.Start {
+		// Baseline instances are counted under BaselineRevision and named b<rev>-<n>.
+		key, prefix := o.Revision, "r"
+		if o.Baseline {
+			key, prefix = BaselineRevision(o.Revision), "b"
+		}
 		for range o.Count {
-			s.count[o.Revision]++
-			id := fmt.Sprintf("r%d-%d", o.Revision, s.count[o.Revision])
-			s.insts = append(s.insts, Instance{ID: id, Revision: o.Revision, StartedAt: s.now})
+			s.count[key]++
+			id := fmt.Sprintf("%s%d-%d", prefix, o.Revision, s.count[key])
+			s.insts = append(s.insts, Instance{ID: id, Revision: o.Revision, StartedAt: s.now, Baseline: o.Baseline})
 			s.startAt[id] = s.now
 		}
 	}

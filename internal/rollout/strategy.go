@@ -59,6 +59,8 @@ type shape struct {
 	minReady       time.Duration
 	deadline       time.Duration
 	pauseOnFailure bool
+	// baseline keeps a canary's baseline instances; without it they are left-overs to stop.
+	baseline bool
 	// hold is the traffic the strategy keeps while it is paused (Weights and Preview only).
 	hold func(st State, v view) Decision
 	// step is the strategy's own move once the shared rules let it go on.
@@ -71,6 +73,10 @@ func (s shape) next(st State, obs Observation) (State, Decision) {
 		return st, settled(st)
 	}
 	v := newView(st, obs, s.minReady)
+	if !s.baseline {
+		v.others = append(v.others, ids(v.baseline)...)
+		v.baseline = nil
+	}
 	if st.AbortRequested && !st.RollingBack {
 		st.RollingBack = true
 		if st.Reason == "" {
@@ -213,6 +219,8 @@ type view struct {
 	minReady time.Duration
 	spec     spec.Service
 	from, to []Instance
+	// baseline are a canary's baseline instances (of From, never counted in from).
+	baseline []Instance
 	// others are the IDs of instances of any other revision: left-overs to stop.
 	others []string
 }
@@ -220,10 +228,14 @@ type view struct {
 func newView(st State, obs Observation, minReady time.Duration) view {
 	v := view{now: obs.Now, minReady: minReady, spec: obs.Spec}
 	for _, in := range obs.Instances {
-		switch in.Revision {
-		case st.To:
+		switch {
+		case in.Baseline && in.Revision == st.From && st.From != 0:
+			v.baseline = append(v.baseline, in)
+		case in.Baseline:
+			v.others = append(v.others, in.ID)
+		case in.Revision == st.To:
 			v.to = append(v.to, in)
-		case st.From:
+		case in.Revision == st.From:
 			v.from = append(v.from, in)
 		default:
 			v.others = append(v.others, in.ID)

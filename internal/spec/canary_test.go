@@ -64,3 +64,39 @@ func TestCanaryAnalysisHasMetric(t *testing.T) {
 		}
 	}
 }
+
+// TestCanaryBaselineRoundTrip checks that baseline comes back from Marshal (YAML) and JSON,
+// and that it defaults to false.
+func TestCanaryBaselineRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want bool
+	}{
+		{"strategy:\n  canary:\n    baseline: true\n    steps: [weight: 5]\n", true},
+		{"strategy:\n  canary:\n    baseline: false\n    steps: [weight: 5]\n", false},
+		{"strategy:\n  canary:\n    steps: [weight: 5]\n", false},
+	} {
+		s := mustParse(t, []byte(base+tc.doc))
+		if got := s.Strategy.Canary.Baseline; got != tc.want {
+			t.Fatalf("Parse(%q): baseline = %v, want %v", tc.doc, got, tc.want)
+		}
+		out, err := Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back := mustParse(t, out); back.Strategy.Canary.Baseline != tc.want {
+			t.Errorf("Parse(Marshal(%q)): baseline = %v, want %v\n%s", tc.doc, back.Strategy.Canary.Baseline, tc.want, out)
+		}
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromJSON Service
+		if err := json.Unmarshal(b, &fromJSON); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s, &fromJSON); diff != "" {
+			t.Errorf("JSON round trip of %q (-want +got):\n%s", tc.doc, diff)
+		}
+	}
+}

@@ -145,6 +145,11 @@ type Canary struct {
 	// Routing lets requests choose their revision (testers, sticky users).
 	Routing          CanaryRouting `yaml:"routing" json:"routing"`
 	ProgressDeadline Duration      `yaml:"progress_deadline" json:"progress_deadline"`
+	// Baseline, when true, starts fresh instances of the stable revision alongside the canary,
+	// as many as the canary and with the same share of traffic, and judges the canary against
+	// them (same age, same share) rather than against the long-running stable instances.
+	// Weights below 100 are then at most 50: stable keeps 100 - 2×weight.
+	Baseline bool `yaml:"baseline" json:"baseline,omitempty"`
 }
 
 // CanaryStep is exactly one of: Weight (the canary's share of traffic, 0-100, never below an

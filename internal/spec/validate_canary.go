@@ -11,6 +11,9 @@ func validateCanary(errs *Errors, c *Canary) {
 	const path = "strategy.canary"
 	positive(errs, c.ProgressDeadline, path+".progress_deadline")
 	analysisPath := validateCanarySteps(errs, c.Steps, path+".steps")
+	if c.Baseline {
+		validateBaselineWeights(errs, c.Steps, path+".steps")
+	}
 	validateCanaryAnalysis(errs, &c.Analysis, path+".analysis", analysisPath)
 	validateCanaryRouting(errs, &c.Routing, path+".routing")
 }
@@ -51,6 +54,16 @@ func validateCanarySteps(errs *Errors, steps []CanaryStep, path string) string {
 		}
 	}
 	return analysisPath
+}
+
+// validateBaselineWeights checks that each weight below 100 leaves room for a baseline of
+// the same share: canary and baseline take 2×weight, stable the rest.
+func validateBaselineWeights(errs *Errors, steps []CanaryStep, path string) {
+	for i, step := range steps {
+		if w := step.Weight; w != nil && *w > 50 && *w < 100 {
+			errs.add(indexPath(path, i)+".weight", "%d is above 50: with baseline: true the canary and its baseline each take the weight, stable the rest", *w)
+		}
+	}
 }
 
 // validateCanaryAnalysis checks the judge's settings. An analysis step needs something to

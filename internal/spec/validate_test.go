@@ -119,6 +119,10 @@ func TestParseValidationRules(t *testing.T) {
 			{"strategy.canary.steps[8].analysis.duration", 17, "greater than 0"},
 			{"strategy.canary.steps[9].weight", 18, "-1 is not between 0 and 100"},
 		}},
+		{"canary baseline weight above 50", base + "strategy:\n  canary:\n    baseline: true\n    steps: [weight: 50, weight: 60, weight: 100]\n",
+			[]wantErr{{"strategy.canary.steps[1].weight", 9, "60 is above 50"}}},
+		{"canary baseline weights up to 50 and 100 ok", base + "strategy:\n  canary:\n    baseline: true\n    steps: [weight: 10, weight: 50, weight: 100]\n", nil},
+		{"canary without baseline may go above 50", base + "strategy:\n  canary:\n    baseline: false\n    steps: [weight: 60]\n", nil},
 		{"canary equal weights ok", base + "strategy:\n  canary:\n    steps: [weight: 10, weight: 10, pause: {}, weight: 100]\n", nil},
 		{"canary analysis without metric", base + `strategy:
   canary:
