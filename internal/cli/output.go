@@ -93,9 +93,18 @@ func weights(m map[int]int) string {
 	revs := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(revs))
 	for i, r := range revs {
-		parts[i] = fmt.Sprintf("r%d %d%%", r, m[r])
+		parts[i] = fmt.Sprintf("%s %d%%", revLabel(r), m[r])
 	}
 	return strings.Join(parts, "  ")
+}
+
+// revLabel names a revision key: "r3", or "baseline r3" for a canary's baseline, which the
+// API keys by the negated revision.
+func revLabel(r int) string {
+	if r < 0 {
+		return fmt.Sprintf("baseline r%d", -r)
+	}
+	return fmt.Sprintf("r%d", r)
 }
 
 // traffic renders per-revision request counts: "r1 120 req 0 err".
@@ -103,7 +112,7 @@ func traffic(m map[int]api.Counts) string {
 	revs := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(revs))
 	for i, r := range revs {
-		parts[i] = fmt.Sprintf("r%d %d req %d err", r, m[r].Requests, m[r].Errors)
+		parts[i] = fmt.Sprintf("%s %d req %d err", revLabel(r), m[r].Requests, m[r].Errors)
 	}
 	return strings.Join(parts, "  ")
 }

@@ -174,3 +174,4 @@ func TestEventsLatest(t *testing.T) {
 		t.Errorf("latest event ids (-got +want):\n%s", diff)
 	}
 }
+
