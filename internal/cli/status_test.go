@@ -174,4 +174,3 @@ func TestEventsLatest(t *testing.T) {
 		t.Errorf("latest event ids (-got +want):\n%s", diff)
 	}
 }
-
