@@ -39,9 +39,10 @@ func (w *waitFlags) check() error {
 func (a *app) deployCmd() *cobra.Command {
 	var req api.DeployRequest
 	var specFile string
+	var composeFiles []string
 	var wf waitFlags
 	cmd := &cobra.Command{
-		Use:   "deploy SERVICE",
+		Use:   "deploy SERVICE | deploy -f compose.yaml [SERVICE...]",
 		Short: "Deploy a new revision of a service",
 		Long: `Deploy a new revision of a service: a new spec (--spec), a new image (--image) or
 overrides of the current spec (--set, --env). The daemon validates the spec, records the
@@ -54,14 +55,27 @@ deployment's progress until it ends, and its exit code says how it ended.
 		Example: `  cutover deploy web --spec cutover.yaml --wait
   cutover deploy web --image registry.example.com/web:1.4.2 --message "fix login" --wait --timeout 10m
   cutover deploy web --set replicas=3 --env LOG_LEVEL=debug
-  cat web.yaml | cutover deploy web --spec -`,
-		Args: exactArgs("SERVICE"),
+  cat web.yaml | cutover deploy web --spec -
+  cutover deploy -f compose.yaml web worker --wait`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(composeFiles) > 0 {
+				return nil
+			}
+			return exactArgs("SERVICE")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(composeFiles) > 0 {
+				if specFile != "" || req.Image != "" || len(req.Set) > 0 || len(req.Env) > 0 {
+					return usagef("-f cannot be combined with --spec, --image, --set or --env")
+				}
+				return a.deployCompose(cmd.Context(), composeFiles, args, req.Message, wf)
+			}
 			req.Service = args[0]
 			return a.deploy(cmd.Context(), req, specFile, wf)
 		},
 	}
 	f := cmd.Flags()
+	f.StringArrayVarP(&composeFiles, "file", "f", nil, "compose file to deploy services from (repeatable; later files override)")
 	f.StringVar(&specFile, "spec", "", "spec file to deploy (- reads standard input)")
 	f.StringArrayVar(&req.Set, "set", nil, "override a spec field, path=value (repeatable): --set replicas=3")
 	f.StringArrayVar(&req.Env, "env", nil, "set an environment variable, KEY=VALUE (repeatable)")

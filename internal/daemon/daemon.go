@@ -22,7 +22,6 @@ import (
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/runtime"
-	"github.com/cutover/cutover/internal/runtime/process"
 	"github.com/cutover/cutover/internal/store"
 )
 
@@ -40,10 +39,13 @@ type Options struct {
 	Logger              *slog.Logger
 	// LogLevel is used by Serve when Logger is nil: debug, info, warn or error.
 	LogLevel string
-	// Driver overrides the runtime (default: the process driver under StateDir/run).
+	// Driver overrides the runtime (default: the process driver under StateDir/run for
+	// specs without an image, the Docker driver for specs with one).
 	Driver runtime.Driver
 	// Tick is the reconcile interval (default 200ms).
 	Tick time.Duration
+	// RetryInterval is how often recovery retries a runtime that did not answer (default 5s).
+	RetryInterval time.Duration
 }
 
 // Daemon is a running cutover: create it with New, then Run it.
@@ -74,6 +76,9 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	if opts.Tick <= 0 {
 		opts.Tick = 200 * time.Millisecond
 	}
+	if opts.RetryInterval <= 0 {
+		opts.RetryInterval = 5 * time.Second
+	}
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
@@ -93,12 +98,10 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d.driver = opts.Driver
 	if d.driver == nil {
-		pd, err := process.New(filepath.Join(opts.StateDir, "run"), opts.Logger.With("component", "runtime"), process.Options{})
-		if err != nil {
+		if d.driver, err = defaultDrivers(opts); err != nil {
 			st.Close()
-			return nil, fmt.Errorf("process runtime: %w", err)
+			return nil, err
 		}
-		d.driver = pd
 	}
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), proxy.Config{})
 	d.ctrl = rollout.NewController(d, d, d, d, d, opts.Logger.With("component", "rollout"), rollout.Config{})

@@ -95,7 +95,11 @@ func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
 	}
 	probe := instanceSpec(store.Instance{ID: s.Name + "-check", Service: s.Name}, *s)
 	if err := d.driver.Check(ctx, probe); err != nil {
-		return &api.ValidationError{Fields: []api.FieldError{{Path: "run.command", Message: err.Error()}}}
+		path := "run.command"
+		if s.Run.Image != "" {
+			path = "run.image"
+		}
+		return &api.ValidationError{Fields: []api.FieldError{{Path: path, Message: err.Error()}}}
 	}
 	return nil
 }

@@ -85,10 +85,13 @@ func (s *service) sortedInstances() []*instance {
 	return out
 }
 
-// serving reports whether the instance may receive traffic now.
+// serving reports whether the instance may receive traffic now: its probes say ready, the
+// runtime runs it at a known address and, when the runtime observes health itself (Docker
+// HEALTHCHECK), that health is healthy.
 func (in *instance) serving() bool {
 	return in.ready && !in.stopping && in.status.Addr != "" &&
-		(in.status.State == runtime.StateRunning || in.status.State == runtime.StateStarting)
+		(in.status.State == runtime.StateRunning || in.status.State == runtime.StateStarting) &&
+		(in.status.Health == runtime.HealthUnknown || in.status.Health == runtime.HealthHealthy)
 }
 
 // readyCount counts the ready, non-stopping instances of a revision, baseline ones aside.

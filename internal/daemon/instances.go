@@ -80,8 +80,13 @@ func (d *Daemon) track(ctx context.Context, rec store.Instance, rs spec.Service)
 		d.logger.Warn("instance status", "instance", rec.ID, "error", err)
 	}
 	in := &instance{rec: rec, status: st, live: true, ready: rec.Ready, readySince: rec.ReadySince}
-	if err != nil {
+	switch {
+	case errors.Is(err, runtime.ErrNotFound):
 		in.status = runtime.Status{ID: rec.ID, State: runtime.StateExited, Message: err.Error()}
+	case err != nil:
+		// The runtime did not answer: the instance may well run; refreshStatuses learns
+		// its state once the runtime answers. Without an address it gets no traffic.
+		in.status = runtime.Status{ID: rec.ID, State: runtime.StateStarting, Message: err.Error()}
 	}
 	in.prober = health.NewProber(rs.Probes, probeTarget(in.status.Addr, rs), d.logger.With("component", "health", "instance", rec.ID))
 	d.fleet.mu.Lock()
@@ -286,11 +291,29 @@ func (d *Daemon) finishStop(ctx context.Context, rec store.Instance) {
 }
 
 func instanceSpec(rec store.Instance, rs spec.Service) runtime.InstanceSpec {
-	return runtime.InstanceSpec{
+	is := runtime.InstanceSpec{
 		ID: rec.ID, Service: rec.Service, Revision: rec.Revision,
 		Command: rs.Run.Command, Args: rs.Run.Args, Env: rs.Run.Env, Dir: rs.Run.Dir, Image: rs.Run.Image,
 		StopGrace: rs.StopGrace.D(),
 	}
+	if c := rs.Run.Container; c != nil && rs.Run.Image != "" {
+		is.Port = c.Port
+		is.Container = containerOptions(c)
+	}
+	return is
+}
+
+// containerOptions maps a spec's container section onto the runtime's (validated already).
+func containerOptions(c *spec.Container) *runtime.ContainerOptions {
+	o := &runtime.ContainerOptions{User: c.User, NanoCPUs: int64(c.CPUs * 1e9), ReadOnlyRootFS: c.ReadOnly}
+	if c.Memory != "" {
+		o.MemoryBytes, _ = spec.ParseBytes(c.Memory)
+	}
+	if h := c.Healthcheck; h != nil {
+		o.Healthcheck = &runtime.Healthcheck{Test: h.Test, Interval: h.Interval.D(), Timeout: h.Timeout.D(),
+			StartPeriod: h.StartPeriod.D(), Retries: h.Retries}
+	}
+	return o
 }
 
 func probeTarget(addr string, rs spec.Service) health.Target {

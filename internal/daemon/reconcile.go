@@ -60,6 +60,7 @@ func (d *Daemon) applyStatus(ctx context.Context, service string, st runtime.Sta
 	in.status = st
 	changedState := old.State != st.State
 	changedAddr := old.Addr != st.Addr
+	changedHealth := old.Health != st.Health
 	down := st.State != runtime.StateRunning && st.State != runtime.StateStarting
 	if down || st.Restarts != old.Restarts {
 		// A process that went away or came back is a new process: readiness starts over.
@@ -73,7 +74,7 @@ func (d *Daemon) applyStatus(ctx context.Context, service string, st runtime.Sta
 		rs := s.revisions[in.rec.Revision]
 		in.prober.SetTarget(probeTarget(st.Addr, rs))
 	}
-	if changedState || changedAddr {
+	if changedState || changedAddr || changedHealth {
 		d.applyTrafficLocked(s)
 		s.wakeDeployment()
 	}

@@ -3,7 +3,9 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/runtime"
@@ -65,23 +67,37 @@ func (d *Daemon) recoverService(ctx context.Context, rec store.Service) error {
 	return nil
 }
 
+// recoverInstances adopts the recorded instances the runtime still runs, forgets the
+// ones it does not and stops the ones no record claims. When the container runtime does not
+// answer, container records are kept and tracked as unknown, and the orphan sweep of
+// containers is retried in the background until it answers.
 func (d *Daemon) recoverInstances(ctx context.Context) error {
 	recs, err := d.store.ListInstances(ctx, "")
 	if err != nil {
 		return err
 	}
 	statuses, err := d.driver.List(ctx)
-	if err != nil {
+	var unavailable *unavailableError
+	if err != nil && !errors.As(err, &unavailable) {
 		return fmt.Errorf("list instances: %w", err)
 	}
 	running := map[string]runtime.Status{}
 	for _, st := range statuses {
 		running[st.ID] = st
 	}
-	var adopt []string
+	adopted, deferred := 0, 0
 	for _, rec := range recs {
 		st, ok := running[rec.ID]
 		delete(running, rec.ID)
+		rs, err := d.revisionSpec(ctx, rec.Service, rec.Revision)
+		if err != nil {
+			return err
+		}
+		if !ok && unavailable != nil && rs.Run.Image != "" {
+			deferred++
+			d.track(ctx, rec, rs)
+			continue
+		}
 		if !ok || st.State == runtime.StateExited {
 			if ok {
 				_ = d.driver.Remove(ctx, rec.ID)
@@ -91,22 +107,36 @@ func (d *Daemon) recoverInstances(ctx context.Context) error {
 			}
 			continue
 		}
-		adopt = append(adopt, rec.ID)
-		rs, err := d.revisionSpec(ctx, rec.Service, rec.Revision)
-		if err != nil {
+		adopted++
+		if err := d.adoptInstance(ctx, rec, rs); err != nil {
 			return err
 		}
-		if err := d.driver.Adopt(ctx, []string{rec.ID}); err != nil {
-			return fmt.Errorf("adopt %s: %w", rec.ID, err)
-		}
-		d.track(ctx, rec, rs)
-		if rec.Desired == "stop" {
-			if err := d.Stop(ctx, rec.Service, []string{rec.ID}); err != nil {
-				return err
-			}
-		}
 	}
-	for id, st := range running {
+	d.stopOrphans(running)
+	if adopted > 0 {
+		d.logger.Info("instances adopted", "count", adopted)
+	}
+	if unavailable != nil {
+		d.logger.Warn("container runtime unavailable; keeping container records and retrying", "instances", deferred, "error", unavailable.err)
+		d.tasks.launch(d.sweepContainersLater)
+	}
+	return nil
+}
+
+func (d *Daemon) adoptInstance(ctx context.Context, rec store.Instance, rs spec.Service) error {
+	if err := d.driver.Adopt(ctx, []string{rec.ID}); err != nil {
+		return fmt.Errorf("adopt %s: %w", rec.ID, err)
+	}
+	d.track(ctx, rec, rs)
+	if rec.Desired == "stop" {
+		return d.Stop(ctx, rec.Service, []string{rec.ID})
+	}
+	return nil
+}
+
+// stopOrphans stops the instances that no record claims.
+func (d *Daemon) stopOrphans(orphans map[string]runtime.Status) {
+	for id, st := range orphans {
 		d.logger.Warn("stopping orphan instance", "instance", id, "service", st.Service)
 		d.tasks.launch(func(ctx context.Context) {
 			_ = d.driver.Adopt(ctx, []string{id})
@@ -115,10 +145,41 @@ func (d *Daemon) recoverInstances(ctx context.Context) error {
 			}
 		})
 	}
-	if len(adopt) > 0 {
-		d.logger.Info("instances adopted", "count", len(adopt))
+}
+
+// sweepContainersLater retries listing the runtime until the container runtime answers,
+// then stops the instances no record claims. The tracked container instances need nothing
+// more: refreshStatuses reads their state as soon as the runtime answers.
+func (d *Daemon) sweepContainersLater(ctx context.Context) {
+	t := time.NewTicker(d.opts.RetryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		statuses, err := d.driver.List(ctx)
+		if err != nil {
+			d.logger.Debug("container runtime still unavailable", "error", err)
+			continue
+		}
+		recs, err := d.store.ListInstances(ctx, "")
+		if err != nil {
+			d.logger.Warn("list instance records", "error", err)
+			continue
+		}
+		orphans := map[string]runtime.Status{}
+		for _, st := range statuses {
+			orphans[st.ID] = st
+		}
+		for _, rec := range recs {
+			delete(orphans, rec.ID)
+		}
+		d.logger.Info("container runtime available again", "orphans", len(orphans))
+		d.stopOrphans(orphans)
+		return
 	}
-	return nil
 }
 
 func (d *Daemon) resumeDeployments(ctx context.Context) error {

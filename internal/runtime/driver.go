@@ -30,6 +30,32 @@ type InstanceSpec struct {
 	Port int
 	// StopGrace is how long Stop waits after the stop signal before killing.
 	StopGrace time.Duration
+	// Container, when set, holds container settings that override a container driver's
+	// defaults for this instance; drivers that run no containers ignore it.
+	Container *ContainerOptions
+}
+
+// ContainerOptions are per-instance container settings. A zero field keeps the driver's default.
+type ContainerOptions struct {
+	// User runs the process as this user ("uid[:gid]" or a name known to the image).
+	User string
+	// MemoryBytes limits memory; NanoCPUs limits CPU in billionths of a CPU.
+	MemoryBytes int64
+	NanoCPUs    int64
+	// ReadOnlyRootFS mounts the root filesystem read-only.
+	ReadOnlyRootFS bool
+	// Healthcheck replaces the image's HEALTHCHECK; nil keeps the image's own.
+	Healthcheck *Healthcheck
+}
+
+// Healthcheck is a Docker-style health check. Test is ["CMD", prog, args...],
+// ["CMD-SHELL", "command"] or ["NONE"]; a zero duration or retry count takes the default.
+type Healthcheck struct {
+	Test        []string
+	Interval    time.Duration
+	Timeout     time.Duration
+	StartPeriod time.Duration
+	Retries     int
 }
 
 // State is where an instance is in its life.

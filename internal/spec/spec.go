@@ -29,6 +29,34 @@ type Run struct {
 	Secrets []string `yaml:"secrets" json:"secrets,omitempty"`
 	// Image is for container drivers; empty for processes.
 	Image string `yaml:"image" json:"image,omitempty"`
+	// Container holds container settings, honoured only when Image is set.
+	Container *Container `yaml:"container" json:"container,omitempty"`
+}
+
+// Container is how an image's container runs. A zero field keeps the runtime's default.
+type Container struct {
+	// Port is the port the app listens on inside its container (given as PORT).
+	Port int `yaml:"port" json:"port,omitempty"`
+	// User runs the process as this user ("uid[:gid]" or a name known to the image).
+	User string `yaml:"user" json:"user,omitempty"`
+	// Memory limits memory: bytes, or a number with a unit b, k, m or g ("256m").
+	Memory string `yaml:"memory" json:"memory,omitempty"`
+	// CPUs limits CPU in CPUs ("0.5" is half of one).
+	CPUs float64 `yaml:"cpus" json:"cpus,omitempty"`
+	// ReadOnly mounts the root filesystem read-only.
+	ReadOnly bool `yaml:"read_only" json:"read_only,omitempty"`
+	// Healthcheck replaces the image's HEALTHCHECK; its status gates readiness.
+	Healthcheck *Healthcheck `yaml:"healthcheck" json:"healthcheck,omitempty"`
+}
+
+// Healthcheck is a Docker HEALTHCHECK. Test is ["CMD", prog, args...], ["CMD-SHELL",
+// "command"] or ["NONE"] (turns the image's check off).
+type Healthcheck struct {
+	Test        []string `yaml:"test" json:"test"`
+	Interval    Duration `yaml:"interval" json:"interval"`
+	Timeout     Duration `yaml:"timeout" json:"timeout"`
+	Retries     int      `yaml:"retries" json:"retries"`
+	StartPeriod Duration `yaml:"start_period" json:"start_period"`
 }
 
 // Probes are the three Kubernetes probes. A nil probe is not run.

@@ -75,6 +75,7 @@ func validateRun(errs *Errors, r *Run) {
 			errs.add(indexPath("run.secrets", i), "names %q, which is not a key of run.env", name)
 		}
 	}
+	validateContainer(errs, r)
 }
 
 // validateEnv checks env names, in sorted order so that errors come out the same every time.

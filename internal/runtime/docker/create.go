@@ -60,6 +60,7 @@ func graceSeconds(d time.Duration) int {
 // PORT, cutover's labels, SIGTERM with the grace, Docker's restart policy, the driver's
 // user, limits and read-only root, and the port published on HostIP (or the network).
 func (o Options) createRequest(s runtime.InstanceSpec) createRequest {
+	o = o.forInstance(s.Container)
 	port := o.port(s)
 	grace := graceSeconds(o.stopGrace(s))
 	cfg := &container.Config{
@@ -85,6 +86,9 @@ func (o Options) createRequest(s runtime.InstanceSpec) createRequest {
 	} else if len(s.Args) > 0 {
 		cfg.Cmd = append([]string{}, s.Args...)
 	}
+	if hc := s.Container; hc != nil && hc.Healthcheck != nil {
+		cfg.Healthcheck = healthConfig(*hc.Healthcheck)
+	}
 	host := &container.HostConfig{
 		RestartPolicy:  container.RestartPolicy{Name: container.RestartPolicyMode(o.RestartPolicy)},
 		ReadonlyRootfs: o.ReadOnlyRootFS,
@@ -102,6 +106,31 @@ func (o Options) createRequest(s runtime.InstanceSpec) createRequest {
 	// An empty HostPort asks Docker for an ephemeral one.
 	host.PortBindings = nat.PortMap{portKey: {{HostIP: o.HostIP, HostPort: ""}}}
 	return req
+}
+
+// forInstance returns the options with the instance's own container settings over the
+// driver's defaults.
+func (o Options) forInstance(c *runtime.ContainerOptions) Options {
+	if c == nil {
+		return o
+	}
+	if c.User != "" {
+		o.User = c.User
+	}
+	if c.MemoryBytes > 0 {
+		o.MemoryBytes = c.MemoryBytes
+	}
+	if c.NanoCPUs > 0 {
+		o.NanoCPUs = c.NanoCPUs
+	}
+	o.ReadOnlyRootFS = o.ReadOnlyRootFS || c.ReadOnlyRootFS
+	return o
+}
+
+// healthConfig is Docker's form of a health check.
+func healthConfig(h runtime.Healthcheck) *container.HealthConfig {
+	return &container.HealthConfig{Test: append([]string{}, h.Test...), Interval: h.Interval,
+		Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
 }
 
 // envList is env in a stable order with PORT set to port (a PORT in env is replaced).

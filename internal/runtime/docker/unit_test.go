@@ -61,6 +61,25 @@ func TestCreateRequest(t *testing.T) {
 					PortBindings: nat.PortMap{"8080/tcp": {{HostIP: "127.0.0.1"}}}},
 			},
 		},
+		{
+			name: "per-instance container options win over the driver's",
+			opts: Options{Owner: "/var/lib/cutover", User: "1000", MemoryBytes: 64 << 20},
+			mutate: func(s *runtime.InstanceSpec) {
+				s.Container = &runtime.ContainerOptions{User: "2000:2000", MemoryBytes: 128 << 20, NanoCPUs: 25e7,
+					ReadOnlyRootFS: true, Healthcheck: &runtime.Healthcheck{Test: []string{"CMD", "/healthprobe"},
+						Interval: time.Second, Timeout: 2 * time.Second, StartPeriod: 3 * time.Second, Retries: 4}}
+			},
+			want: createRequest{
+				config: &container.Config{Image: "app:1", Env: []string{"A=1", "B=2", "PORT=8080"}, User: "2000:2000",
+					WorkingDir: "/srv", StopSignal: "SIGTERM", StopTimeout: &grace, Labels: labels,
+					ExposedPorts: nat.PortSet{"8080/tcp": {}},
+					Healthcheck: &container.HealthConfig{Test: []string{"CMD", "/healthprobe"}, Interval: time.Second,
+						Timeout: 2 * time.Second, StartPeriod: 3 * time.Second, Retries: 4}},
+				host: &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "unless-stopped"},
+					ReadonlyRootfs: true, Resources: container.Resources{Memory: 128 << 20, NanoCPUs: 25e7},
+					PortBindings: nat.PortMap{"8080/tcp": {{HostIP: "127.0.0.1"}}}},
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
