@@ -217,6 +217,10 @@ func (m *drivers) Remove(ctx context.Context, id string) error {
 // Logs implements runtime.Driver.
 func (m *drivers) Logs(ctx context.Context, id string, follow bool, w io.Writer) error {
 	drv, err := m.resolve(ctx, id)
+	if errors.Is(err, runtime.ErrNotFound) {
+		// A removed process instance keeps its log file; the process driver still serves it.
+		return m.process.Logs(ctx, id, follow, w)
+	}
 	if err != nil {
 		return fmt.Errorf("logs %s: %w", id, err)
 	}

@@ -70,7 +70,8 @@ func (r Route) normalize() (Route, error) {
 	hosts := make([]string, 0, len(r.Hosts))
 	for _, h := range r.Hosts {
 		h = normalHost(h)
-		if h == "" || h == "*." || strings.Contains(h[1:], "*") || (h[0] == '*' && !strings.HasPrefix(h, "*.")) {
+		if h == "" || h == "*." || strings.Contains(h[1:], "*") || (h[0] == '*' && !strings.HasPrefix(h, "*.")) ||
+			!visibleASCII(h) {
 			errs = append(errs, fmt.Errorf("host %q is not a host or *.domain", h))
 		}
 		hosts = append(hosts, h)
@@ -90,6 +91,18 @@ func (r Route) normalize() (Route, error) {
 		return r, fmt.Errorf("route %s: %w", r.Service, err)
 	}
 	return r, nil
+}
+
+// visibleASCII reports whether h has only printable, non-space ASCII bytes. Hosts arrive in
+// that form (Go's server refuses any other Host), and lower-casing anything else could make
+// different hosts equal (strings.ToLower turns every invalid UTF-8 byte into U+FFFD).
+func visibleASCII(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if h[i] <= ' ' || h[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func normalHost(h string) string {
