@@ -134,16 +134,30 @@ func (d *Daemon) promoted(ctx context.Context, dep *rollout.Deployment, _ []stor
 	s.weights = map[int]int{dep.State.To: 100}
 	s.preview = 0
 	d.applyTrafficLocked(s)
+	d.fleet.mu.Unlock()
+	d.prune(ctx, dep.Service, dep.ID)
+}
+
+// prune trims the service's history to revision_history_limit, keeping the stable revision
+// and every revision that still has an instance. It runs at promotion and again when the
+// last instance of an old revision is gone.
+func (d *Daemon) prune(ctx context.Context, service string, deploymentID int64) {
+	d.fleet.mu.Lock()
+	s := d.fleet.service(service)
+	limit := s.spec.RevisionHistoryLimit
 	protect := []int{s.stable}
 	for _, in := range s.instances {
 		protect = append(protect, in.rec.Revision)
 	}
 	d.fleet.mu.Unlock()
-	removed, err := d.store.PruneRevisions(ctx, dep.Service, dep.Spec.RevisionHistoryLimit, protect)
+	if limit <= 0 {
+		return
+	}
+	removed, err := d.store.PruneRevisions(ctx, service, limit, protect)
 	if err != nil {
-		d.logger.Warn("prune revisions", "service", dep.Service, "error", err)
+		d.logger.Warn("prune revisions", "service", service, "error", err)
 	} else if len(removed) > 0 {
-		d.event(ctx, dep.Service, dep.ID, "revisions_pruned", fmt.Sprintf("revisions %v removed from history (revision_history_limit %d)", removed, dep.Spec.RevisionHistoryLimit), nil)
+		d.event(ctx, service, deploymentID, "revisions_pruned", fmt.Sprintf("revisions %v removed from history (revision_history_limit %d)", removed, limit), nil)
 	}
 }
 

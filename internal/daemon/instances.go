@@ -285,7 +285,14 @@ func (d *Daemon) finishStop(ctx context.Context, rec store.Instance) {
 	s := d.fleet.service(rec.Service)
 	delete(s.instances, rec.ID)
 	s.wakeDeployment()
+	lastOfOld := rec.Revision != s.stable && s.active == nil
+	for _, in := range s.instances {
+		lastOfOld = lastOfOld && in.rec.Revision != rec.Revision
+	}
 	d.fleet.mu.Unlock()
+	if lastOfOld {
+		d.prune(stopCtx, rec.Service, rec.DeploymentID)
+	}
 	d.event(stopCtx, rec.Service, rec.DeploymentID, "instance_stopped", fmt.Sprintf("instance %s of revision %d stopped", rec.ID, rec.Revision),
 		map[string]any{"instance": rec.ID, "revision": rec.Revision})
 }
