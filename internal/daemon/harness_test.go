@@ -27,14 +27,19 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	app := testbin.Demoapp(t)
-	dir := t.TempDir()
 	logOut := io.Discard
 	if os.Getenv("CUTOVER_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
-	d, err := New(context.Background(), Options{StateDir: dir, Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logOut, nil)), Tick: 50 * time.Millisecond})
+	return newHarnessLogging(t, logOut)
+}
+
+// newHarnessLogging is newHarness with the daemon's log written, at debug level, to logOut.
+func newHarnessLogging(t *testing.T, logOut io.Writer) *harness {
+	t.Helper()
+	app := testbin.Demoapp(t)
+	d, err := New(context.Background(), Options{StateDir: t.TempDir(), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
+		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("new daemon: %v", err)
 	}

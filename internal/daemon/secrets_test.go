@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,7 +14,6 @@ import (
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/spec"
-	"github.com/cutover/cutover/internal/testbin"
 )
 
 // syncBuffer is a bytes.Buffer safe for the daemon's concurrent log writes.
@@ -34,35 +32,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// newHarnessLogging is newHarness with the daemon's log written, at debug level, to logOut.
-func newHarnessLogging(t *testing.T, logOut io.Writer) *harness {
-	t.Helper()
-	app := testbin.Demoapp(t)
-	d, err := New(context.Background(), Options{StateDir: t.TempDir(), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("new daemon: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: app}
-	h.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon run: %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Errorf("daemon did not stop within 60s")
-		}
-	}
-	t.Cleanup(h.stop)
-	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })
-	return h
 }
 
 // TestSecretsNeverShown deploys a service whose env holds secrets, then a deploy that fails
