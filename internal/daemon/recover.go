@@ -21,10 +21,13 @@ func (d *Daemon) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	routes := make([]spec.Service, 0, len(svcs))
 	for _, rec := range svcs {
-		if err := d.recoverService(ctx, rec); err != nil {
+		route, err := d.recoverService(ctx, rec)
+		if err != nil {
 			return err
 		}
+		routes = append(routes, route)
 	}
 	if err := d.recoverInstances(ctx); err != nil {
 		return err
@@ -37,18 +40,28 @@ func (d *Daemon) recover(ctx context.Context) error {
 		d.applyTrafficLocked(s)
 	}
 	d.fleet.mu.Unlock()
+	// Listeners open only now, with their targets in place: a request that arrives while the
+	// daemon recovers is refused (and retried by the client) rather than answered 503.
+	for _, sp := range routes {
+		if err := d.proxy.SetRoute(proxyRoute(sp)); err != nil {
+			d.logger.Error("route unavailable", "service", sp.Name, "listen", sp.Route.Listen, "error", err)
+		}
+	}
 	return d.resumeDeployments(ctx)
 }
 
-func (d *Daemon) recoverService(ctx context.Context, rec store.Service) error {
-	var sp spec.Service
-	if err := json.Unmarshal(rec.Spec, &sp); err != nil {
-		return fmt.Errorf("decode spec of %s: %w", rec.Name, err)
+// recoverService restores a service's live view and returns the spec whose route it serves:
+// the latest deployment's (it may be running).
+func (d *Daemon) recoverService(ctx context.Context, rec store.Service) (spec.Service, error) {
+	var latest spec.Service
+	if err := json.Unmarshal(rec.Spec, &latest); err != nil {
+		return spec.Service{}, fmt.Errorf("decode spec of %s: %w", rec.Name, err)
 	}
+	sp := latest
 	if rec.Stable > 0 {
 		stable, err := d.revisionSpec(ctx, rec.Name, rec.Stable)
 		if err != nil {
-			return err
+			return spec.Service{}, err
 		}
 		sp = stable
 	}
@@ -56,15 +69,7 @@ func (d *Daemon) recoverService(ctx context.Context, rec store.Service) error {
 	s := d.fleet.service(rec.Name)
 	s.spec, s.stable = sp, rec.Stable
 	d.fleet.mu.Unlock()
-	// The route is the latest deployment's (it may be running); fall back to the stable one's.
-	var latest spec.Service
-	if err := json.Unmarshal(rec.Spec, &latest); err == nil {
-		sp = latest
-	}
-	if err := d.proxy.SetRoute(proxyRoute(sp)); err != nil {
-		d.logger.Error("route unavailable", "service", rec.Name, "listen", sp.Route.Listen, "error", err)
-	}
-	return nil
+	return latest, nil
 }
 
 // recoverInstances adopts the recorded instances the runtime still runs, forgets the
