@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/cutover/cutover/internal/api"
@@ -44,7 +43,6 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 	}
 	for _, imp := range p.Services {
 		s := imp.Spec
-		s.Run.Container = containerSpec(imp.Container)
 		doc, err := spec.Marshal(&s)
 		if err != nil {
 			return fmt.Errorf("deploy %s: %w", s.Name, err)
@@ -62,23 +60,6 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 		}
 	}
 	return nil
-}
-
-// containerSpec is the spec's container section for a compose service's container options,
-// nil when they are all zero.
-func containerSpec(o compose.ContainerOptions) *spec.Container {
-	if o == (compose.ContainerOptions{}) {
-		return nil
-	}
-	c := &spec.Container{Port: o.Port, User: o.User, CPUs: float64(o.NanoCPUs) / 1e9, ReadOnly: o.ReadOnlyRootFS}
-	if o.MemoryBytes > 0 {
-		c.Memory = strconv.FormatInt(o.MemoryBytes, 10)
-	}
-	if h := o.Healthcheck; h != nil {
-		c.Healthcheck = &spec.Healthcheck{Test: h.Test, Interval: spec.Duration(h.Interval), Timeout: spec.Duration(h.Timeout),
-			Retries: h.Retries, StartPeriod: spec.Duration(h.StartPeriod)}
-	}
-	return c
 }
 
 // environ is the process environment as a map, for compose interpolation.

@@ -6,8 +6,6 @@
 package compose
 
 import (
-	"time"
-
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -39,43 +37,12 @@ type Project struct {
 type Import struct {
 	// Spec is parsed, defaulted and valid (spec.Parse accepted it).
 	Spec spec.Service
-	// Container holds what only a container driver honours and the spec has no field for.
-	Container ContainerOptions
 	// DependsOn lists the services that must be started (or healthy) before this one, in name
 	// order. A dependency may be a service that was not selected: it must then already run.
 	DependsOn []Dependency
 	// Warnings name every compose key of this service that cutover ignores or changes, one
 	// sentence each, starting with "service NAME:".
 	Warnings []string
-}
-
-// ContainerOptions are a service's Docker settings beyond the spec.
-type ContainerOptions struct {
-	// Port is the port the app listens on inside its container (the compose port's target,
-	// else the first expose entry); 0 leaves the driver's default.
-	Port int
-	// User runs the process as this user ("uid[:gid]" or a name known to the image).
-	User string
-	// MemoryBytes limits the container's memory; 0 is no limit.
-	MemoryBytes int64
-	// NanoCPUs limits the container's CPU in billionths of a CPU; 0 is no limit.
-	NanoCPUs int64
-	// ReadOnlyRootFS mounts the root filesystem read-only.
-	ReadOnlyRootFS bool
-	// Healthcheck is Docker's HEALTHCHECK for the container; nil keeps the image's own.
-	Healthcheck *Healthcheck
-}
-
-// Healthcheck is a Docker HEALTHCHECK. A zero duration or retry count takes Docker's default.
-type Healthcheck struct {
-	// Test is in Docker's form: ["CMD", prog, args...], ["CMD-SHELL", "command"], or
-	// ["NONE"], which turns off the image's own health check.
-	Test          []string
-	Interval      time.Duration
-	Timeout       time.Duration
-	StartPeriod   time.Duration
-	StartInterval time.Duration
-	Retries       int
 }
 
 // Dependency is one depends_on entry: Service must reach Condition before the dependent starts.

@@ -46,8 +46,9 @@ func TestLoadMapsHealthcheckUpdateConfigDependsOnResources(t *testing.T) {
 	want := &Project{Name: "shop", Services: []Import{
 		{
 			Spec: spec.Service{
-				Name:     "api",
-				Run:      spec.Run{Image: "registry.example.com/shop/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+				Name: "api",
+				Run: spec.Run{Image: "registry.example.com/shop/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+					Container: &spec.Container{Port: 9000, Healthcheck: &spec.Healthcheck{Test: []string{"NONE"}}}},
 				Replicas: 1,
 				Probes:   tcpReadiness("1s", "1s", 3), // healthcheck disabled: cutover's default probe
 				Route:    route("0.0.0.0:9090"),
@@ -57,7 +58,6 @@ func TestLoadMapsHealthcheckUpdateConfigDependsOnResources(t *testing.T) {
 				StopGrace:            d("30s"),
 				RevisionHistoryLimit: 10,
 			},
-			Container: ContainerOptions{Port: 9000, Healthcheck: &Healthcheck{Test: []string{"NONE"}}},
 		},
 		{
 			Spec: spec.Service{
@@ -68,6 +68,11 @@ func TestLoadMapsHealthcheckUpdateConfigDependsOnResources(t *testing.T) {
 					// PORT=8000 is the target port: the runtime sets it.
 					Env: map[string]string{"LOG_LEVEL": "info", "API_URL": "http://127.0.0.1:9090",
 						"SESSION_SECRET": "s3cr3t", "FEATURE_X": "on"},
+					Container: &spec.Container{
+						Port: 8000, User: "1000:1000", Memory: "268435456", CPUs: 0.5, ReadOnly: true,
+						Healthcheck: &spec.Healthcheck{Test: []string{"CMD", "/app/web", "health"}, Interval: d("5s"),
+							Timeout: d("2s"), StartPeriod: d("20s"), Retries: 4},
+					},
 				},
 				Replicas: 3,
 				Probes:   tcpReadiness("5s", "2s", 4),
@@ -78,11 +83,7 @@ func TestLoadMapsHealthcheckUpdateConfigDependsOnResources(t *testing.T) {
 				StopGrace:            d("45s"),
 				RevisionHistoryLimit: 10,
 			},
-			Container: ContainerOptions{
-				Port: 8000, User: "1000:1000", MemoryBytes: 256 << 20, NanoCPUs: 500_000_000, ReadOnlyRootFS: true,
-				Healthcheck: &Healthcheck{Test: []string{"CMD", "/app/web", "health"}, Interval: 5 * time.Second,
-					Timeout: 2 * time.Second, StartPeriod: 20 * time.Second, StartInterval: 500 * time.Millisecond, Retries: 4},
-			},
+			Warnings:  []string{"service web: healthcheck.start_interval is ignored: Docker probes at interval from the start"},
 			DependsOn: []Dependency{{Service: "api", Condition: ConditionHealthy}},
 		},
 	}}
@@ -158,7 +159,7 @@ func TestLoadCutoverExtensionOverrides(t *testing.T) {
 	got := load(t, []string{"testdata/canary/compose.yaml"}, nil, Options{})
 	want := spec.Service{
 		Name:     "web",
-		Run:      spec.Run{Image: "app:2.0.0"},
+		Run:      spec.Run{Image: "app:2.0.0", Container: &spec.Container{Port: 8000}},
 		Replicas: 5, // x-cutover wins over deploy.replicas
 		Probes: spec.Probes{Readiness: &spec.Probe{HTTP: &spec.HTTPProbe{Path: "/healthz"}, Period: d("2s"),
 			Timeout: d("1s"), SuccessThreshold: 1, FailureThreshold: 3}},
@@ -200,8 +201,8 @@ func TestLoadInterpolatesFromDotEnvAndOptions(t *testing.T) {
 	if got[0].Spec.Route.Listen != ":8088" {
 		t.Errorf("route.listen = %q, want :8088 from x-cutover", got[0].Spec.Route.Listen)
 	}
-	if got[0].Container.Port != 8000 {
-		t.Errorf("container port = %d, want 8000 from expose", got[0].Container.Port)
+	if c := got[0].Spec.Run.Container; c == nil || c.Port != 8000 {
+		t.Errorf("container = %+v, want port 8000 from expose", c)
 	}
 	wantWarnings := []string{
 		"service web: expose 8001: only the first exposed port is used",

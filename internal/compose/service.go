@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ type mapper struct {
 	name      string
 	svc       types.ServiceConfig
 	doc       map[string]any
-	container ContainerOptions
+	container spec.Container // becomes run.container when any field is set
 	deps      []Dependency
 	warnings  []string
 }
@@ -51,6 +52,9 @@ func importService(svc types.ServiceConfig, warnings []string, src *sources) (*I
 	m.mapContainer()
 	m.mapStop()
 	m.mapDependsOn()
+	if !reflect.ValueOf(m.container).IsZero() {
+		m.section("run")["container"] = m.container
+	}
 	ext, err := applyExtension(m.doc, svc.Extensions[ExtensionKey])
 	if err != nil {
 		file, line, col := src.locate([]string{"services", svc.Name, ExtensionKey})
@@ -61,7 +65,7 @@ func importService(svc types.ServiceConfig, warnings []string, src *sources) (*I
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &Import{Spec: *s, Container: m.container, DependsOn: m.deps, Warnings: m.warnings}, nil
+	return &Import{Spec: *s, DependsOn: m.deps, Warnings: m.warnings}, nil
 }
 
 // mapRun maps image, entrypoint, command, environment (env_file included) and working_dir.
@@ -166,15 +170,17 @@ func (m *mapper) mapHealthcheck() {
 		return
 	}
 	if hc.Disable || (len(hc.Test) > 0 && hc.Test[0] == "NONE") {
-		m.container.Healthcheck = &Healthcheck{Test: []string{"NONE"}}
+		m.container.Healthcheck = &spec.Healthcheck{Test: []string{"NONE"}}
 		return
 	}
-	h := &Healthcheck{
-		Test:          slices.Clone([]string(hc.Test)),
-		Interval:      dur(hc.Interval),
-		Timeout:       dur(hc.Timeout),
-		StartPeriod:   dur(hc.StartPeriod),
-		StartInterval: dur(hc.StartInterval),
+	h := &spec.Healthcheck{
+		Test:        slices.Clone([]string(hc.Test)),
+		Interval:    spec.Duration(dur(hc.Interval)),
+		Timeout:     spec.Duration(dur(hc.Timeout)),
+		StartPeriod: spec.Duration(dur(hc.StartPeriod)),
+	}
+	if hc.StartInterval != nil {
+		m.warn("healthcheck.start_interval is ignored: Docker probes at interval from the start")
 	}
 	probe := map[string]any{"tcp": map[string]any{}}
 	if hc.Retries != nil {
@@ -182,10 +188,10 @@ func (m *mapper) mapHealthcheck() {
 		probe["failure_threshold"] = h.Retries
 	}
 	if h.Interval > 0 {
-		probe["period"] = h.Interval.String()
+		probe["period"] = h.Interval.D().String()
 	}
 	if h.Timeout > 0 {
-		probe["timeout"] = h.Timeout.String()
+		probe["timeout"] = h.Timeout.D().String()
 	}
 	m.container.Healthcheck = h
 	m.section("probes")["readiness"] = probe
@@ -203,24 +209,27 @@ func dur(d *types.Duration) time.Duration {
 // else the service's mem_limit and cpus).
 func (m *mapper) mapContainer() {
 	m.container.User = m.svc.User
-	m.container.ReadOnlyRootFS = m.svc.ReadOnly
-	m.container.MemoryBytes = int64(m.svc.MemLimit)
-	m.container.NanoCPUs = nanoCPUs(m.svc.CPUS)
+	m.container.ReadOnly = m.svc.ReadOnly
+	memory, cpus := int64(m.svc.MemLimit), m.svc.CPUS
 	if d := m.svc.Deploy; d != nil && d.Resources.Limits != nil {
 		if l := d.Resources.Limits; l.MemoryBytes > 0 {
-			m.container.MemoryBytes = int64(l.MemoryBytes)
+			memory = int64(l.MemoryBytes)
 		}
 		if l := d.Resources.Limits; l.NanoCPUs > 0 {
-			m.container.NanoCPUs = nanoCPUs(float32(l.NanoCPUs))
+			cpus = float32(l.NanoCPUs)
 		}
 	}
+	if memory > 0 {
+		m.container.Memory = strconv.FormatInt(memory, 10)
+	}
+	m.container.CPUs = decimal(cpus)
 }
 
-// nanoCPUs converts CPUs to billionths through the shortest decimal of the float32, so that
-// 0.1 is 100000000 and not 100000001.
-func nanoCPUs(cpus float32) int64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(cpus), 'f', -1, 32), 64)
-	return int64(math.Round(f * 1e9))
+// decimal converts a compose float32 through its shortest decimal, so that 0.1 stays 0.1
+// and not 0.10000000149.
+func decimal(f float32) float64 {
+	d, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'f', -1, 32), 64)
+	return d
 }
 
 // mapStop maps stop_grace_period; cutover always stops with SIGTERM.

@@ -30,8 +30,8 @@ func TestServiceMapping(t *testing.T) {
 		check func(t *testing.T, got Import)
 	}{
 		{"shell healthcheck", "    healthcheck:\n      test: curl -f http://localhost:8000/\n", func(t *testing.T, got Import) {
-			want := &Healthcheck{Test: []string{"CMD-SHELL", "curl -f http://localhost:8000/"}}
-			if diff := cmp.Diff(got.Container.Healthcheck, want); diff != "" {
+			want := &spec.Container{Port: 8000, Healthcheck: &spec.Healthcheck{Test: []string{"CMD-SHELL", "curl -f http://localhost:8000/"}}}
+			if diff := cmp.Diff(got.Spec.Run.Container, want); diff != "" {
 				t.Errorf("healthcheck (-got +want):\n%s", diff)
 			}
 			if got.Spec.Probes.Readiness == nil || got.Spec.Probes.Readiness.TCP == nil {
@@ -46,8 +46,8 @@ func TestServiceMapping(t *testing.T) {
 			}
 		}},
 		{"legacy limits", "    mem_limit: 1g\n    cpus: 0.1\n", func(t *testing.T, got Import) {
-			if got.Container.MemoryBytes != 1<<30 || got.Container.NanoCPUs != 100_000_000 {
-				t.Errorf("limits = %d bytes, %d nanocpus; want 1GiB, 100000000", got.Container.MemoryBytes, got.Container.NanoCPUs)
+			if c := got.Spec.Run.Container; c == nil || c.Memory != "1073741824" || c.CPUs != 0.1 {
+				t.Errorf("container = %+v; want memory 1073741824 (1g) and cpus 0.1 exactly", c)
 			}
 		}},
 		{"shell entrypoint and scale", "    entrypoint: /bin/app serve\n    scale: 2\n", func(t *testing.T, got Import) {
