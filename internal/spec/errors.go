@@ -76,14 +76,6 @@ func (es Errors) sortByPosition() {
 	})
 }
 
-// err returns es as an error, or nil when there is none (never a typed nil).
-func (es Errors) err() error {
-	if len(es) == 0 {
-		return nil
-	}
-	return es
-}
-
 // joinPath appends a field name to a path.
 func joinPath(path, name string) string {
 	if path == "" {
