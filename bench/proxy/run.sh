@@ -6,18 +6,25 @@
 #   bench/proxy/run.sh            # full: 2 rounds of 6 s runs at 1/16/64/256 conns + 8 s open-loop runs, ~8 minutes
 #   bench/proxy/run.sh --quick    # 1 round of 3 s runs + 4 s open-loop runs, ~2 minutes
 #   bench/proxy/run.sh [--quick] [compare flags...]   # e.g. --only direct,cutover,nginx
+#   bench/proxy/run.sh --base HEAD --only direct,cutover,cutover-base,nginx
+#       # also builds the harness from git revision REV (git archive, read-only) as target
+#       # cutover-base, to compare before and after a change in one sitting
 #
 # Every load run is bounded in time; everything listens on and talks to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+cmd="bench/proxy/run.sh $*"
 quick=
+base=
 args=()
-for a in "$@"; do
-	case "$a" in
+while (($#)); do
+	case "$1" in
 	--quick) quick=1 ;;
-	*) args+=("$a") ;;
+	--base) base="$2"; shift ;;
+	*) args+=("$1") ;;
 	esac
+	shift
 done
 
 bench/proxy/install.sh
@@ -27,12 +34,18 @@ export PATH="$gobin:$PATH"
 
 mkdir -p bench/out/bin
 go build -o bench/out/bin/ ./bench/proxy/upstream ./bench/proxy/cutoverproxy ./bench/proxy/compare
+rm -f bench/out/bin/cutoverproxy-base
+if [[ -n "$base" ]]; then
+	src="$(mktemp -d)"
+	git archive "$base" | tar -x -C "$src"
+	(cd "$src" && go build -o "$OLDPWD/bench/out/bin/cutoverproxy-base" ./bench/proxy/cutoverproxy)
+	rm -rf "$src"
+fi
 
 if [[ -n "$quick" ]]; then
 	preset=(-reps 1 -duration 3s -warmup 1s -open-duration 4s -profile-duration 5s)
 else
 	preset=(-reps 2 -duration 6s -warmup 2s -open-duration 8s -profile-duration 10s)
 fi
-cmd="bench/proxy/run.sh $*"
 exec bench/out/bin/compare -bin bench/out/bin -out bench/out/proxy.md \
 	-cpuprofile bench/out/proxy-cutover.cpu.prof -command "${cmd% }" "${preset[@]}" "${args[@]}"

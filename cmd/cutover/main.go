@@ -12,6 +12,7 @@ import (
 	"github.com/cutover/cutover/examples/demoapp/app"
 	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/proxy"
 )
 
 func main() {
@@ -23,12 +24,17 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Commands{
 		Serve: func(ctx context.Context, o cli.ServeOptions) error {
 			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
-				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel})
+				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel,
+				HandoffTimeout: o.HandoffTimeout, Version: cli.BuildVersion(),
+				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
+				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,
+					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})
 		},
 		Demo: func(ctx context.Context, o cli.DemoOptions, out io.Writer) error {
 			return daemon.Demo(ctx, daemon.DemoOptions{Rate: o.Rate, Exit: o.Exit}, out)
 		},
-		CheckSpec: daemon.CheckSpec,
+		CheckSpec:      daemon.CheckSpec,
+		LintMigrations: daemon.LintMigrations,
 	})
 	stop()
 	os.Exit(code)

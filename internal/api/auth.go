@@ -14,26 +14,94 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 )
 
 // RequireToken wraps next so that it serves only requests bearing
 // "Authorization: Bearer <token>"; others get 401 {"error":"unauthorized"} with
 // WWW-Authenticate: Bearer. The comparison is in constant time
 // (of hashes, so the token's length does not leak either), and a refusal never says what
-// was wrong. An empty token refuses everything.
+// was wrong. An empty token refuses everything. It is NewKeyring(token).Require(next).
 func RequireToken(token string, next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token))
+	return NewKeyring(token).Require(next)
+}
+
+// Keyring holds the control API's bearer tokens: the current one and, for a grace period
+// after a rotation, the previous one. It is safe for concurrent use.
+type Keyring struct {
+	mu        sync.RWMutex
+	current   string
+	sum       [sha256.Size]byte
+	previous  [sha256.Size]byte
+	prevUntil time.Time // zero: no previous token
+	now       func() time.Time
+}
+
+// NewKeyring returns a keyring whose current token is token (empty: it admits nothing).
+func NewKeyring(token string) *Keyring {
+	return &Keyring{current: token, sum: sha256.Sum256([]byte(token)), now: time.Now}
+}
+
+// Current returns the current token.
+func (k *Keyring) Current() string {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.current
+}
+
+// Rotate makes token the current one. The one it replaces is still admitted until grace has
+// passed (grace 0: not at all); a token rotated out earlier is forgotten. It returns when the
+// previous token stops being admitted.
+func (k *Keyring) Rotate(token string, grace time.Duration) time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.previous, k.prevUntil = k.sum, time.Time{}
+	now := k.now()
+	if grace > 0 {
+		k.prevUntil = now.Add(grace)
+	}
+	k.current, k.sum = token, sha256.Sum256([]byte(token))
+	return now.Add(max(grace, 0))
+}
+
+// Check reports whether token is the current token, or the previous one within its grace
+// period. It compares hashes in constant time and always compares both, so that neither
+// the token's length nor which one matched shows in its timing.
+func (k *Keyring) Check(token string) bool {
+	got := sha256.Sum256([]byte(token))
+	k.mu.RLock()
+	cur, prev, until, empty := k.sum, k.previous, k.prevUntil, k.current == ""
+	k.mu.RUnlock()
+	isCur := subtle.ConstantTimeCompare(got[:], cur[:])
+	isPrev := subtle.ConstantTimeCompare(got[:], prev[:])
+	prevOK := !until.IsZero() && k.now().Before(until)
+	return !empty && (isCur == 1 || (isPrev == 1 && prevOK))
+}
+
+// Require wraps next so that it serves only requests bearing "Authorization: Bearer <token>"
+// with a token Check admits; others get 401 {"error":"unauthorized"} with WWW-Authenticate:
+// Bearer, the same answer whatever was wrong.
+func (k *Keyring) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		gotSum := sha256.Sum256([]byte(strings.TrimSpace(got)))
-		match := subtle.ConstantTimeCompare(gotSum[:], want[:]) == 1
-		if !ok || !strings.EqualFold(scheme, "Bearer") || !match || token == "" {
+		match := k.Check(strings.TrimSpace(got))
+		if !ok || !strings.EqualFold(scheme, "Bearer") || !match {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cutover"`)
 			writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: "unauthorized"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// NewToken returns a new random token: 32 bytes, hex encoded.
+func NewToken() (string, error) {
+	buf := make([]byte, tokenBytes)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	return hex.EncodeToString(buf), nil
 }
 
 // tokenBytes is the size of a generated token before hex encoding.
@@ -52,11 +120,9 @@ func LoadOrCreateToken(path string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create token directory: %w", err)
 	}
-	buf := make([]byte, tokenBytes)
-	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("generate token: %w", err)
+	if tok, err = NewToken(); err != nil {
+		return "", err
 	}
-	tok = hex.EncodeToString(buf)
 	if err := atomicfile.Create(path, []byte(tok+"\n"), 0o600); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return ReadToken(path) // another process won the race; use its token

@@ -32,7 +32,7 @@ func NewClient(baseURL, token string) *Client {
 }
 
 // Error is a non-2xx answer of the API. It unwraps to ErrUnauthorized (401), ErrNotFound
-// (404), ErrConflict (409) or ErrInvalid (400, 413, 422), and a 400 with field errors also
+// (404), ErrConflict (409), ErrInvalid (400, 413, 422) or ErrUnavailable (503), and a 400 with field errors also
 // to a *ValidationError, so callers can use errors.Is and errors.As.
 type Error struct {
 	Status int
@@ -63,6 +63,8 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, ErrConflict)
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
 		errs = append(errs, ErrInvalid)
+	case http.StatusServiceUnavailable:
+		errs = append(errs, ErrUnavailable)
 	}
 	if e.Status == http.StatusBadRequest && len(e.Body.Fields) > 0 {
 		errs = append(errs, &ValidationError{Fields: e.Body.Fields})

@@ -29,7 +29,10 @@ type handler struct {
 	logger    *slog.Logger
 	pollEvery time.Duration
 	maxWait   time.Duration
-	flags     FlagsBackend // nil: no flag routes
+	flags     FlagsBackend   // nil: no flag routes
+	migrate   MigrateBackend // nil: no migration routes
+	keys      *Keyring       // nil: the token given to NewHandler, fixed
+	rotator   TokenRotator   // nil: no token rotation route
 }
 
 // NewHandler returns the control API's HTTP handler over b. Every route but GET /healthz needs
@@ -56,12 +59,14 @@ func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) ht
 	v1.HandleFunc("GET /v1/deployments/{id}", h.deployment)
 	v1.HandleFunc("GET /v1/events", h.events)
 	h.flagRoutes(v1)
+	h.migrateRoutes(v1)
+	h.tokenRoutes(v1)
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
-	root.Handle("/", RequireToken(token, v1))
+	root.Handle("/", h.auth(token).Require(v1))
 	return root
 }
 
@@ -168,7 +173,8 @@ func (h *handler) reply(w http.ResponseWriter, r *http.Request, status int, v an
 // their detail stays out of the answer.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := errorBody(err)
-	if status == http.StatusInternalServerError {
+	markUnavailable(w, status)
+	if status == http.StatusInternalServerError || status == http.StatusServiceUnavailable {
 		level := slog.LevelError
 		if r.Context().Err() != nil {
 			level = slog.LevelDebug // the client went away; nobody to answer
@@ -195,6 +201,8 @@ func errorBody(err error) (int, ErrorBody) {
 		return http.StatusConflict, ErrorBody{Error: err.Error()}
 	case errors.Is(err, ErrInvalid):
 		return http.StatusBadRequest, ErrorBody{Error: err.Error()}
+	case isUnavailable(err):
+		return http.StatusServiceUnavailable, ErrorBody{Error: err.Error()}
 	}
 	return http.StatusInternalServerError, ErrorBody{Error: "internal error"}
 }

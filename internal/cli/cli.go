@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +27,8 @@ type Commands struct {
 	Demo func(ctx context.Context, opts DemoOptions, out io.Writer) error
 	// CheckSpec checks a spec file's text locally, without a daemon; file names it in messages.
 	CheckSpec func(yaml []byte, file string) api.CheckResult
+	// LintMigrations lints a migrations directory locally; driver is postgres or sqlite.
+	LintMigrations func(dir, driver string) (api.MigrationLint, error)
 }
 
 // ServeOptions configure `cutover serve`.
@@ -40,6 +44,18 @@ type ServeOptions struct {
 	StopInstancesOnExit bool
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
+	HandoffTimeout time.Duration
+	// APITLSCert and APITLSKey, both or neither, make the control API serve HTTPS.
+	APITLSCert, APITLSKey string
+	// APILimits bound the control API's requests.
+	APILimits api.Limits
+	// ProxyReadHeaderTimeout, ProxyIdleTimeout and ProxyMaxHeaderBytes bound the proxy's
+	// client connections; TrustedProxies are the client networks whose X-Forwarded-* headers
+	// the proxy keeps.
+	ProxyReadHeaderTimeout, ProxyIdleTimeout time.Duration
+	ProxyMaxHeaderBytes                      int
+	TrustedProxies                           []netip.Prefix
 }
 
 // DemoOptions configure `cutover demo`.
@@ -60,6 +76,7 @@ type app struct {
 	stateDir string
 	addr     string
 	token    string
+	ca       string
 	output   string
 	// started is set once a subcommand's run begins: errors before it are usage errors.
 	started bool
@@ -114,11 +131,13 @@ to it over its token-protected HTTP API.`,
 	f.StringVar(&a.addr, "addr", "", "daemon API address (default $CUTOVER_ADDR, else read from <state>/api.addr)")
 	f.StringVar(&a.token, "token", "",
 		"API token (default $CUTOVER_TOKEN, else read from <state>/token); prefer the file: flags show in ps")
+	f.StringVar(&a.ca, "ca", "", "CA certificate (PEM) to trust for a daemon serving HTTPS (default $CUTOVER_CA)")
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.promoteCmd(),
-		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(),
+		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
+		a.apiTokenCmd(),
 	)
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -164,8 +165,11 @@ func TestServeAndDemoWiring(t *testing.T) {
 		t.Fatalf("serve: exit %d, stderr %q", r.code, r.stderr)
 	}
 	want := cli.ServeOptions{StateDir: state, Listen: "127.0.0.1:7070", AddrFile: addrFile,
-		StopInstancesOnExit: true, LogLevel: "debug"}
-	if got != want {
+		StopInstancesOnExit: true, LogLevel: "debug", HandoffTimeout: time.Minute}
+	want.APILimits = api.Limits{ReadHeaderTimeout: api.DefaultReadHeaderTimeout, IdleTimeout: api.DefaultIdleTimeout,
+		MaxHeaderBytes: api.DefaultMaxHeaderBytes, MaxBodyBytes: api.MaxBodyBytes}
+	want.ProxyReadHeaderTimeout, want.ProxyIdleTimeout, want.ProxyMaxHeaderBytes = 10*time.Second, 2*time.Minute, 64<<10
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("serve options %+v, want %+v", got, want)
 	}
 	r := runWith(t, cmds, "--state", state, "demo", "--rate", "7", "--exit")

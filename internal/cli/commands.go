@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,15 +19,25 @@ var Version = ""
 
 func (a *app) serveCmd() *cobra.Command {
 	var o ServeOptions
+	var pf proxyServeFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: API, proxy and deployment controller",
 		Long: `Run the cutover daemon in the foreground until SIGINT or SIGTERM. It keeps its state
-(store, API token, address file) in the state directory, serves the control API on
---listen and writes the address it got to the address file for the other commands.
+(store, API token, address file, pid file, lock) in the state directory, serves the control
+API on --listen and writes the address it got to the address file for the other commands.
+One daemon per state directory: a second one is refused.
 
-On exit, services' instances keep running unless --stop-instances is given; a daemon that
-starts again adopts them.`,
+SIGINT and SIGTERM stop it gracefully: it stops accepting, finishes the requests in flight
+(up to 30s) and exits. Services' instances keep running unless --stop-instances is given; a
+daemon that starts again adopts them.
+
+SIGHUP (or 'cutover upgrade') restarts it without a failed request: a new process of the
+same executable path (a replaced binary is an upgrade) inherits the sockets, adopts the
+instances and serves; then the old process drains and exits. Its pid is in
+<state>/cutover.pid. If the new process does not serve within --handoff-timeout, the old
+one keeps serving. Under systemd: Type=simple is not enough, as the pid changes; see
+docs/operations.md.`,
 		Example: `  cutover serve
   cutover serve --listen 127.0.0.1:0 --state /tmp/cutover --log-level debug`,
 		Args: exactArgs(),
@@ -35,6 +46,15 @@ starts again adopts them.`,
 			case "debug", "info", "warn", "error":
 			default:
 				return usagef("--log-level %q: want debug, info, warn or error", o.LogLevel)
+			}
+			if o.HandoffTimeout <= 0 {
+				return usagef("--handoff-timeout %s: want a duration above 0", o.HandoffTimeout)
+			}
+			if err := checkAPIServeFlags(o); err != nil {
+				return err
+			}
+			if err := checkProxyServeFlags(&o, pf); err != nil {
+				return err
 			}
 			if a.cmds.Serve == nil {
 				return errors.New("serve: not available in this build")
@@ -48,6 +68,9 @@ starts again adopts them.`,
 	f.StringVar(&o.AddrFile, "addr-file", "", "also write the API address to this file (it is always in <state>/api.addr)")
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.DurationVar(&o.HandoffTimeout, "handoff-timeout", time.Minute, "on SIGHUP, how long the new process may take to serve")
+	addAPIServeFlags(f, &o)
+	addProxyServeFlags(f, &o, &pf)
 	return cmd
 }
 

@@ -56,7 +56,11 @@ func (a *app) client() (*api.Client, error) {
 			return nil, fmt.Errorf("find API token: %w", err)
 		}
 	}
-	return api.NewClient(addr, tok), nil
+	ca := a.ca
+	if ca == "" {
+		ca = os.Getenv("CUTOVER_CA")
+	}
+	return api.NewClientCA(addr, tok, ca)
 }
 
 // daemonAddr resolves the API address: the flag, $CUTOVER_ADDR, then the address file.

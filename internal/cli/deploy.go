@@ -100,6 +100,9 @@ func (a *app) deploy(ctx context.Context, req api.DeployRequest, specFile string
 		if err != nil {
 			return &usageError{err: fmt.Errorf("read spec: %w", err)}
 		}
+		if data, err = absMigrations(data, specFile); err != nil {
+			return &usageError{err: err}
+		}
 		req.Spec, req.SpecFile = string(data), specFile
 	}
 	req.Who = whoami()

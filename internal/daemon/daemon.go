@@ -8,6 +8,7 @@ import (
 	"github.com/cutover/cutover/internal/atomicfile"
 
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +17,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/handoff"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/runtime"
@@ -46,6 +49,31 @@ type Options struct {
 	Tick time.Duration
 	// RetryInterval is how often recovery retries a runtime that did not answer (default 5s).
 	RetryInterval time.Duration
+	// Lint lints a service's PostgreSQL migrations before a deployment (default: the
+	// real parser in this process).
+	Lint Linter
+	// ContractCheck is how often contract parts waiting for an old revision to be gone
+	// look again (default 1s).
+	ContractCheck time.Duration
+	// Version is this build's version, shown by GET /v1/daemon and sent to the daemon this
+	// one replaces.
+	Version string
+	// Reload hands the daemon over to a new process of Successor when it receives (see
+	// handoff.go); Serve connects it to SIGHUP.
+	Reload <-chan struct{}
+	// Successor is the command of the process that takes over on Reload (nil: no hand-off).
+	Successor *handoff.Command
+	// HandoffTimeout bounds how long the successor may take to serve (default 60s).
+	HandoffTimeout time.Duration
+	// APITLSCert and APITLSKey, both or neither, are PEM files: the API then serves HTTPS only.
+	APITLSCert, APITLSKey string
+	// APILimits bound the control API's requests (zero fields: api's defaults).
+	APILimits api.Limits
+	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the
+	// proxy's defaults); its Listen is the daemon's own.
+	Proxy proxy.Config
+	// inherited holds what the daemon this one replaces passed on (set by Serve).
+	inherited *handoff.Inherited
 }
 
 // Daemon is a running cutover: create it with New, then Run it.
@@ -56,12 +84,19 @@ type Daemon struct {
 	driver  runtime.Driver
 	proxy   *proxy.Proxy
 	ctrl    *rollout.Controller
-	token   string
+	tokens  *apiTokens
+	apiTLS  *tls.Config
 	apiLn   net.Listener
 	fleet   *fleet
 	flags   *flagService
 	tasks   tasks
 	started chan *rollout.Deployment
+	mig     migrations
+	// lock is the state directory's lock; listeners hands out (inherited) listeners.
+	lock       *os.File
+	listeners  *handoff.Listeners
+	handingOff atomic.Bool
+	apiConns   atomic.Int64 // open API connections, for a drain that drops no request
 }
 
 // New opens the state and prepares every part without starting any goroutine. The API
@@ -79,20 +114,34 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	if opts.RetryInterval <= 0 {
 		opts.RetryInterval = 5 * time.Second
 	}
+	if opts.HandoffTimeout <= 0 {
+		opts.HandoffTimeout = 60 * time.Second
+	}
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
-	token, err := api.LoadOrCreateToken(filepath.Join(opts.StateDir, "token"))
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
-	st, err := store.Open(ctx, filepath.Join(opts.StateDir, "state.db"))
+	lock, err := lockState(opts)
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{opts: opts, logger: opts.Logger, store: st, token: token, fleet: newFleet(),
-		started: make(chan *rollout.Deployment, 64)}
-	if d.flags, err = newFlagService(ctx, st, token, opts.Logger); err != nil {
+	tokens, err := loadAPITokens(opts.StateDir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	tlsConf, err := apiTLS(opts)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	st, err := store.Open(ctx, filepath.Join(opts.StateDir, "state.db"))
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf, fleet: newFleet(),
+		started: make(chan *rollout.Deployment, 64), lock: lock, listeners: listenersOf(opts)}
+	if d.flags, err = newFlagService(ctx, st, tokens.keys, opts.Logger); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -103,9 +152,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
-	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), proxy.Config{})
+	pc := opts.Proxy
+	pc.Listen = d.proxyListen
+	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
 	d.ctrl = rollout.NewController(d, d, d, d, d, opts.Logger.With("component", "rollout"), rollout.Config{})
-	ln, err := net.Listen("tcp", opts.Listen)
+	ln, err := d.listeners.Listen("api", opts.Listen)
 	if err != nil {
 		d.close()
 		return nil, fmt.Errorf("listen api %s: %w", opts.Listen, err)
@@ -118,7 +169,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 func (d *Daemon) Addr() string { return d.apiLn.Addr().String() }
 
 // Token is the control API's bearer token.
-func (d *Daemon) Token() string { return d.token }
+func (d *Daemon) Token() string { return d.tokens.keys.Current() }
 
 // Run recovers state, serves the API and the proxy and drives deployments until ctx is done,
 // then shuts down in order: stop accepting API calls, park deployments, drain the proxy,
@@ -140,33 +191,46 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	srv := d.apiServer()
 	apiDone := make(chan error, 1)
-	go func() { apiDone <- srv.Serve(d.apiLn) }()
+	go func() { apiDone <- serveAPI(srv, d.apiLn) }()
 	if err := d.writeAddrFile(); err != nil {
 		d.logger.Warn("write address file", "error", err)
 	}
-	d.logger.Info("daemon started", "api", d.Addr(), "state", d.opts.StateDir)
-	d.tasks.launch(d.reconcileLoop)
-	d.tasks.launch(d.deploymentLauncher)
-	d.tasks.launch(d.flags.run)
+	d.logger.Info("daemon started", "api", d.Addr(), "state", d.opts.StateDir, "version", d.opts.Version, "pid", os.Getpid())
+	d.startControl()
+	d.announce()
 
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case err := <-apiDone:
-		runErr = fmt.Errorf("api server: %w", err)
+	handedOff := false
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err := <-apiDone:
+			runErr = fmt.Errorf("api server: %w", err)
+			break wait
+		case <-d.opts.Reload:
+			if handedOff, stopWork = d.handOff(ctx, stopWork); handedOff {
+				stopProxy() // the successor serves: stop accepting at once, drain below
+				break wait
+			}
+		}
 	}
-	d.logger.Info("daemon stopping")
+	d.logger.Info("daemon stopping", "handed_off", handedOff)
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shutCtx)
+	d.drainAPI(shutCtx, srv)
 	stopWork()
 	d.tasks.wait()
-	if d.opts.StopInstancesOnExit {
+	if d.opts.StopInstancesOnExit && !handedOff {
 		d.stopAll(context.Background())
 	}
 	stopProxy()
 	if err := <-proxyDone; err != nil && !errors.Is(err, context.Canceled) {
 		d.logger.Warn("proxy stopped", "error", err)
+	}
+	if !handedOff {
+		handoff.RemovePIDFile(d.opts.StateDir, os.Getpid())
 	}
 	d.logger.Info("daemon stopped")
 	return runErr
@@ -174,16 +238,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d, d.token, d.logger.With("component", "api"), api.WithFlags(d)))
-	mux.Handle("/metrics", api.RequireToken(d.token, d.metricsHandler()))
+	mux.Handle("/", api.NewHandler(d, "", d.logger.With("component", "api"), api.WithFlags(d), api.WithMigrations(d),
+		api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d)))
+	mux.Handle("/metrics", d.tokens.keys.Require(d.metricsHandler()))
 	mux.Handle("/ofrep/", d.flags.ofrep)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	mux.Handle("GET /v1/daemon", d.tokens.keys.Require(d.daemonInfo()))
+	srv := api.NewServer(d.gate(mux), d.opts.APILimits, d.apiTLS)
+	srv.ConnState = d.countAPIConn
 	srv.RegisterOnShutdown(d.flags.shutdown)
 	return srv
 }
 
 func (d *Daemon) writeAddrFile() error {
-	addr := d.Addr()
+	addr := d.apiURL()
 	path := filepath.Join(d.opts.StateDir, "api.addr")
 	if err := atomicfile.Write(path, []byte(addr+"\n"), 0o600); err != nil {
 		return err
@@ -206,6 +273,8 @@ func (d *Daemon) close() {
 	if err := d.store.Close(); err != nil {
 		d.logger.Warn("close store", "error", err)
 	}
+	// With a successor holding a copy, closing does not release the lock.
+	d.lock.Close()
 }
 
 // tasks runs the daemon's background work under one context and waits for all of it.

@@ -24,6 +24,10 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	if err := d.checkDeployable(ctx, s); err != nil {
 		return api.Deployment{}, err
 	}
+	notes, err := d.checkDatabase(ctx, s)
+	if err != nil {
+		return api.Deployment{}, err
+	}
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode spec: %w", err)
@@ -32,7 +36,7 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	from := d.fleet.service(s.Name).stable
 	d.fleet.mu.Unlock()
 	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message}
-	return d.begin(ctx, s, rev, "deploy", from, spec.Warnings(s))
+	return d.begin(ctx, s, rev, "deploy", from, append(spec.Warnings(s), notes...))
 }
 
 // resolveSpec builds the spec of the new revision from the request: the given YAML, or the
@@ -90,6 +94,9 @@ func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
 		}
 	}
 	d.fleet.mu.Unlock()
+	if err := proxy.CheckTLS(route); err != nil {
+		return &api.ValidationError{Fields: []api.FieldError{{Path: "route.tls", Message: err.Error()}}}
+	}
 	if active, err := d.store.ActiveDeployment(ctx, s.Name); err == nil {
 		return fmt.Errorf("service %s has deployment %d %s: wait for it, or abort it: %w", s.Name, active.ID, active.Status, api.ErrConflict)
 	}

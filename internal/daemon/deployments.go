@@ -42,10 +42,15 @@ func (d *Daemon) drive(ctx context.Context, dep *rollout.Deployment) {
 	a := d.fleet.service(dep.Service).active
 	d.fleet.mu.Unlock()
 	defer close(a.done)
-	if err := d.ctrl.Drive(ctx, dep, a.wake, a.requests); err != nil {
+	err := d.migrateBeforeStart(ctx, dep)
+	if err == nil {
+		err = d.ctrl.Drive(ctx, dep, a.wake, a.requests)
+	}
+	if err != nil {
 		d.logger.Info("deployment parked", "service", dep.Service, "deployment_id", dep.ID, "step", dep.State.Phase)
 		return
 	}
+	d.migrateAfterEnd(ctx, dep)
 	d.fleet.mu.Lock()
 	s := d.fleet.service(dep.Service)
 	if s.active == a {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/flags"
 	"github.com/cutover/cutover/internal/store"
 )
@@ -26,14 +27,14 @@ type flagService struct {
 }
 
 // newFlagService loads the flags and the SDK tokens from st. It starts no goroutine.
-func newFlagService(ctx context.Context, st *store.Store, adminToken string, logger *slog.Logger) (*flagService, error) {
+func newFlagService(ctx context.Context, st *store.Store, admin *api.Keyring, logger *slog.Logger) (*flagService, error) {
 	logger = logger.With("component", "flags")
 	s := &flagService{store: st, log: logger, stop: make(chan struct{})}
 	s.manager = flags.NewManager(flagStore{st}, logger, flags.ManagerOptions{})
 	if err := s.manager.Load(ctx); err != nil {
 		return nil, err
 	}
-	tokens, err := loadSDKTokens(ctx, st, adminToken)
+	tokens, err := loadSDKTokens(ctx, st, admin)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -28,14 +27,14 @@ var errUnknownToken = errors.New("unknown token")
 // every SDK token in the store. It caches the tokens' hashes, so that a check costs a hash and
 // a map lookup, and is updated by create and revoke, which take effect at once.
 type sdkTokens struct {
-	admin [sha256.Size]byte
+	admin *api.Keyring // the control API's tokens, which may evaluate too
 
 	mu     sync.RWMutex
 	hashes map[[sha256.Size]byte]string // token hash → name
 }
 
-func loadSDKTokens(ctx context.Context, st *store.Store, admin string) (*sdkTokens, error) {
-	t := &sdkTokens{admin: sha256.Sum256([]byte(admin)), hashes: map[[sha256.Size]byte]string{}}
+func loadSDKTokens(ctx context.Context, st *store.Store, admin *api.Keyring) (*sdkTokens, error) {
+	t := &sdkTokens{admin: admin, hashes: map[[sha256.Size]byte]string{}}
 	list, err := st.SDKTokens(ctx)
 	if err != nil {
 		return nil, err
@@ -53,7 +52,7 @@ func loadSDKTokens(ctx context.Context, st *store.Store, admin string) (*sdkToke
 // CheckToken implements flags.TokenChecker.
 func (t *sdkTokens) CheckToken(_ context.Context, token string) error {
 	sum := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare(sum[:], t.admin[:]) == 1 {
+	if t.admin.Check(token) {
 		return nil
 	}
 	t.mu.RLock()

@@ -37,6 +37,8 @@ type service struct {
 	// is a canary deployment (the proxy's canary role), else 0.
 	active *activeDeployment
 	canary int
+	// targets says whether the proxy has a target of the service (see noteTargets).
+	targets targetState
 }
 
 type activeDeployment struct {

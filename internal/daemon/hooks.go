@@ -30,8 +30,9 @@ func (d *Daemon) RunHook(ctx context.Context, dep *rollout.Deployment, name stri
 		"CUTOVER_REVISION="+strconv.Itoa(dep.State.To),
 		"CUTOVER_DEPLOYMENT="+strconv.FormatInt(dep.ID, 10),
 		"CUTOVER_HOOK="+name,
-		"CUTOVER_ADDR="+d.Addr(), // so that the hook can run cutover commands, such as
-		"CUTOVER_TOKEN="+d.token, // `cutover flags enable X` in post_promote
+		"CUTOVER_ADDR="+d.apiURL(),      // so that the hook can run cutover commands, such as
+		"CUTOVER_TOKEN="+d.Token(),      // `cutover flags enable X` in post_promote
+		"CUTOVER_CA="+d.opts.APITLSCert, // empty without TLS
 	)
 	if u := d.targetURL(dep.Service, dep.State.To); u != "" {
 		cmd.Env = append(cmd.Env, "TARGET_URL="+u)
@@ -56,7 +57,8 @@ func (d *Daemon) RunHook(ctx context.Context, dep *rollout.Deployment, name stri
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("timed out after %s", h.Timeout.D())
 	}
-	if tail := lastLines(out.String(), 5, 500); tail != "" {
+	// The output becomes the deployment's reason: shown by the API, CLI, events and logs.
+	if tail := lastLines(redactOutput(dep.Spec, out.String()), 5, 500); tail != "" {
 		return fmt.Errorf("%w: %s", err, tail)
 	}
 	return err

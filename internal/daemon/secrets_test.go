@@ -35,9 +35,10 @@ func (s *syncBuffer) String() string {
 }
 
 // TestSecretsNeverShown deploys a service whose env holds secrets, then a deploy that fails
-// and is rolled back, then a rollback, and searches every output channel for the secret
-// values: the API's JSON on every GET route, the CLI's text and JSON output, events, history
-// and the daemon's own log. None may appear.
+// and is rolled back, then a rollback, then a deploy failed by a hook that prints a secret of
+// its own env, and searches every output channel for the secret values: the API's JSON on
+// every GET route, the CLI's text and JSON output (status, history, events, logs), events,
+// deployment reasons and the daemon's own log. None may appear.
 func TestSecretsNeverShown(t *testing.T) {
 	var logs syncBuffer
 	h := newHarnessLogging(t, &logs)
@@ -88,8 +89,18 @@ func TestSecretsNeverShown(t *testing.T) {
 	if got := h.wait(rb.ID, 30*time.Second); got.Status != "succeeded" {
 		t.Fatalf("rollback: %s %s", got.Status, got.Reason)
 	}
+	// A hook that prints its own secret and the app's: its output becomes the reason.
+	secrets["HOOK_TOKEN"] = "hook-tok-5e6f7a8b9c"
+	s.Version = "v4"
+	s.Extra = "hooks:\n  pre_deploy:\n    command: sh\n    args: [-c, 'echo sees $HOOK_TOKEN and " +
+		secrets["DB_PASSWORD"] + "; exit 3']\n    env: {HOOK_TOKEN: " + secrets["HOOK_TOKEN"] + "}\n    timeout: 5s\n"
+	hooked := deploySecret(s)
+	got := h.wait(hooked.ID, 30*time.Second)
+	if got.Status != "failed" || !strings.Contains(got.Reason, "sees "+spec.Redaction+" and "+spec.Redaction) {
+		t.Fatalf("hook-failed deploy: %s %q, want failed with the hook's output, redacted", got.Status, got.Reason)
+	}
 
-	outputs := apiOutputs(t, h, []int64{first.ID, bad.ID, third.ID, rb.ID})
+	outputs := apiOutputs(t, h, []int64{first.ID, bad.ID, third.ID, rb.ID, hooked.ID})
 	for name, out := range cliOutputs(t, h) {
 		outputs[name] = out
 	}
@@ -150,7 +161,7 @@ func apiOutputs(t *testing.T, h *harness, deps []int64) map[string]string {
 // and returns their stdout and stderr keyed by command line.
 func cliOutputs(t *testing.T, h *harness) map[string]string {
 	t.Helper()
-	cmds := [][]string{{"status"}, {"status", "web"}, {"history", "web"}, {"events"}, {"events", "web"}}
+	cmds := [][]string{{"status"}, {"status", "web"}, {"history", "web"}, {"events"}, {"events", "web"}, {"logs", "web"}}
 	out := make(map[string]string)
 	for _, c := range cmds {
 		for _, format := range []string{"text", "json"} {

@@ -2,11 +2,19 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
+
+	"github.com/cutover/cutover/internal/handoff"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -14,15 +22,80 @@ import (
 
 // Serve runs `cutover serve`: a daemon over opts.StateDir until ctx is done. Without a
 // Logger it logs text to stderr at opts.LogLevel.
+//
+// It is the process's entry point: it takes over what a previous daemon handed over (see
+// handoff.Env), and on SIGHUP it hands itself over to a new process of the executable it was
+// started from, re-read from disk (an upgrade when the file was replaced), with the same
+// arguments.
 func Serve(ctx context.Context, opts Options) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}))
+	}
+	in, err := handoff.Inherit(os.Getenv(handoff.Env))
+	if err != nil {
+		return fmt.Errorf("serve: take over from the previous daemon: %w", err)
+	}
+	in.NotifySocket = os.Getenv(handoff.NotifyEnv)
+	opts.inherited = in
+	if opts.Successor == nil {
+		if opts.Successor, err = successorCommand(os.Args); err != nil {
+			opts.Logger.Warn("hand-off on SIGHUP not available", "error", err)
+		}
+	}
+	if opts.Reload == nil {
+		reload := make(chan struct{}, 1)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		sigCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go forwardSignals(sigCtx, hup, reload)
+		opts.Reload = reload
 	}
 	d, err := New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return d.Run(ctx)
+}
+
+// forwardSignals turns each signal into a reload request until ctx ends; a request made
+// while one is pending is merged with it.
+func forwardSignals(ctx context.Context, sigs <-chan os.Signal, reload chan<- struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sigs:
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// successorCommand is the command that replaces this process: the executable named by
+// argv[0], resolved now to an absolute path (so that a binary replaced on disk is the one
+// started), with the same arguments.
+func successorCommand(argv []string) (*handoff.Command, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("no argv[0]")
+	}
+	path := argv[0]
+	var err error
+	if strings.Contains(path, "/") {
+		path, err = filepath.Abs(path)
+	} else {
+		path, err = exec.LookPath(path)
+		if err == nil {
+			path, err = filepath.Abs(path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve executable %q: %w", argv[0], err)
+	}
+	return &handoff.Command{Path: path, Args: slices.Clone(argv), Stdout: os.Stdout, Stderr: os.Stderr}, nil
 }
 
 func parseLevel(s string) slog.Level {

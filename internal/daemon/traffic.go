@@ -29,7 +29,9 @@ func (d *Daemon) SetWeights(_ context.Context, service string, weights map[int]i
 // applyTrafficLocked computes the service's target groups from its serving instances and the
 // recorded weights and hands them to the proxy in one swap. The fleet lock must be held.
 func (d *Daemon) applyTrafficLocked(s *service) {
-	d.proxy.SetTargets(s.name, targetGroups(s), s.preview)
+	groups := targetGroups(s)
+	d.proxy.SetTargets(s.name, groups, s.preview)
+	d.noteTargets(s, len(groups) > 0)
 }
 
 // targetGroups groups serving instances by revision, a canary's baseline instances apart
@@ -71,6 +73,11 @@ func proxyRoute(s spec.Service) proxy.Route {
 		Paths:   s.Route.Paths,
 		Balance: s.Route.Balance,
 		Timeout: s.Route.Timeout.D(),
+		Limits: proxy.Limits{MaxBody: s.Route.MaxBodyBytes(), MaxConcurrency: s.Route.MaxConcurrency,
+			QueueTimeout: s.Route.QueueTimeout.D()},
+	}
+	if t := s.Route.TLS; t != nil {
+		r.TLS = &proxy.TLS{CertFile: t.Cert, KeyFile: t.Key}
 	}
 	if bg := s.Strategy.BlueGreen; bg != nil {
 		r.PreviewHeader = bg.PreviewHeader

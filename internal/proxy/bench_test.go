@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"runtime"
 	"testing"
 )
 
@@ -188,7 +189,8 @@ func cannedUpstream(b *testing.B) string {
 	return ln.Addr().String()
 }
 
-// BenchmarkRouteLookup looks up a host route among n; it must not allocate.
+// BenchmarkRouteLookup looks up a host route among n; it must not allocate. It reports the
+// route table's heap per route (each route has one host and two paths).
 func BenchmarkRouteLookup(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
@@ -205,7 +207,12 @@ func BenchmarkRouteLookup(b *testing.B) {
 				routes[name] = r
 				svcs[name] = &serviceSlot{name: name}
 			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			tbl := buildTable(routes, map[string]int{":80": 0}, svcs)
+			runtime.GC()
+			runtime.ReadMemStats(&after)
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -214,6 +221,62 @@ func BenchmarkRouteLookup(b *testing.B) {
 				}
 				i++
 			}
+			// After the loop: b.Loop's first call clears reported metrics.
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "table-B/route")
+			runtime.KeepAlive(tbl)
+			runtime.KeepAlive(routes) // so that the measurement above counts the table only
+			runtime.KeepAlive(svcs)
+		})
+	}
+}
+
+// scaleGroup is one revision group of n targets at addr, with IDs unique to the group.
+func scaleGroup(n int, addr string) []Group {
+	g := Group{Revision: 1, Weight: 100}
+	for i := range n {
+		g.Targets = append(g.Targets, Target{ID: fmt.Sprintf("i%d", i), Addr: addr})
+	}
+	return []Group{g}
+}
+
+// BenchmarkBalance is route lookup and target choice for a service of n instances, with each
+// balancing policy; it must not allocate.
+func BenchmarkBalance(b *testing.B) {
+	for _, balance := range []string{balanceLeast, balanceRR} {
+		for _, n := range []int{1, 10, 100} {
+			b.Run(fmt.Sprintf("%s/%d", balance, n), func(b *testing.B) {
+				p := New(discardLogger(), Config{})
+				if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0", Balance: balance}); err != nil {
+					b.Fatal(err)
+				}
+				p.SetTargets("web", scaleGroup(n, "127.0.0.1:1"), 0)
+				slot := p.listeners["127.0.0.1:0"].slot
+				r := &http.Request{Host: "app.example.com", RemoteAddr: "127.0.0.1:50000", Header: http.Header{}}
+				b.ReportAllocs()
+				for b.Loop() {
+					e := p.table.Load().lookup(slot, r.Host, "/api/items")
+					c := e.choice(r, false)
+					if _, t := e.svc.traffic.Load().choose(&c, 0); t == nil {
+						b.Fatal("no target")
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkProxyHotPathInstances is the whole hot path (as BenchmarkProxyHotPath) for a
+// service of n instances, least requests.
+func BenchmarkProxyHotPathInstances(b *testing.B) {
+	up := cannedUpstream(b)
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			p := New(discardLogger(), Config{})
+			if err := p.SetRoute(Route{Service: "web", Listen: "127.0.0.1:0"}); err != nil {
+				b.Fatal(err)
+			}
+			p.SetTargets("web", scaleGroup(n, up), 0)
+			benchHotPath(b, p, nil)
 		})
 	}
 }

@@ -192,7 +192,8 @@ func FuzzProxyRequest(f *testing.F) {
 	}
 	up := newRawUpstream(f)
 	p := startProxy(f, Config{ReadHeaderTimeout: 2 * time.Second})
-	addr := route(f, p, Route{Service: "web"})
+	// Small limits, so that inputs also cross the body cap (413) and the concurrency queue.
+	addr := route(f, p, Route{Service: "web", Limits: Limits{MaxBody: 1 << 10, MaxConcurrency: 4, QueueTimeout: time.Second}})
 	p.SetTargets("web", []Group{{Revision: 1, Weight: 100, Targets: []Target{{ID: "up", Addr: up.addr}}}}, 0)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) > 16<<10 {

@@ -15,6 +15,7 @@ import (
 type listenerHandler struct {
 	p    *Proxy
 	slot int
+	tls  bool // the listener serves TLS
 }
 
 // exchange is one proxied request's routing state.
@@ -36,12 +37,21 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.plain(w, http.StatusBadRequest, "ambiguous request\n", nil)
 		return
 	}
+	if h.tls {
+		withTLS(r)
+	}
 	x := exchange{start: p.now()}
 	x.reqID, x.upgrade = p.rewriteRequest(r)
 	x.entry = p.table.Load().lookup(h.slot, r.Host, r.URL.Path)
 	if x.entry == nil {
 		p.plain(w, http.StatusNotFound, "no route\n", x.reqID)
 		return
+	}
+	if lim := x.entry.svc.limits.Load(); lim != nil {
+		if !lim.admit(p, w, r, x.reqID) {
+			return
+		}
+		defer lim.leave()
 	}
 	x.tr = x.entry.svc.traffic.Load()
 	previewReq := x.entry.preview || (x.entry.previewHeader != "" && len(r.Header[x.entry.previewHeader]) > 0)
@@ -89,21 +99,32 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 			return // the client went away; nobody to answer
 		}
 		var de *dialError
+		dialFailed := errors.As(err, &de)
 		switch {
-		case errors.As(err, &de):
+		case dialFailed:
 			g.rev.connectErrors.Add(1)
 			p.eject(t)
-			if attempt == 0 && retryable(r) && (body == nil || !body.read.Load()) {
-				if ng, nt := x.tr.retry(g, t, x.entry.roundRobin, x.bound, p.now()); nt != nil {
-					x.g, x.t = ng, nt
-					continue
-				}
-			}
-			p.fail(w, x, http.StatusBadGateway, "upstream unavailable\n", err)
 		case isTimeout(err):
+			// A target that accepts but does not answer is passed over like one that refuses.
 			g.rev.timeouts.Add(1)
+			p.eject(t)
 			p.fail(w, x, http.StatusGatewayTimeout, "upstream timed out\n", err)
-		default:
+			return
+		case bodyTooLarge(err):
+			p.fail(w, x, http.StatusRequestEntityTooLarge, "request body too large\n", err)
+			return
+		}
+		// Nothing of the answer reached the client yet: a request that may be repeated is
+		// retried once elsewhere, whether the target refused it or died while serving it.
+		if attempt == 0 && retryable(r) && (body == nil || !body.read.Load()) {
+			if ng, nt := x.tr.retry(g, t, x.entry.roundRobin, x.bound, p.now()); nt != nil {
+				x.g, x.t = ng, nt
+				continue
+			}
+		}
+		if dialFailed {
+			p.fail(w, x, http.StatusBadGateway, "upstream unavailable\n", err)
+		} else {
 			p.fail(w, x, http.StatusBadGateway, "upstream error\n", err)
 		}
 		return

@@ -21,6 +21,7 @@ var hopByHop = []string{
 // Shared read-only header values; full slice expressions so that an append copies.
 var (
 	valHTTP      = []string{"http"}[:1:1]
+	valHTTPS     = []string{"https"}[:1:1]
 	valEmpty     = []string{""}[:1:1]
 	valText      = []string{"text/plain; charset=utf-8"}[:1:1]
 	valNosniff   = []string{"nosniff"}[:1:1]
@@ -85,6 +86,9 @@ func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string)
 	h[canonicalXFF] = vals[0:1:1]
 	if _, ok := h["X-Forwarded-Proto"]; !ok || !trusted {
 		h["X-Forwarded-Proto"] = valHTTP
+		if r.TLS != nil {
+			h["X-Forwarded-Proto"] = valHTTPS
+		}
 	}
 	if _, ok := h["X-Forwarded-Host"]; !ok || !trusted {
 		vals[1] = r.Host

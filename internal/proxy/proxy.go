@@ -2,15 +2,18 @@
 // service's instances. It keeps an immutable route table behind an atomic pointer (listener →
 // host → longest path prefix → service), splits each service's traffic between revision groups
 // by weight (or by a request's override header or cookie, or by a sticky key's bucket),
-// balances inside a group, retries a failed connect once on another target, ejects
-// targets that refuse connections for a while, drains removed targets and counts requests per
-// service and revision, with a latency histogram.
+// balances inside a group, retries an idempotent request once on another target when its
+// target refused it or died before answering, ejects targets that refuse connections or time
+// out for a while, drains removed targets and counts requests per service and revision, with
+// a latency histogram. It enforces each route's limits (body size, requests in flight with a
+// queue) and serves routes over TLS from certificate files.
 //
 // It must not know about specs, stores or deployments: callers hand it plain routes and targets,
 // and it never starts, stops or probes instances.
 package proxy
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,6 +42,9 @@ type Config struct {
 	// (the client's address is appended to X-Forwarded-For). From any other client they are
 	// overwritten. Default none.
 	TrustedProxies []netip.Prefix
+	// Listen opens the listener of a route's address (default net.Listen("tcp", addr)). The
+	// daemon serves through it on sockets inherited from the process it replaces.
+	Listen func(addr string) (net.Listener, error)
 }
 
 func (c Config) withDefaults() Config {
@@ -56,6 +62,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EjectDuration == 0 {
 		c.EjectDuration = 10 * time.Second
+	}
+	if c.Listen == nil {
+		c.Listen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 	}
 	if c.RequestIDHeader == "" {
 		c.RequestIDHeader = "X-Request-Id"
@@ -87,6 +96,7 @@ type Proxy struct {
 	stopped   bool
 	wg        sync.WaitGroup // serving and closing goroutines started while running
 	upgraded  map[net.Conn]struct{}
+	certs     map[string]*tls.Certificate // routes' TLS certificates by service
 }
 
 // New returns a proxy with no routes. It starts no goroutine and opens no listener.
@@ -129,7 +139,8 @@ type serviceSlot struct {
 	name        string
 	traffic     atomic.Pointer[traffic]
 	emptyWarned atomic.Bool
-	timeout     time.Duration // upstream response-header timeout; guarded by Proxy.mu
+	timeout     time.Duration           // upstream response-header timeout; guarded by Proxy.mu
+	limits      atomic.Pointer[limiter] // the route's Limits; nil when it has none
 }
 
 // slot returns the service's slot, creating it. Callers hold p.mu.

@@ -37,6 +37,11 @@ type Route struct {
 	// assignment by a request key. It does not apply on PreviewListen, nor to a PreviewHeader
 	// request while a preview revision is set.
 	Canary CanaryRouting
+	// Limits bound the route's request bodies and requests in flight.
+	Limits Limits
+	// TLS, when set, serves Listen and PreviewListen over TLS. Every route on an address
+	// must agree on whether it is TLS.
+	TLS *TLS
 }
 
 const (
@@ -64,6 +69,8 @@ func (r Route) normalize() (Route, error) {
 		errs = append(errs, fmt.Errorf("balance %q is not least_requests or round_robin", r.Balance))
 	}
 	errs = append(errs, r.Canary.validate()...)
+	errs = append(errs, r.Limits.validate()...)
+	errs = append(errs, r.TLS.validate()...)
 	if r.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v is negative", r.Timeout))
 	}
@@ -115,6 +122,9 @@ func normalHost(h string) string {
 func Conflict(a, b Route) bool {
 	if !sharesListen(a, b) {
 		return false
+	}
+	if (a.TLS == nil) != (b.TLS == nil) {
+		return true // one address cannot serve both plain HTTP and TLS
 	}
 	return overlaps(hostKeys(a.Hosts), hostKeys(b.Hosts)) && overlaps(pathKeys(a.Paths), pathKeys(b.Paths))
 }
@@ -168,6 +178,10 @@ func (p *Proxy) SetRoute(r Route) error {
 	if err != nil {
 		return err
 	}
+	cert, err := loadCert(r)
+	if err != nil {
+		return fmt.Errorf("set route %s: %w", r.Service, err)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
@@ -182,11 +196,14 @@ func (p *Proxy) SetRoute(r Route) error {
 	if r.PreviewListen != "" {
 		keys = append(keys, r.PreviewListen)
 	}
-	if err := p.openListeners(keys); err != nil {
+	p.reopenForTLS(r, keys)
+	if err := p.openListeners(keys, r.TLS != nil); err != nil {
 		return fmt.Errorf("set route %s: %w", r.Service, err)
 	}
 	p.routes[r.Service] = r
+	p.setCert(r.Service, cert)
 	s := p.slot(r.Service)
+	s.setLimits(r.Limits)
 	timeout := r.Timeout
 	if timeout == 0 {
 		timeout = defaultTimeout
@@ -197,6 +214,7 @@ func (p *Proxy) SetRoute(r Route) error {
 	}
 	p.rebuildTable()
 	p.closeUnused()
+	p.refreshCerts()
 	return nil
 }
 
@@ -209,8 +227,10 @@ func (p *Proxy) RemoveRoute(service string) {
 		return
 	}
 	delete(p.routes, service)
+	p.setCert(service, nil)
 	p.rebuildTable()
 	p.closeUnused()
+	p.refreshCerts()
 }
 
 // rebuildTable builds the route table from p.routes and swaps it in. Callers hold p.mu.

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // listener is one open address. Its slot indexes the route table's per-listener routes, so a
@@ -19,9 +21,23 @@ type listener struct {
 	slot int
 	ln   net.Listener
 	srv  *http.Server // non-nil once served
+	tls  *listenerTLS // nil for plain HTTP
 	// closed is set before a listener no route uses is closed, so that its Serve error is
 	// expected.
 	closed atomic.Bool
+	// conns counts the open client connections, for shutdown.
+	conns atomic.Int64
+}
+
+// countConn keeps l.conns: it is the server's ConnState hook, called once per state change
+// (an atomic add per connection, nothing per request).
+func (l *listener) countConn(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		l.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		l.conns.Add(-1)
+	}
 }
 
 // Run serves every listener, present and future, until ctx is done. Then it stops accepting,
@@ -77,15 +93,20 @@ func (p *Proxy) Run(ctx context.Context) error {
 // serve starts serving l. Callers hold p.mu and have checked p.running.
 func (p *Proxy) serve(l *listener) {
 	l.srv = &http.Server{
-		Handler:           &listenerHandler{p: p, slot: l.slot},
+		Handler:           &listenerHandler{p: p, slot: l.slot, tls: l.tls != nil},
 		ReadHeaderTimeout: p.cfg.ReadHeaderTimeout,
 		IdleTimeout:       p.cfg.IdleTimeout,
 		MaxHeaderBytes:    p.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(p.logger.Handler(), slog.LevelDebug),
 		ConnContext:       guardContext,
+		ConnState:         l.countConn,
 	}
 	p.wg.Go(func() {
-		err := l.srv.Serve(guardListener{l.ln})
+		ln := l.ln
+		if l.tls != nil {
+			ln = tls.NewListener(ln, l.tls.config())
+		}
+		err := l.srv.Serve(guardListener{ln})
 		if err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closed.Load() {
 			p.logger.Error("listener stopped", "listen", l.key, "error", err)
 		}
@@ -93,10 +114,25 @@ func (p *Proxy) serve(l *listener) {
 }
 
 // shutdown stops accepting on l and waits for its in-flight requests until ctx ends, then
-// closes what is left.
+// closes what is left. Every request a client sent is answered: http.Server.Shutdown drops
+// a request it reads once shutting down (a new connection accepted just before the listener
+// closed, whose client gets EOF), so first keep-alives are turned off, which closes the idle
+// connections and each busy one after its answer, and Shutdown comes once no connection is
+// left or the wait is cut short by ctx.
 func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
 	if l.srv == nil {
 		return l.ln.Close()
+	}
+	l.closed.Store(true)
+	_ = l.ln.Close()
+	l.srv.SetKeepAlivesEnabled(false)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for l.conns.Load() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
 	}
 	err := l.srv.Shutdown(ctx)
 	if err != nil && !errors.Is(err, net.ErrClosed) {
@@ -106,15 +142,15 @@ func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
 	return nil
 }
 
-// openListeners opens the addresses in keys that are not open yet. On error it closes the
-// ones it opened and returns the error. Callers hold p.mu.
-func (p *Proxy) openListeners(keys []string) error {
+// openListeners opens the addresses in keys that are not open yet, for TLS when secure. On
+// error it closes the ones it opened and returns the error. Callers hold p.mu.
+func (p *Proxy) openListeners(keys []string, secure bool) error {
 	var opened []*listener
 	for _, key := range keys {
 		if p.listeners[key] != nil {
 			continue
 		}
-		ln, err := net.Listen("tcp", key)
+		ln, err := p.cfg.Listen(key)
 		if err != nil {
 			for _, l := range opened {
 				_ = l.ln.Close()
@@ -123,6 +159,9 @@ func (p *Proxy) openListeners(keys []string) error {
 			return fmt.Errorf("listen %s: %w", key, err)
 		}
 		l := &listener{key: key, slot: p.nextSlot, ln: ln}
+		if secure {
+			l.tls = &listenerTLS{}
+		}
 		p.nextSlot++
 		p.listeners[key] = l
 		opened = append(opened, l)
@@ -150,20 +189,25 @@ func (p *Proxy) closeUnused() {
 			continue
 		}
 		delete(p.listeners, key)
-		// Stop accepting now; connections already accepted finish in the background.
-		l.closed.Store(true)
-		_ = l.ln.Close()
-		if l.srv == nil {
-			continue
-		}
-		p.wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
-			defer cancel()
-			if err := p.shutdown(ctx, l); err != nil {
-				p.logger.Warn("listener drain cut short", "listen", key, "error", err)
-			}
-		})
+		p.closeListener(key, l)
 	}
+}
+
+// closeListener stops accepting on l, which is no longer in p.listeners; connections already
+// accepted finish in the background. Callers hold p.mu.
+func (p *Proxy) closeListener(key string, l *listener) {
+	l.closed.Store(true)
+	_ = l.ln.Close()
+	if l.srv == nil {
+		return
+	}
+	p.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := p.shutdown(ctx, l); err != nil {
+			p.logger.Warn("listener drain cut short", "listen", key, "error", err)
+		}
+	})
 }
 
 // sortedListeners returns the open listeners in the order they were opened. Callers hold p.mu.

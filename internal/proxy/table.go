@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -130,7 +131,7 @@ func prefixMatch(path, prefix string) bool {
 }
 
 // lookup finds the route for a request that arrived on listener slot. It does not allocate
-// unless host has upper-case letters.
+// (unless host is longer than maxHostLen and has upper-case letters).
 func (t *routeTable) lookup(slot int, host, path string) *pathEntry {
 	if slot >= len(t.byListener) {
 		return nil
@@ -142,7 +143,30 @@ func (t *routeTable) lookup(slot int, host, path string) *pathEntry {
 	if path == "" {
 		path = "/"
 	}
-	host = lowerHost(stripPort(host))
+	host = strings.TrimSuffix(stripPort(host), ".")
+	if !hasUpper(host) {
+		return lr.find(host, path)
+	}
+	if len(host) > maxHostLen {
+		return lr.find(strings.ToLower(host), path)
+	}
+	var buf [maxHostLen]byte
+	b := buf[:len(host)]
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return lr.findBytes(b, path)
+}
+
+// maxHostLen is the longest host lookup lowers on the stack (DNS names have at most 253).
+const maxHostLen = 256
+
+// find matches a lower-case host: exact, then wildcard suffixes from the longest, then any host.
+func (lr *listenerRoutes) find(host, path string) *pathEntry {
 	if len(lr.exact) > 0 {
 		if e := lr.exact[host].match(path); e != nil {
 			return e
@@ -163,6 +187,38 @@ func (t *routeTable) lookup(slot int, host, path string) *pathEntry {
 	return lr.anyHost.match(path)
 }
 
+// findBytes is find for a host in a byte slice; indexing a map with string(b) does not
+// allocate.
+func (lr *listenerRoutes) findBytes(host []byte, path string) *pathEntry {
+	if len(lr.exact) > 0 {
+		if e := lr.exact[string(host)].match(path); e != nil {
+			return e
+		}
+	}
+	if len(lr.wildcard) > 0 {
+		for i := bytes.IndexByte(host, '.'); i >= 0; {
+			if e := lr.wildcard[string(host[i+1:])].match(path); e != nil {
+				return e
+			}
+			j := bytes.IndexByte(host[i+1:], '.')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+		}
+	}
+	return lr.anyHost.match(path)
+}
+
+func hasUpper(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
 func stripPort(host string) string {
 	if host == "" {
 		return host
@@ -177,13 +233,4 @@ func stripPort(host string) string {
 		return host[:i]
 	}
 	return host
-}
-
-func lowerHost(h string) string {
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; 'A' <= c && c <= 'Z' {
-			return strings.TrimSuffix(strings.ToLower(h), ".")
-		}
-	}
-	return strings.TrimSuffix(h, ".")
 }

@@ -42,8 +42,8 @@ type target struct {
 	inflight          atomic.Int64
 	ejectUntil        atomic.Int64 // Proxy.now() before which the target is passed over
 	removed           atomic.Bool  // no longer in its service's traffic
-	transport         atomic.Pointer[http.Transport]
-	retired           []*http.Transport // replaced after a timeout change; guarded by Proxy.mu
+	transport         atomic.Pointer[upstream]
+	retired           []*upstream // replaced after a timeout change; guarded by Proxy.mu
 }
 
 // ejected reports whether t is ejected at now; now < 0 ignores ejection.
@@ -75,8 +75,9 @@ func dialTarget(ctx context.Context, network, addr string) (net.Conn, error) {
 	return c, nil
 }
 
-// newTransport returns the upstream transport of one target: keep-alive, HTTP/1.1 only, no
-// compression and no environment proxy.
+// newTransport returns the standard transport of one target, for the requests its upstream
+// client does not send itself: keep-alive, HTTP/1.1 only, no compression and no environment
+// proxy.
 func newTransport(headerTimeout time.Duration) *http.Transport {
 	return &http.Transport{
 		DialContext:           dialTarget,
@@ -145,7 +146,7 @@ func (p *Proxy) ensureTarget(service string, t Target, timeout time.Duration) *t
 		p.retire(tg) // same ID, new address: a new target
 	}
 	tg := &target{id: t.ID, addr: t.Addr, service: service}
-	tg.transport.Store(newTransport(timeout))
+	tg.transport.Store(newUpstream(t.Addr, timeout))
 	p.targets[t.ID] = tg
 	return tg
 }
@@ -173,7 +174,7 @@ func (p *Proxy) retimeTargets(s *serviceSlot) {
 		if t.service != s.name {
 			continue
 		}
-		old := t.transport.Swap(newTransport(s.timeout))
+		old := t.transport.Swap(newUpstream(t.addr, s.timeout))
 		old.CloseIdleConnections()
 		t.retired = append(t.retired, old)
 	}

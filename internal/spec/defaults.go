@@ -70,6 +70,7 @@ func applyDefaults(s *Service, has func(path string) bool) {
 	df.str(&s.Route.Balance, "route.balance", DefaultBalance)
 	df.dur(&s.Route.Timeout, "route.timeout", DefaultRouteTimeout)
 	df.dur(&s.Route.DrainTimeout, "route.drain_timeout", DefaultDrainTimeout)
+	df.routeLimits(&s.Route)
 
 	if s.Probes.Startup == nil && s.Probes.Readiness == nil && s.Probes.Liveness == nil {
 		s.Probes.Readiness = &Probe{TCP: &TCPProbe{}}
@@ -83,6 +84,7 @@ func applyDefaults(s *Service, has func(path string) bool) {
 	df.hook(s.Hooks.PreDeploy, "hooks.pre_deploy")
 	df.hook(s.Hooks.Smoke, "hooks.smoke")
 	df.hook(s.Hooks.PostPromote, "hooks.post_promote")
+	df.database(s)
 }
 
 func (df defaulter) probe(p *Probe, path string) {

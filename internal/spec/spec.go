@@ -16,6 +16,8 @@ type Service struct {
 	StopGrace            Duration `yaml:"stop_grace" json:"stop_grace"`
 	Hooks                Hooks    `yaml:"hooks" json:"hooks"`
 	RevisionHistoryLimit int      `yaml:"revision_history_limit" json:"revision_history_limit"`
+	// Database, when set, binds the service's migrations to its deployments.
+	Database *Database `yaml:"database" json:"database,omitempty"`
 }
 
 // Run says how to start one instance. PORT is always added to Env by the runtime.
@@ -108,6 +110,15 @@ type Route struct {
 	Timeout Duration `yaml:"timeout" json:"timeout"`
 	// DrainTimeout bounds how long in-flight requests may finish on a target that left.
 	DrainTimeout Duration `yaml:"drain_timeout" json:"drain_timeout"`
+	// MaxBody caps a request body: bytes or a size with a unit ("10m"); larger gets 413.
+	// Not given: 64m (DefaultMaxBody); "0": no cap.
+	MaxBody string `yaml:"max_body" json:"max_body,omitempty"`
+	// MaxConcurrency caps the route's requests in flight (0: no cap); more wait up to
+	// QueueTimeout (default 10s), then get 503 with Retry-After.
+	MaxConcurrency int      `yaml:"max_concurrency" json:"max_concurrency,omitempty"`
+	QueueTimeout   Duration `yaml:"queue_timeout" json:"queue_timeout,omitempty"`
+	// TLS serves the route over TLS from certificate files.
+	TLS *RouteTLS `yaml:"tls" json:"tls,omitempty"`
 }
 
 // Strategy names how a deployment moves traffic. Exactly one of the four is set;

@@ -51,6 +51,7 @@ func Validate(s *Service) Errors {
 	validateHook(&errs, s.Hooks.PreDeploy, "hooks.pre_deploy")
 	validateHook(&errs, s.Hooks.Smoke, "hooks.smoke")
 	validateHook(&errs, s.Hooks.PostPromote, "hooks.post_promote")
+	validateDatabase(&errs, s)
 	if s.StopGrace < 0 {
 		errs.add("stop_grace", "must not be negative")
 	} else if s.StopGrace > MaxStopGrace {
@@ -151,6 +152,7 @@ func validateRoute(errs *Errors, r *Route) {
 	}
 	positive(errs, r.Timeout, "route.timeout")
 	positive(errs, r.DrainTimeout, "route.drain_timeout")
+	validateRouteLimits(errs, r)
 }
 
 // checkAddress checks a listen address: host:port, the host empty, an IP or localhost.

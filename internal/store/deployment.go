@@ -122,7 +122,7 @@ UPDATE deployments SET from_rev = ?, to_rev = ?, strategy = ?, status = ?, state
 	finished_at = ?, updated_at = ?
 WHERE id = ?`,
 		d.From, d.To, d.Strategy, d.Status, blob(d.State), d.Reason, nanos(d.FinishedAt), nanos(now()), d.ID)
-	return affectedOne(fmt.Sprintf("update deployment %d", d.ID), res, err)
+	return s.fault(affectedOne(fmt.Sprintf("update deployment %d", d.ID), res, err))
 }
 
 // GetDeployment returns the deployment with the ID, or an error wrapping ErrNotFound.

@@ -43,7 +43,7 @@ INSERT INTO events (time, service, deployment_id, type, message, data) VALUES (?
 RETURNING id`,
 		nanos(e.Time), e.Service, e.DeploymentID, e.Type, e.Message, blob(e.Data)).Scan(&e.ID)
 	if err != nil {
-		return Event{}, wrap("add event "+e.Type, err)
+		return Event{}, s.fault(wrap("add event "+e.Type, err))
 	}
 	return e, nil
 }

@@ -42,7 +42,7 @@ ON CONFLICT (id) DO UPDATE SET service = excluded.service, revision = excluded.r
 	ready = excluded.ready, ready_since = excluded.ready_since, retire_at = excluded.retire_at`,
 		in.ID, in.Service, in.Revision, in.DeploymentID, in.Desired, in.Addr, in.Ready,
 		nanos(in.ReadySince), nanos(in.RetireAt), nanos(in.CreatedAt))
-	return wrap(op, err)
+	return s.fault(wrap(op, err))
 }
 
 // GetInstance returns the instance with the ID, or an error wrapping ErrNotFound.
@@ -80,7 +80,7 @@ func (s *Store) ListInstances(ctx context.Context, service string) ([]Instance, 
 // DeleteInstance removes the instance with the ID; a missing one is not an error.
 func (s *Store) DeleteInstance(ctx context.Context, id string) error {
 	_, err := s.writer().ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, id)
-	return wrap("delete instance "+id, err)
+	return s.fault(wrap("delete instance "+id, err))
 }
 
 func scanInstance(r scanner) (Instance, error) {

@@ -32,7 +32,7 @@ func (s *Store) CreateSDKToken(ctx context.Context, t SDKToken) (SDKToken, error
 INSERT INTO sdk_tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
 		t.Name, t.Hash, nanos(t.CreatedAt), t.CreatedBy)
 	if err != nil {
-		return SDKToken{}, wrap(op, err)
+		return SDKToken{}, s.fault(wrap(op, err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return SDKToken{}, wrap(op, err)
@@ -65,5 +65,5 @@ func (s *Store) SDKTokens(ctx context.Context) ([]SDKToken, error) {
 // DeleteSDKToken removes the token named name, or returns an error wrapping ErrNotFound.
 func (s *Store) DeleteSDKToken(ctx context.Context, name string) error {
 	res, err := s.writer().ExecContext(ctx, `DELETE FROM sdk_tokens WHERE name = ?`, name)
-	return affectedOne("delete sdk token "+name, res, err)
+	return s.fault(affectedOne("delete sdk token "+name, res, err))
 }

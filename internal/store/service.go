@@ -37,7 +37,7 @@ func (s *Store) PutService(ctx context.Context, svc Service) error {
 INSERT INTO services (name, spec, stable, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, stable = excluded.stable, updated_at = excluded.updated_at`,
 		svc.Name, blob(svc.Spec), svc.Stable, nanos(created), nanos(t))
-	return wrap(op, err)
+	return s.fault(wrap(op, err))
 }
 
 // upsertSpec is PutService for BeginDeployment: it leaves an existing row's Stable

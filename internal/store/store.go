@@ -5,7 +5,9 @@
 // It stores specs, deployment state and flags as opaque JSON bytes and must not import
 // other cutover packages or know what those bytes mean. It never overwrites a file
 // it does not understand: a file that is not a SQLite database, is corrupted, or has
-// a newer schema than this binary knows is refused untouched.
+// a newer schema than this binary knows is refused untouched. A write the storage refuses
+// (disk full, read-only or failing file system) fails with a *WriteError naming the file and
+// the OS error, keeps nothing, and leaves the Store usable once the storage recovers.
 package store
 
 import (
@@ -76,21 +78,21 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return s.fault(fmt.Errorf("begin transaction: %w", err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if err := fn(&Store{path: s.path, w: s.w, r: s.r, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
+		return s.fault(fmt.Errorf("commit transaction: %w", err))
 	}
 	return nil
 }
 
 // inTx runs fn in the bound transaction, or in a new one.
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
-	return s.Tx(ctx, func(tx *Store) error { return fn(tx.tx) })
+	return s.fault(s.Tx(ctx, func(tx *Store) error { return fn(tx.tx) }))
 }
 
 // writer is where single-statement writes go.

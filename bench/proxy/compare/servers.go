@@ -86,6 +86,15 @@ func (b *bench) startTarget(ctx context.Context, name string) (*target, error) {
 	switch name {
 	case "cutover":
 		p, err = b.startCutover(port, "cutover", "")
+	case "cutover-base":
+		// The harness built from an earlier revision (run.sh --base REV), for a before/after
+		// comparison in one sitting.
+		if _, serr := os.Stat(filepath.Join(b.o.binDir, "cutoverproxy-base")); serr != nil {
+			b.skipped[name] = "no cutoverproxy-base binary (run.sh --base REV builds it)"
+			return nil, nil
+		}
+		args := []string{"-listen", fmt.Sprintf("127.0.0.1:%d", port), "-targets", strings.Join(b.upAddrs, ","), "-balance", "round_robin"}
+		p, err = startProc(b.o.workDir, name, nil, filepath.Join(b.o.binDir, "cutoverproxy-base"), args...)
 	case "nginx":
 		p, err = b.startNginx(port)
 	case "haproxy":

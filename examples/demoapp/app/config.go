@@ -25,6 +25,7 @@ type config struct {
 	IgnoreSIGTERM   bool          // IGNORE_SIGTERM=1
 	ShutdownDelay   time.Duration // SHUTDOWN_DELAY: keep serving (health 503) after SIGTERM
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT for http.Server.Shutdown, default 10s
+	DB              dbConfig      // DATABASE_URL, DB_DRIVER, DEMO_DB_SCHEMA: see db_config.go
 }
 
 // loadConfig reads the environment through getenv and reports every bad variable at once.
@@ -86,6 +87,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.ExitCode = n
 	}
+	db, dbErrs := loadDBConfig(getenv)
+	c.DB = db
+	errs = append(errs, dbErrs...)
 	return c, errors.Join(errs...)
 }
 

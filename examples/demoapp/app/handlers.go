@@ -12,6 +12,7 @@ import (
 // app holds the state the handlers share. It is safe for concurrent use.
 type app struct {
 	cfg      config
+	users    *usersDB // nil unless DATABASE_URL is set
 	started  time.Time
 	draining atomic.Bool  // set on SIGTERM: readiness fails, other requests are still served
 	requests atomic.Int64 // non-health requests seen, for the deterministic error pattern
@@ -21,8 +22,9 @@ func newApp(cfg config, started time.Time) *app {
 	return &app{cfg: cfg, started: started}
 }
 
-// routes returns the app's handler. Every path that is not /healthz, /sse, /echo, /slow or
-// /flag answers like "/", so the app works behind any route path prefix.
+// routes returns the app's handler. Every path that is not /healthz, /sse, /echo, /slow,
+// /flag or (in database mode) /users answers like "/", so the app works behind any route
+// path prefix.
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", a.healthz)
@@ -30,6 +32,9 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/echo", a.chaos(http.HandlerFunc(a.echo)))
 	mux.Handle("/slow", a.chaos(http.HandlerFunc(a.slow)))
 	mux.Handle("/flag", a.flag())
+	if a.users != nil {
+		a.userRoutes(mux)
+	}
 	mux.Handle("/", a.chaos(http.HandlerFunc(a.hello)))
 	return a.headers(mux)
 }
@@ -88,6 +93,7 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "never ready", http.StatusServiceUnavailable)
 	case time.Since(a.started) < a.cfg.ReadyAfter:
 		http.Error(w, "not ready yet", http.StatusServiceUnavailable)
+	case a.users != nil && a.dbUnready(w, r):
 	default:
 		fmt.Fprintln(w, "ok")
 	}

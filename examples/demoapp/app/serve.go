@@ -15,6 +15,15 @@ import (
 // requests are served for SHUTDOWN_DELAY, then the server shuts down gracefully.
 func serve(ctx context.Context, cfg config, ln net.Listener, out io.Writer) int {
 	a := newApp(cfg, time.Now())
+	if cfg.DB.enabled() {
+		users, err := openUsers(cfg.DB)
+		if err != nil {
+			fmt.Fprintf(out, "serve: %v\n", err)
+			return 1
+		}
+		defer users.Close() // after the server's shutdown below: in-flight requests finish first
+		a.users = users
+	}
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -161,7 +161,7 @@ func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
 // it has none, or, on a restart, a new one when another process took it meanwhile.
 func (d *Driver) choosePort(inst *instance, first bool) (int, error) {
 	port := inst.rec.Port
-	if port != 0 && (first || portFree(port)) && d.reservePort(port, inst.id) {
+	if port != 0 && portFree(port) && d.reservePort(port, inst.id) {
 		return port, nil
 	}
 	for range 20 {
@@ -172,7 +172,7 @@ func (d *Driver) choosePort(inst *instance, first bool) (int, error) {
 		if d.reservePort(p, inst.id) {
 			if port != 0 {
 				d.releasePort(port, inst.id)
-				d.logger.Warn("instance port taken, moving", "instance", inst.id, "old_port", port, "port", p)
+				d.logger.Warn("instance port taken, moving", "instance", inst.id, "old_port", port, "port", p, "first_start", first)
 			}
 			return p, nil
 		}

@@ -14,8 +14,9 @@ const forever = time.Duration(1<<63 - 1)
 
 // crashHistory is what restart decisions remember of earlier crashes.
 type crashHistory struct {
-	restarts []time.Time // when recent restarts were decided, oldest first
-	streak   int         // crashes since the process last ran for StableAfter
+	restarts  []time.Time // when recent restarts were decided, oldest first
+	streak    int         // crashes since the process last ran for StableAfter
+	portMoves int         // exits on a taken port since the process last ran for StableAfter
 }
 
 // planRestart decides, for a process started at startedAt (zero when unknown) that exited
@@ -42,7 +43,7 @@ func planRestart(o Options, h crashHistory, startedAt, now time.Time) (crashHist
 		delay *= 2
 	}
 	delay = min(delay, o.BackoffMax)
-	return crashHistory{restarts: append(recent, now), streak: h.streak + 1}, delay, state
+	return crashHistory{restarts: append(recent, now), streak: h.streak + 1, portMoves: h.portMoves}, delay, state
 }
 
 // superviseLocked starts inst's supervision goroutine unless one runs; inst.mu must be held.
@@ -125,7 +126,11 @@ func (d *Driver) crashed(inst *instance, p *proc) (delay time.Duration, ok bool)
 		startedAt = inst.rec.StartedAt
 		inst.rec.Message, inst.rec.ExitCode = exitStatus(p)
 	}
-	inst.history, delay, inst.state = planRestart(d.opts, inst.history, startedAt, time.Now())
+	if p != nil && d.movePort(inst, p, startedAt) {
+		delay = 0
+	} else {
+		inst.history, delay, inst.state = planRestart(d.opts, inst.history, startedAt, time.Now())
+	}
 	inst.proc = nil
 	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
 	if err := d.saveRecord(inst.rec); err != nil {

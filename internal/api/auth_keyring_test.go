@@ -1,0 +1,78 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKeyringRotation: after a rotation the new token is admitted; the old one only within
+// its grace; an earlier one never; an empty keyring admits nothing.
+func TestKeyringRotation(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	k := NewKeyring("one")
+	k.now = func() time.Time { return now }
+	if !k.Check("one") || k.Check("two") || k.Check("") {
+		t.Fatalf("fresh keyring: wrong admissions")
+	}
+	until := k.Rotate("two", time.Minute)
+	if !until.Equal(now.Add(time.Minute)) {
+		t.Errorf("Rotate returned %s, want %s", until, now.Add(time.Minute))
+	}
+	if !k.Check("two") || !k.Check("one") || k.Current() != "two" {
+		t.Errorf("within grace: two %v one %v current %q; want both admitted, two current", k.Check("two"), k.Check("one"), k.Current())
+	}
+	now = now.Add(time.Minute)
+	if k.Check("one") || !k.Check("two") {
+		t.Errorf("grace over: one %v two %v; want only two", k.Check("one"), k.Check("two"))
+	}
+	k.Rotate("three", time.Hour)
+	k.Rotate("four", 0)
+	for tok, want := range map[string]bool{"one": false, "two": false, "three": false, "four": true} {
+		if got := k.Check(tok); got != want {
+			t.Errorf("after rotations without grace: Check(%s) = %v, want %v", tok, got, want)
+		}
+	}
+	if NewKeyring("").Check("") {
+		t.Errorf("an empty keyring admitted the empty token")
+	}
+}
+
+// TestRefusalsLookAlike: every refused request gets the same 401 answer, whatever was wrong.
+func TestRefusalsLookAlike(t *testing.T) {
+	k := NewKeyring("secret-token")
+	k.Rotate("new-token", time.Hour)
+	srv := httptest.NewServer(k.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "in")
+	})))
+	defer srv.Close()
+	answer := func(header string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate") + "|" + string(b)
+	}
+	_, want := answer("")
+	for _, h := range []string{"Bearer wrong", "Basic c2VjcmV0LXRva2Vu", "Bearer secret-toke", "Bearer secret-token-longer",
+		"bearer", "Token new-token", "Bearer " + strings.Repeat("x", 4096)} {
+		code, got := answer(h)
+		if code != http.StatusUnauthorized || got != want {
+			t.Errorf("Authorization %.30q: %d %q, want 401 %q", h, code, got, want)
+		}
+	}
+	for _, h := range []string{"Bearer new-token", "bearer secret-token"} {
+		if code, _ := answer(h); code != http.StatusOK {
+			t.Errorf("Authorization %q: %d, want 200", h, code)
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Defaults of the proxy's server-wide limits, as `cutover serve --help` shows them.
+const (
+	defaultProxyReadHeaderTimeout = 10 * time.Second
+	defaultProxyIdleTimeout       = 2 * time.Minute
+	defaultProxyMaxHeaderBytes    = 64 << 10
+)
+
+// proxyServeFlags are serve's flags for the proxy, before checking.
+type proxyServeFlags struct {
+	trusted []string
+}
+
+// addProxyServeFlags adds serve's flags for the proxy's client-side limits and trusted
+// proxies to f. Per-route limits (body size, concurrency) are in the spec's route.
+func addProxyServeFlags(f *pflag.FlagSet, o *ServeOptions, pf *proxyServeFlags) {
+	f.DurationVar(&o.ProxyReadHeaderTimeout, "read-header-timeout", defaultProxyReadHeaderTimeout,
+		"proxy: time a client has to send a request's headers (slow clients are cut off)")
+	f.DurationVar(&o.ProxyIdleTimeout, "idle-timeout", defaultProxyIdleTimeout,
+		"proxy: close a client's keep-alive connection idle this long")
+	f.IntVar(&o.ProxyMaxHeaderBytes, "max-header-bytes", defaultProxyMaxHeaderBytes,
+		"proxy: largest request header block (beyond: 431)")
+	f.StringArrayVar(&pf.trusted, "trusted-proxy", nil,
+		"proxy: a client network (CIDR, or one IP) whose X-Forwarded-For/-Proto/-Host are kept; repeatable (default none: they are overwritten)")
+}
+
+// checkProxyServeFlags refuses bad values of those flags, naming the flag, and sets
+// o.TrustedProxies.
+func checkProxyServeFlags(o *ServeOptions, pf proxyServeFlags) error {
+	switch {
+	case o.ProxyReadHeaderTimeout <= 0:
+		return usagef("--read-header-timeout %s: want a duration above 0", o.ProxyReadHeaderTimeout)
+	case o.ProxyIdleTimeout <= 0:
+		return usagef("--idle-timeout %s: want a duration above 0", o.ProxyIdleTimeout)
+	case o.ProxyMaxHeaderBytes < 1024:
+		return usagef("--max-header-bytes %d: want 1024 or more", o.ProxyMaxHeaderBytes)
+	}
+	o.TrustedProxies = nil
+	for _, s := range pf.trusted {
+		pfx, err := parseTrusted(s)
+		if err != nil {
+			return usagef("--trusted-proxy %q: want a network like 10.0.0.0/8 or an IP address", s)
+		}
+		o.TrustedProxies = append(o.TrustedProxies, pfx)
+	}
+	return nil
+}
+
+func parseTrusted(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}

@@ -1,0 +1,116 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/spec"
+)
+
+// Linter lints loaded migrations; see Options.Lint.
+type Linter func(ctx context.Context, dir string, migs []migrate.Migration) ([]migrate.Finding, error)
+
+// lintInProcess is the default Linter: the real PostgreSQL parser, in this process. Its
+// first call compiles the parser (seconds); later calls reuse it.
+func lintInProcess(_ context.Context, _ string, migs []migrate.Migration) ([]migrate.Finding, error) {
+	return migrate.Lint(migs), nil
+}
+
+// checkDatabase refuses a spec whose migrations cannot run: a directory that is missing or
+// malformed, blocking lint findings, a database that does not answer, an applied part whose
+// file changed. It changes nothing. On success it records in s the parts the revision
+// carries and returns a note per lint override, to be recorded with the deployment.
+func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, error) {
+	db := s.Database
+	if db == nil {
+		return nil, nil
+	}
+	migs, err := loadMigrations(db)
+	if err != nil {
+		return nil, fieldErrors("database.migrations", err)
+	}
+	var notes []string
+	if db.Driver == spec.DriverPostgres {
+		if notes, err = d.lintForDeploy(ctx, db.Migrations, migs); err != nil {
+			return nil, err
+		}
+	}
+	r, err := d.openDatabase(ctx, *s)
+	if err != nil {
+		return nil, &api.ValidationError{Fields: []api.FieldError{{Path: "database.dsn_env", Message: err.Error()}}}
+	}
+	defer r.Close()
+	if _, err := r.Plan(ctx, migs); err != nil {
+		var ce *migrate.ChecksumError
+		if errors.As(err, &ce) {
+			return nil, fieldErrors("database.migrations", err)
+		}
+		return nil, fmt.Errorf("read the version table of run.env %s: %w: %w", db.DSNEnv, scrubDSN(err, s.Run.Env[db.DSNEnv]), api.ErrConflict)
+	}
+	db.Parts = migrationParts(migs)
+	return notes, nil
+}
+
+// lintForDeploy lints migs and refuses blocking findings; overridden ones become notes.
+func (d *Daemon) lintForDeploy(ctx context.Context, dir string, migs []migrate.Migration) ([]string, error) {
+	lint := d.opts.Lint
+	if lint == nil {
+		lint = lintInProcess
+	}
+	found, err := lint(ctx, dir, migs)
+	if err != nil {
+		return nil, fmt.Errorf("lint migrations in %s: %w", dir, err)
+	}
+	var notes []string
+	ve := &api.ValidationError{}
+	for _, f := range found {
+		if f.Override != nil {
+			notes = append(notes, fmt.Sprintf("lint %s overridden at %s:%d (%s): %s", f.Rule, f.File, f.Override.Line, f.Override.Reason, f.Message))
+			continue
+		}
+		ve.Fields = append(ve.Fields, api.FieldError{Path: "database.migrations", Message: f.String()})
+	}
+	if len(ve.Fields) > 0 {
+		return nil, ve
+	}
+	return notes, nil
+}
+
+// fieldErrors turns err (possibly joined) into a validation error with one message per line.
+func fieldErrors(path string, err error) error {
+	ve := &api.ValidationError{}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			ve.Fields = append(ve.Fields, api.FieldError{Path: path, Message: line})
+		}
+	}
+	return ve
+}
+
+// LintMigrations loads and lints a migrations directory here, without a daemon, for
+// `cutover migrate lint`. With driver sqlite only the files are checked (the linter speaks
+// PostgreSQL). A directory that does not load is an error naming file:line.
+func LintMigrations(dir, driver string) (api.MigrationLint, error) {
+	res := api.MigrationLint{Dir: dir, Findings: []api.LintFinding{}}
+	migs, err := migrate.Load(dir)
+	if err != nil {
+		return res, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	if driver == spec.DriverSQLite {
+		return res, nil
+	}
+	for _, f := range migrate.Lint(migs) {
+		lf := api.LintFinding{File: f.File, Line: f.Line, Rule: f.Rule, Version: f.Version, Phase: string(f.Phase), Message: f.Message}
+		if f.Override != nil {
+			lf.Override, lf.OverrideLine = f.Override.Reason, f.Override.Line
+		} else {
+			res.Blocking++
+		}
+		res.Findings = append(res.Findings, lf)
+	}
+	return res, nil
+}

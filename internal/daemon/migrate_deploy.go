@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/spec"
+)
+
+// migrateBeforeStart runs a deployment's database work before any of its instances start:
+// with contract: next-deploy the pending contract parts that no running revision predates,
+// then the pending expand parts. A rollback runs nothing. A failure fails the deployment
+// before anything started or any traffic moved. It returns an error only when ctx ended
+// (the deployment is then parked and runs this again when it resumes).
+func (d *Daemon) migrateBeforeStart(ctx context.Context, dep *rollout.Deployment) error {
+	d.mig.unmark(dep.Service) // a new deployment supersedes contracts waiting for the old one
+	db := dep.Spec.Database
+	if db == nil || dep.State.Status != rollout.StatusRunning || dep.State.Phase != "pending" {
+		return nil
+	}
+	rec, err := d.store.GetDeployment(ctx, dep.ID)
+	if err != nil {
+		return d.parkOrFail(ctx, dep, fmt.Errorf("read deployment: %w", err))
+	}
+	if rec.Kind == "rollback" {
+		d.event(ctx, dep.Service, dep.ID, "migrations_skipped", "a rollback runs no migration part; the database stays as it is", nil)
+		return nil
+	}
+	unlock := d.mig.lock(dep.Service)
+	defer unlock()
+	migs, err := loadMigrations(db)
+	if err == nil && !sameParts(db, migs) {
+		err = fmt.Errorf("the migrations in %s changed after revision %d was recorded: deploy again to record them", db.Migrations, dep.State.To)
+	}
+	if err != nil {
+		return d.parkOrFail(ctx, dep, err)
+	}
+	r, err := d.openDatabase(ctx, dep.Spec)
+	if err != nil {
+		return d.parkOrFail(ctx, dep, err)
+	}
+	defer r.Close()
+	if db.Contract == spec.ContractNextDeploy {
+		if err := d.contractSafe(ctx, r, dep.Service, migs, dep.State.To, dep.ID); err != nil {
+			return d.parkOrFail(ctx, dep, err)
+		}
+	}
+	applied, err := r.Expand(ctx, migs, dep.State.To)
+	d.recordApplied(ctx, dep.Service, dep.ID, applied)
+	if err != nil {
+		return d.parkOrFail(ctx, dep, scrubDSN(err, dep.Spec.Run.Env[db.DSNEnv]))
+	}
+	return nil
+}
+
+// parkOrFail returns ctx's error when ctx ended, else fails the deployment with err.
+func (d *Daemon) parkOrFail(ctx context.Context, dep *rollout.Deployment, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	reason := "migrations: " + err.Error()
+	d.event(ctx, dep.Service, dep.ID, "migration_failed", reason, nil)
+	dep.State.Status, dep.State.Phase, dep.State.Reason = rollout.StatusFailed, "failed", reason
+	d.event(ctx, dep.Service, dep.ID, "deployment_failed", reason, nil)
+	if serr := d.SaveState(ctx, dep); serr != nil {
+		d.logger.Warn("save failed deployment", "service", dep.Service, "deployment_id", dep.ID, "error", serr)
+	}
+	return nil
+}
+
+// migrateAfterEnd marks a succeeded deployment's contract parts to run once every
+// running revision carries them (contract: after-promote). Rollbacks mark nothing.
+func (d *Daemon) migrateAfterEnd(ctx context.Context, dep *rollout.Deployment) {
+	db := dep.Spec.Database
+	if db == nil || db.Contract != spec.ContractAfterPromote || dep.State.Status != rollout.StatusSucceeded {
+		return
+	}
+	if rec, err := d.store.GetDeployment(ctx, dep.ID); err != nil || rec.Kind == "rollback" {
+		return
+	}
+	d.mig.mark(dep.Service, contractMark{rev: dep.State.To, deployment: dep.ID})
+}
+
+// contractSafe runs the pending contract parts of migs that every running revision of
+// service carries, recording revision as the one that ran them. Parts that a running
+// revision predates wait; that is not an error.
+func (d *Daemon) contractSafe(ctx context.Context, r *migrate.Runner, service string, migs []migrate.Migration, revision int, deploymentID int64) error {
+	states, err := r.Status(ctx, migs)
+	if err != nil {
+		return err
+	}
+	ready, blocked := d.contractLimit(ctx, service, migs, states)
+	if blocked != "" {
+		d.logger.Info("contract waits", "service", service, "reason", blocked)
+	}
+	if len(ready) == 0 {
+		return nil
+	}
+	applied, err := r.Contract(ctx, ready, revision, 0)
+	d.recordApplied(ctx, service, deploymentID, applied)
+	return err
+}

@@ -1,0 +1,159 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/testbin"
+)
+
+// newMigrateHarness is newHarness with fast contract checks and, for PostgreSQL specs, the
+// real linter run by the cutover binary: the race detector makes the WebAssembly parser
+// compile for over a minute in this process, and the binary is built without it.
+func newMigrateHarness(t *testing.T) *harness {
+	t.Helper()
+	app := testbin.Demoapp(t)
+	logOut := io.Discard
+	if os.Getenv("CUTOVER_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	d, err := New(context.Background(), Options{StateDir: t.TempDir(), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
+		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond,
+		ContractCheck: 50 * time.Millisecond, Lint: LintWithBinary(testbin.Cutover(t))})
+	if err != nil {
+		t.Fatalf("new daemon: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: app}
+	h.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("daemon run: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Errorf("daemon did not stop within 60s")
+		}
+	}
+	t.Cleanup(h.stop)
+	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })
+	return h
+}
+
+// writeFiles writes name → text into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dbSpec is the spec's database section for driver, dsn and dir, with extra lines.
+func dbSpec(driver, dir, extra string) string {
+	return fmt.Sprintf("database:\n  driver: %s\n  migrations: %s\n%s", driver, dir, extra)
+}
+
+// versionRows reads the version table as "version phase rN" lines, in order.
+func versionRows(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "SELECT version, phase, revision FROM "+migrate.Table+" ORDER BY id")
+	if err != nil {
+		return nil // no table: nothing applied
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v, rev int
+		var phase string
+		if err := rows.Scan(&v, &phase, &rev); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d %s r%d", v, phase, rev))
+	}
+	return out
+}
+
+func openSQLite(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pgDatabase creates a database of the test's own on $CUTOVER_TEST_PG_DSN and returns its
+// DSN and a handle; without a server it skips, except under CI=true.
+func pgDatabase(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	admin := os.Getenv("CUTOVER_TEST_PG_DSN")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required under CI (scripts/install-postgres): %v", err)
+		}
+		t.Skipf("no PostgreSQL at CUTOVER_TEST_PG_DSN (run scripts/install-postgres): %v", err)
+	}
+	defer c.Close(ctx)
+	var buf [6]byte
+	_, _ = rand.Read(buf[:])
+	name := "cutover_daemon_" + hex.EncodeToString(buf[:])
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, admin); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return u.String(), db
+}
+
+// eventTypes lists the deployment's events as "type" or "type:detail" strings, in order.
+func deploymentEvents(t *testing.T, h *harness, id int64) []api.Event {
+	t.Helper()
+	evs, err := h.client.Events(context.Background(), api.EventQuery{DeploymentID: id, Limit: 1000}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}

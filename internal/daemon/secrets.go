@@ -1,0 +1,55 @@
+package daemon
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/cutover/cutover/internal/spec"
+)
+
+// minSecretLen is the shortest value redactOutput looks for: shorter ones would garble
+// ordinary text and are not worth hiding.
+const minSecretLen = 4
+
+// redactOutput replaces, in text a command printed (a hook's output), every secret value of
+// the service's env and of its hooks' env, and the password of each URL with credentials,
+// with spec.Redaction. Longer values go first, so that one containing another is hidden whole.
+func redactOutput(s spec.Service, text string) string {
+	var values []string
+	add := func(env map[string]string, listed []string) {
+		for k, v := range env {
+			if slices.Contains(listed, k) || spec.IsSecret(k) || spec.IsSecretValue(k, v) {
+				values = append(values, v, urlPassword(v))
+			}
+		}
+	}
+	add(s.Run.Env, s.Run.Secrets)
+	for _, h := range []*spec.Hook{s.Hooks.PreDeploy, s.Hooks.Smoke, s.Hooks.PostPromote} {
+		if h != nil {
+			add(h.Env, nil)
+		}
+	}
+	slices.SortFunc(values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, v := range values {
+		if len(v) >= minSecretLen {
+			text = strings.ReplaceAll(text, v, spec.Redaction)
+		}
+	}
+	return text
+}
+
+// urlPassword returns the password in a URL-like value ("postgres://app:pw@db/app" → "pw"),
+// or "".
+func urlPassword(v string) string {
+	rest := v
+	if _, after, ok := strings.Cut(v, "://"); ok {
+		rest = after
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	_, pw, _ := strings.Cut(rest[:at], ":")
+	return pw
+}

@@ -1,0 +1,92 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/atomicfile"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// apiTokens is the control API's token: the keyring the API, /metrics, OFREP and hooks
+// take it from, and the file the CLI reads it from. Rotations are serialised so that the
+// file and the keyring always hold the same current token.
+type apiTokens struct {
+	mu   sync.Mutex
+	path string
+	keys *api.Keyring
+}
+
+// loadAPITokens reads the token at <state>/token, creating it when missing.
+func loadAPITokens(stateDir string) (*apiTokens, error) {
+	path := filepath.Join(stateDir, "token")
+	tok, err := api.LoadOrCreateToken(path)
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	return &apiTokens{path: path, keys: api.NewKeyring(tok)}, nil
+}
+
+// RotateToken writes a new token to the token file (atomically, mode 0600), then makes the
+// API admit it, and the replaced token only for grace more. A failed write changes nothing.
+func (d *Daemon) RotateToken(ctx context.Context, grace time.Duration) (api.TokenRotation, error) {
+	t := d.tokens
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tok, err := api.NewToken()
+	if err != nil {
+		return api.TokenRotation{}, fmt.Errorf("rotate token: %w", err)
+	}
+	if err := atomicfile.Write(t.path, []byte(tok+"\n"), 0o600); err != nil {
+		// The host refused the file (full, read-only): a 503, the old token stays.
+		return api.TokenRotation{}, fmt.Errorf("rotate token: write %s: %w: %w", t.path, err, api.ErrUnavailable)
+	}
+	until := t.keys.Rotate(tok, grace)
+	d.logger.Info("api token rotated", "previous_valid_until", until.UTC().Format(time.RFC3339))
+	d.recordTokenRotation(ctx, until)
+	return api.TokenRotation{Token: tok, File: t.path, PreviousValidUntil: until.UTC()}, nil
+}
+
+// recordTokenRotation keeps an event for the audit trail; the rotation stands without it.
+func (d *Daemon) recordTokenRotation(ctx context.Context, until time.Time) {
+	msg := "API token rotated; the previous one is refused from " + until.UTC().Format(time.RFC3339)
+	if _, err := d.store.AddEvent(ctx, store.Event{Type: "token_rotated", Message: msg}); err != nil {
+		d.logger.Warn("record token rotation", "error", err)
+	}
+}
+
+// apiTLS loads the API's certificate, when configured.
+func apiTLS(opts Options) (*tls.Config, error) {
+	conf, err := api.ServerTLS(opts.APITLSCert, opts.APITLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("api tls: %w", err)
+	}
+	if err := opts.APILimits.Validate(); err != nil {
+		return nil, err
+	}
+	return conf, nil
+}
+
+// serveAPI serves srv on ln, over TLS when srv has a TLS configuration.
+func serveAPI(srv *http.Server, ln net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
+}
+
+// apiURL is the API's address as clients should use it: host:port, https:// in front when
+// it serves TLS (the CLI reads plain host:port as http).
+func (d *Daemon) apiURL() string {
+	if d.opts.APITLSCert != "" {
+		return "https://" + d.Addr()
+	}
+	return d.Addr()
+}
