@@ -278,3 +278,81 @@ func TestTrustedProxyOption(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadyInstanceFinishesInFlight makes one of two instances unready while it serves a
+// slow request (SIGTERM: the demo app fails /healthz and keeps serving for SHUTDOWN_DELAY):
+// its readiness probe takes it out of the proxy, later requests all go to the other
+// instance, and the slow request still completes with 200 from it.
+func TestUnreadyInstanceFinishesInFlight(t *testing.T) {
+	h := newHarness(t)
+	listen := freeAddr(t)
+	dep := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v1", Replicas: 2, Env: map[string]string{"SHUTDOWN_DELAY": "5s"}})
+	if got := h.wait(dep.ID, 30*time.Second); got.Status != "succeeded" {
+		t.Fatalf("deploy: %s %s", got.Status, got.Reason)
+	}
+	svc, err := h.client.Service(context.Background(), "web")
+	if err != nil || len(svc.Instances) != 2 {
+		t.Fatalf("service: %+v %v, want 2 instances", svc, err)
+	}
+
+	type answer struct {
+		status   int
+		instance string
+		err      error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := (&http.Client{Timeout: time.Minute}).Get("http://" + listen + "/slow?d=2s")
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- answer{status: resp.StatusCode, instance: resp.Header.Get("X-Instance")}
+	}()
+	var victim string
+	waitFor(t, 10*time.Second, "the slow request in flight", func() bool {
+		for _, in := range svc.Instances {
+			if h.d.proxy.InFlight(in.ID) > 0 {
+				victim = in.ID
+				return true
+			}
+		}
+		return false
+	})
+	st, err := h.d.driver.Status(context.Background(), victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(st.PID, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the instance out of the proxy", func() bool {
+		s, err := h.client.Service(context.Background(), "web")
+		if err != nil {
+			return false
+		}
+		for _, in := range s.Instances {
+			if in.ID == victim {
+				return !in.Target
+			}
+		}
+		return false
+	})
+	victimSuffix := fmt.Sprintf("-%d", st.PID)
+	for i := range 20 {
+		resp, err := http.Get("http://" + listen + "/")
+		if err != nil {
+			t.Fatalf("request %d while it drains: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || strings.HasSuffix(resp.Header.Get("X-Instance"), victimSuffix) {
+			t.Fatalf("request %d while it drains: %d from %q, want 200 from the other instance", i, resp.StatusCode, resp.Header.Get("X-Instance"))
+		}
+	}
+	got := <-done
+	if got.err != nil || got.status != http.StatusOK || !strings.HasSuffix(got.instance, victimSuffix) {
+		t.Errorf("the in-flight request: %d from %q (%v), want 200 from the unready instance (pid %d)", got.status, got.instance, got.err, st.PID)
+	}
+}

@@ -50,7 +50,7 @@ type Options struct {
 	// RetryInterval is how often recovery retries a runtime that did not answer (default 5s).
 	RetryInterval time.Duration
 	// Lint lints a service's PostgreSQL migrations before a deployment (default: the
-	// real parser in this process).
+	// real parser in this process; Serve runs it in a child `cutover migrate lint`).
 	Lint Linter
 	// ContractCheck is how often contract parts waiting for an old revision to be gone
 	// look again (default 1s).

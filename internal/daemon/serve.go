@@ -52,11 +52,26 @@ func Serve(ctx context.Context, opts Options) error {
 		go forwardSignals(sigCtx, hup, reload)
 		opts.Reload = reload
 	}
+	if opts.Lint == nil {
+		opts.Lint = childLinter(opts.Logger)
+	}
 	d, err := New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return d.Run(ctx)
+}
+
+// childLinter lints migrations in a child `cutover migrate lint`, so the PostgreSQL parser
+// (slow to start, ~280 MB while it runs) never stays resident in the daemon. Without a known
+// executable it lints in-process.
+func childLinter(logger *slog.Logger) Linter {
+	exe, err := os.Executable()
+	if err != nil {
+		logger.Warn("migrations are linted in-process", "error", err)
+		return nil
+	}
+	return LintWithBinary(exe)
 }
 
 // forwardSignals turns each signal into a reload request until ctx ends; a request made

@@ -44,7 +44,7 @@ func TestMoreAmbiguousRequestsRejected(t *testing.T) {
 				t.Errorf("%d request(s) reached the upstream, want none", n)
 			}
 			if s := rawExchange(t, addr, "GET / HTTP/1.1\r\n"+host+"Connection: close\r\n\r\n"); s != http.StatusOK {
-				t.Errorf("well-formed request after it: got %d, want 200", s)
+				t.Fatalf("well-formed request after it: got %d, want 200", s)
 			}
 			<-seen
 		})

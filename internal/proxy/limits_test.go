@@ -80,31 +80,82 @@ func TestMaxBody(t *testing.T) {
 	}
 }
 
-// TestConcurrencyLimit holds MaxConcurrency requests in flight: one more waits in the queue
-// and is served when a slot frees; with the slots still held, one more gets 503 with
-// Retry-After once QueueTimeout passes, and never reaches the upstream.
-func TestConcurrencyLimit(t *testing.T) {
-	p := startProxy(t, Config{})
-	addr := route(t, p, Route{Service: "web", Limits: Limits{MaxConcurrency: 2, QueueTimeout: 2 * time.Second}})
-	arrivedCh := make(chan string, 10)
-	release := make(chan struct{}, 10)
-	var n atomic.Int64
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// holdingUpstream is an upstream that holds each request until a value arrives on the
+// returned release channel; arrived gets each request's path as it arrives, n counts them.
+func holdingUpstream(t *testing.T) (s *httptest.Server, arrived chan string, release chan struct{}, n *atomic.Int64) {
+	t.Helper()
+	arrived, release, n = make(chan string, 10), make(chan struct{}, 10), new(atomic.Int64)
+	s = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		arrivedCh <- r.URL.Path
-		<-release
+		arrived <- r.URL.Path
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
 		_, _ = io.WriteString(w, r.URL.Path)
 	}))
-	t.Cleanup(func() { close(release); s.Close() })
+	t.Cleanup(s.Close)
+	return s, arrived, release, n
+}
+
+// receive returns the next value of ch, failing t after a minute rather than hanging.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("no %s within a minute", what)
+		panic("unreachable")
+	}
+}
+
+// TestConcurrencyQueueServesWhenSlotFrees holds MaxConcurrency requests in flight: one more
+// waits in the queue, reaches the upstream only once a slot frees, and is answered 200.
+func TestConcurrencyQueueServesWhenSlotFrees(t *testing.T) {
+	p := startProxy(t, Config{})
+	addr := route(t, p, Route{Service: "web", Limits: Limits{MaxConcurrency: 2, QueueTimeout: time.Minute}})
+	s, arrived, release, n := holdingUpstream(t)
 	p.SetTargets("web", one(s), 0)
 
-	results := make(chan result, 4)
+	results := make(chan result, 3)
 	for _, path := range []string{"/1", "/2"} {
 		go func() { results <- send(http.MethodGet, "http://"+addr+path, "") }()
 	}
-	<-arrivedCh
-	<-arrivedCh
-	// Over the cap, the queue times out: 503 with Retry-After, never upstream.
+	receive(t, arrived, "first arrival")
+	receive(t, arrived, "second arrival")
+	go func() { results <- send(http.MethodGet, "http://"+addr+"/3", "") }()
+	waitQueued(t, p, "web")
+	if got := n.Load(); got != 2 {
+		t.Errorf("upstream saw %d requests with one queued, want 2", got)
+	}
+	release <- struct{}{}
+	if path := receive(t, arrived, "the queued request"); path != "/3" {
+		t.Errorf("after a slot freed, %q arrived, want /3", path)
+	}
+	release <- struct{}{}
+	release <- struct{}{}
+	for range 3 {
+		if r := receive(t, results, "an answer"); r.status != http.StatusOK {
+			t.Errorf("admitted request: got %d %q %v, want 200", r.status, r.body, r.err)
+		}
+	}
+}
+
+// TestConcurrencyQueueTimesOut holds MaxConcurrency requests in flight: one more gets 503
+// with Retry-After once QueueTimeout passes, and never reaches the upstream.
+func TestConcurrencyQueueTimesOut(t *testing.T) {
+	p := startProxy(t, Config{})
+	addr := route(t, p, Route{Service: "web", Limits: Limits{MaxConcurrency: 2, QueueTimeout: 200 * time.Millisecond}})
+	s, arrived, release, n := holdingUpstream(t)
+	p.SetTargets("web", one(s), 0)
+
+	results := make(chan result, 2)
+	for _, path := range []string{"/1", "/2"} {
+		go func() { results <- send(http.MethodGet, "http://"+addr+path, "") }()
+	}
+	receive(t, arrived, "first arrival")
+	receive(t, arrived, "second arrival")
 	resp, err := guardedClient.Get("http://" + addr + "/3")
 	if err != nil {
 		t.Fatal(err)
@@ -116,17 +167,10 @@ func TestConcurrencyLimit(t *testing.T) {
 	if got := n.Load(); got != 2 {
 		t.Errorf("upstream saw %d requests, want 2", got)
 	}
-	// A queued request is served once a slot frees.
-	go func() { results <- send(http.MethodGet, "http://"+addr+"/4", "") }()
-	waitQueued(t, p, "web")
-	release <- struct{}{}
-	if path := <-arrivedCh; path != "/4" && path != "/1" && path != "/2" {
-		t.Errorf("unexpected arrival %q", path)
-	}
 	release <- struct{}{}
 	release <- struct{}{}
-	for range 3 {
-		if r := <-results; r.status != http.StatusOK {
+	for range 2 {
+		if r := receive(t, results, "an answer"); r.status != http.StatusOK {
 			t.Errorf("admitted request: got %d %q %v, want 200", r.status, r.body, r.err)
 		}
 	}
