@@ -111,6 +111,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 			p.fail(w, x, http.StatusGatewayTimeout, "upstream timed out\n", err)
 			return
 		case bodyTooLarge(err):
+			w.Header()["Connection"] = valClose // the rest of the body is never read
 			p.fail(w, x, http.StatusRequestEntityTooLarge, "request body too large\n", err)
 			return
 		}

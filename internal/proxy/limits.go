@@ -76,7 +76,10 @@ func (l *limiter) admit(p *Proxy, w http.ResponseWriter, r *http.Request, reqID 
 			return false
 		}
 		if r.ContentLength < 0 {
-			r.Body = http.MaxBytesReader(w, r.Body, l.MaxBody)
+			// No ResponseWriter: the body is read by the upstream transport's goroutine, and
+			// MaxBytesReader would touch w's headers from there while the handler writes
+			// them. tooLarge closes the connection itself.
+			r.Body = http.MaxBytesReader(nil, r.Body, l.MaxBody)
 		}
 	}
 	if l.slots == nil {

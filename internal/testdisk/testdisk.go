@@ -130,6 +130,10 @@ func (e *Ext4) Fail(t testing.TB) {
 func (e *Ext4) Repair(t testing.TB) {
 	t.Helper()
 	run(t, "umount", e.Dir)
+	// A mount namespace cloned while the file system was mounted (a container starting at
+	// that moment) keeps its superblock alive for a while after the umount; checking the
+	// image under it, or mounting it again, would reuse the read-only superblock.
+	e.waitDetached(t)
 	// e2fsck exits 1 when it fixed something (the error flag it was told about).
 	if out, err := exec.Command("e2fsck", "-fy", e.image).CombinedOutput(); err != nil {
 		var ee *exec.ExitError
@@ -138,6 +142,26 @@ func (e *Ext4) Repair(t testing.TB) {
 		}
 	}
 	e.Mount(t)
+}
+
+// waitDetached waits until no loop device holds the image any more: the kernel has let go
+// of the file system.
+func (e *Ext4) waitDetached(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := exec.Command("losetup", "-j", e.image).Output()
+		if err != nil {
+			t.Fatalf("testdisk: losetup -j %s: %v", e.image, err)
+		}
+		if len(trimNL(out)) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testdisk: %s is still attached a minute after its umount: %s", e.image, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func run(t testing.TB, name string, args ...string) {
