@@ -62,6 +62,10 @@ type MigrationState struct {
 	// expand); ContractBlockedBy the running revisions that predate its pending contract.
 	CarriedBy         []int `json:"carried_by"`
 	ContractBlockedBy []int `json:"contract_blocked_by,omitempty"`
+	// Incompatible lists the revisions in history that predate its applied contract part:
+	// they would run against a schema without what they need, so a rollback to one of them
+	// is refused without --force.
+	Incompatible []int `json:"incompatible,omitempty"`
 	// Changed describes applied parts whose file section changed (both checksums).
 	Changed []string `json:"changed,omitempty"`
 }

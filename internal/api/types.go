@@ -31,6 +31,10 @@ type DeployRequest struct {
 type RollbackRequest struct {
 	To  int    `json:"to,omitempty"`
 	Who string `json:"who,omitempty"`
+	// Force rolls back to a revision that predates an applied database contract part
+	// (refused otherwise); it needs a Reason, recorded as a rollback_forced event.
+	Force  bool   `json:"force,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Deployment is one attempt to move a service to a new revision.

@@ -127,9 +127,14 @@ func (a *app) rollbackCmd() *cobra.Command {
 through a deployment under the service's strategy. A blue-green service whose previous
 revision is still warm switches back at once.
 
+A rollback to a revision that predates a database contract part already applied (the
+contract dropped what it needs) is refused (exit 7) unless --force --reason TEXT, which
+is recorded as a rollback_forced event.
+
 ` + exitCodesHelp,
 		Example: `  cutover rollback web --wait
-  cutover rollback web --to 3`,
+  cutover rollback web --to 3
+  cutover rollback web --to 3 --force --reason "revision 3 never reads users.name"`,
 		Args: exactArgs("SERVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := wf.check(); err != nil {
@@ -137,6 +142,9 @@ revision is still warm switches back at once.
 			}
 			if req.To < 0 {
 				return usagef("--to %d: want a revision number", req.To)
+			}
+			if req.Force && strings.TrimSpace(req.Reason) == "" {
+				return usagef("--force needs --reason TEXT, which is recorded")
 			}
 			req.Who = whoami()
 			c, err := a.client()
@@ -151,6 +159,8 @@ revision is still warm switches back at once.
 		},
 	}
 	cmd.Flags().IntVar(&req.To, "to", 0, "revision to return to (default: the one before stable)")
+	cmd.Flags().BoolVar(&req.Force, "force", false, "roll back even to a revision that predates an applied database contract (needs --reason)")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why --force is safe; recorded as an event")
 	wf.add(cmd)
 	return cmd
 }

@@ -80,6 +80,12 @@ func printMigrationStatus(w io.Writer, st api.MigrationStatus) {
 			fmt.Fprintln(w, "changed: "+c)
 		}
 	}
+	for _, m := range st.Migrations {
+		if len(m.Incompatible) > 0 {
+			fmt.Fprintf(w, "schema-incompatible: revision(s) %s predate the applied contract of migration %d; a rollback to them is refused without --force\n",
+				intList(m.Incompatible), m.Version)
+		}
+	}
 }
 
 func appliedCell(a *api.MigrationApplied) string {

@@ -75,7 +75,9 @@ type migrateStub struct {
 func (m *migrateStub) MigrationStatus(_ context.Context, service string) (api.MigrationStatus, error) {
 	return api.MigrationStatus{Service: service, Driver: "postgres", Dir: "/m", Revision: 2, Running: []int{1, 2},
 		Migrations: []api.MigrationState{{Version: 1, Name: "items", File: "/m/0001_items.sql", HasContract: true,
-			Expand: &api.MigrationApplied{Revision: 2}, CarriedBy: []int{2}, ContractBlockedBy: []int{1}}}}, nil
+			Expand: &api.MigrationApplied{Revision: 2}, CarriedBy: []int{2}, ContractBlockedBy: []int{1}},
+			{Version: 2, Name: "rename", File: "/m/0002_rename.sql", HasContract: true, Expand: &api.MigrationApplied{Revision: 2},
+				Contract: &api.MigrationApplied{Revision: 2}, CarriedBy: []int{2}, Incompatible: []int{1}}}}, nil
 }
 
 func (m *migrateStub) MigrationPlan(_ context.Context, service string) (api.MigrationPlan, error) {
@@ -109,6 +111,7 @@ func TestMigrateCommands(t *testing.T) {
 		want string
 	}{
 		{[]string{"migrate", "status", "web"}, 0, "applied (rev 2, 0ms)  pending"},
+		{[]string{"migrate", "status", "web"}, 0, "schema-incompatible: revision(s) 1 predate the applied contract of migration 2"},
 		{[]string{"migrate", "plan", "web"}, 0, "waits: revision(s) [1] still run"},
 		{[]string{"migrate", "up", "web"}, 0, "applied 2 more: expand part"},
 		{[]string{"migrate", "contract", "web"}, 7, "revision(s) [1] still run"},
@@ -127,7 +130,32 @@ func TestMigrateCommands(t *testing.T) {
 	}
 	r := runCLI(t, srv.URL, "-o", "json", "migrate", "status", "web")
 	var st api.MigrationStatus
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st.Migrations) != 1 || st.Migrations[0].ContractBlockedBy[0] != 1 {
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st.Migrations) != 2 || st.Migrations[0].ContractBlockedBy[0] != 1 {
 		t.Errorf("status -o json: %v %+v\n%s", err, st, r.stdout)
+	}
+}
+
+// TestRollbackForceFlags: --force needs --reason and changes nothing without it; with it
+// both reach the daemon; a refusal is a conflict (exit 7) with the daemon's message.
+func TestRollbackForceFlags(t *testing.T) {
+	var got []api.RollbackRequest
+	b := &apitest.Backend{RollbackFunc: func(_ context.Context, service string, req api.RollbackRequest) (api.Deployment, error) {
+		got = append(got, req)
+		if !req.Force {
+			return api.Deployment{}, fmt.Errorf("revision 1 predates contract 0002_rename.sql: %w", api.ErrConflict)
+		}
+		return api.Deployment{ID: 9, Service: service, Kind: "rollback", Status: "running", To: req.To}, nil
+	}}
+	srv := httptest.NewServer(api.NewHandler(b, token, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	if r := runCLI(t, srv.URL, "rollback", "web", "--to", "1", "--force"); r.code != 2 || !strings.Contains(r.stderr, "--reason") || len(got) != 0 {
+		t.Errorf("rollback --force without --reason: exit %d, %d request(s), want exit 2 before any request\n%s", r.code, len(got), r.stderr)
+	}
+	if r := runCLI(t, srv.URL, "rollback", "web", "--to", "1"); r.code != 7 || !strings.Contains(r.stderr, "predates contract 0002_rename.sql") {
+		t.Errorf("refused rollback: exit %d, want 7 with the daemon's message\n%s", r.code, r.stderr)
+	}
+	r := runCLI(t, srv.URL, "rollback", "web", "--to", "1", "--force", "--reason", "v1 never reads name")
+	if r.code != 0 || len(got) != 2 || !got[1].Force || got[1].Reason != "v1 never reads name" || got[1].To != 1 {
+		t.Errorf("rollback --force --reason: exit %d, requests %+v\n%s", r.code, got, r.stderr)
 	}
 }

@@ -93,10 +93,11 @@ type Daemon struct {
 	started chan *rollout.Deployment
 	mig     migrations
 	// lock is the state directory's lock; listeners hands out (inherited) listeners.
-	lock       *os.File
-	listeners  *handoff.Listeners
-	handingOff atomic.Bool
-	apiConns   atomic.Int64 // open API connections, for a drain that drops no request
+	lock         *os.File
+	driverClosed sync.Once
+	listeners    *handoff.Listeners
+	handingOff   atomic.Bool
+	apiConns     atomic.Int64 // open API connections, for a drain that drops no request
 }
 
 // New opens the state and prepares every part without starting any goroutine. The API
@@ -212,6 +213,9 @@ wait:
 		case <-d.opts.Reload:
 			if handedOff, stopWork = d.handOff(ctx, stopWork); handedOff {
 				stopProxy() // the successor serves: stop accepting at once, drain below
+				// Only the successor supervises instances from now on: a crash while this
+				// one drains must not be restarted twice.
+				d.closeDriver()
 				break wait
 			}
 		}
@@ -265,16 +269,24 @@ func (d *Daemon) close() {
 	if d.apiLn != nil {
 		d.apiLn.Close()
 	}
-	if d.driver != nil {
-		if err := d.driver.Close(); err != nil {
-			d.logger.Warn("close runtime", "error", err)
-		}
-	}
+	d.closeDriver()
 	if err := d.store.Close(); err != nil {
 		d.logger.Warn("close store", "error", err)
 	}
 	// With a successor holding a copy, closing does not release the lock.
 	d.lock.Close()
+}
+
+// closeDriver stops the runtime's supervision, once; instances keep running.
+func (d *Daemon) closeDriver() {
+	d.driverClosed.Do(func() {
+		if d.driver == nil {
+			return
+		}
+		if err := d.driver.Close(); err != nil {
+			d.logger.Warn("close runtime", "error", err)
+		}
+	})
 }
 
 // tasks runs the daemon's background work under one context and waits for all of it.

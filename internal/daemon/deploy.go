@@ -24,7 +24,7 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	if err := d.checkDeployable(ctx, s); err != nil {
 		return api.Deployment{}, err
 	}
-	notes, err := d.checkDatabase(ctx, s)
+	notes, migrations, err := d.checkDatabase(ctx, s)
 	if err != nil {
 		return api.Deployment{}, err
 	}
@@ -35,7 +35,7 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	d.fleet.mu.Lock()
 	from := d.fleet.service(s.Name).stable
 	d.fleet.mu.Unlock()
-	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message}
+	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message, Migrations: migrations}
 	return d.begin(ctx, s, rev, "deploy", from, append(spec.Warnings(s), notes...))
 }
 

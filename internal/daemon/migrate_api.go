@@ -41,7 +41,12 @@ func (d *Daemon) migrationTarget(ctx context.Context, service string) (*migratio
 	if s.Database == nil {
 		return nil, fmt.Errorf("service %s has no database section in its spec: %w", service, api.ErrInvalid)
 	}
-	migs, err := loadMigrations(s.Database)
+	var migs []migrate.Migration
+	if svc.Stable > 0 {
+		migs, err = d.revisionMigrations(ctx, service, svc.Stable, s.Database)
+	} else {
+		migs, err = loadMigrations(s.Database) // nothing serves yet: the latest spec's directory
+	}
 	if err != nil {
 		return nil, fmt.Errorf("database.migrations: %w: %w", err, api.ErrInvalid)
 	}
@@ -67,6 +72,10 @@ func (d *Daemon) MigrationStatus(ctx context.Context, service string) (api.Migra
 	if err != nil {
 		return api.MigrationStatus{}, err
 	}
+	incompatible, err := d.incompatibleRevisions(ctx, service, states)
+	if err != nil {
+		return api.MigrationStatus{}, err
+	}
 	running := d.runningDatabases(ctx, service)
 	byVersion := map[int]migrate.Migration{}
 	for _, m := range t.migs {
@@ -77,7 +86,7 @@ func (d *Daemon) MigrationStatus(ctx context.Context, service string) (api.Migra
 	for _, st := range states {
 		ms := api.MigrationState{Version: st.Version, Name: st.Name, File: st.File, HasContract: st.HasContract,
 			HasDown: st.HasDown, Expand: appliedView(st.Expand), Contract: appliedView(st.Contract),
-			CarriedBy: nonNilInts(carried[st.Version])}
+			CarriedBy: nonNilInts(carried[st.Version]), Incompatible: incompatible[st.Version]}
 		if m, ok := byVersion[st.Version]; ok && m.Contract != nil && st.Contract == nil {
 			ms.ContractBlockedBy = blockers(m, running)
 		}

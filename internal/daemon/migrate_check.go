@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/migrate"
 	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
 )
 
 // Linter lints loaded migrations; see Options.Lint.
@@ -23,47 +26,54 @@ func lintInProcess(_ context.Context, _ string, migs []migrate.Migration) ([]mig
 // checkDatabase refuses a spec whose migrations cannot run: a directory that is missing or
 // malformed, blocking lint findings, a database that does not answer, an applied part whose
 // file changed. It changes nothing. On success it records in s the parts the revision
-// carries and returns a note per lint override, to be recorded with the deployment.
-func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, error) {
+// carries and returns a note per lint override, to be recorded with the deployment, and
+// the files as read, to be stored with the revision (what it runs, whatever happens to
+// the directory later).
+func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, []store.MigrationFile, error) {
 	db := s.Database
 	if db == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	migs, err := loadMigrations(db)
+	files, migs, err := readMigrations(db)
 	if err != nil {
-		return nil, fieldErrors("database.migrations", err)
+		return nil, nil, fieldErrors("database.migrations", err)
 	}
 	var notes []string
 	if db.Driver == spec.DriverPostgres {
-		if notes, err = d.lintForDeploy(ctx, db.Migrations, migs); err != nil {
-			return nil, err
+		if notes, err = d.lintForDeploy(ctx, db.Migrations, files, migs); err != nil {
+			return nil, nil, err
 		}
 	}
 	r, err := d.openDatabase(ctx, *s)
 	if err != nil {
-		return nil, &api.ValidationError{Fields: []api.FieldError{{Path: "database.dsn_env", Message: err.Error()}}}
+		return nil, nil, &api.ValidationError{Fields: []api.FieldError{{Path: "database.dsn_env", Message: err.Error()}}}
 	}
 	defer r.Close()
 	if _, err := r.Plan(ctx, migs); err != nil {
 		var ce *migrate.ChecksumError
 		if errors.As(err, &ce) {
-			return nil, fieldErrors("database.migrations", err)
+			return nil, nil, fieldErrors("database.migrations", err)
 		}
-		return nil, fmt.Errorf("read the version table of run.env %s: %w: %w", db.DSNEnv, scrubDSN(err, s.Run.Env[db.DSNEnv]), api.ErrConflict)
+		return nil, nil, fmt.Errorf("read the version table of run.env %s: %w: %w", db.DSNEnv, scrubDSN(err, s.Run.Env[db.DSNEnv]), api.ErrConflict)
 	}
 	db.Parts = migrationParts(migs)
-	return notes, nil
+	return notes, files, nil
 }
 
 // lintForDeploy lints migs and refuses blocking findings; overridden ones become notes.
-func (d *Daemon) lintForDeploy(ctx context.Context, dir string, migs []migrate.Migration) ([]string, error) {
+// A linter that reads a directory gets a copy of files, the ones the revision records, and
+// its findings name the files in dir.
+func (d *Daemon) lintForDeploy(ctx context.Context, dir string, files []store.MigrationFile, migs []migrate.Migration) ([]string, error) {
 	lint := d.opts.Lint
 	if lint == nil {
 		lint = lintInProcess
 	}
-	found, err := lint(ctx, dir, migs)
+	found, err := lintCopy(ctx, lint, files, migs)
 	if err != nil {
 		return nil, fmt.Errorf("lint migrations in %s: %w", dir, err)
+	}
+	for i := range found {
+		found[i].File = filepath.Join(dir, filepath.Base(found[i].File))
 	}
 	var notes []string
 	ve := &api.ValidationError{}
@@ -78,6 +88,21 @@ func (d *Daemon) lintForDeploy(ctx context.Context, dir string, migs []migrate.M
 		return nil, ve
 	}
 	return notes, nil
+}
+
+// lintCopy runs lint on a temporary directory holding files.
+func lintCopy(ctx context.Context, lint Linter, files []store.MigrationFile, migs []migrate.Migration) ([]migrate.Finding, error) {
+	tmp, err := os.MkdirTemp("", "cutover-lint-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(tmp, f.Name), f.Content, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return lint(ctx, tmp, migs)
 }
 
 // fieldErrors turns err (possibly joined) into a validation error with one message per line.

@@ -74,12 +74,9 @@ func (d *Daemon) contractWaiting(ctx context.Context, service string, m contract
 // contractIfSafe runs the contract parts that may run now and reports whether none is
 // left waiting.
 func (d *Daemon) contractIfSafe(ctx context.Context, service string, rs spec.Service, m contractMark) (bool, error) {
-	migs, err := loadMigrations(rs.Database)
+	migs, err := d.revisionMigrations(ctx, service, m.rev, rs.Database)
 	if err != nil {
 		return false, err
-	}
-	if !sameParts(rs.Database, migs) {
-		return false, fmt.Errorf("the migrations in %s changed after revision %d was recorded; run 'cutover migrate contract %s' once they are right", rs.Database.Migrations, m.rev, service)
 	}
 	r, err := d.openDatabase(ctx, rs)
 	if err != nil {

@@ -30,10 +30,7 @@ func (d *Daemon) migrateBeforeStart(ctx context.Context, dep *rollout.Deployment
 	}
 	unlock := d.mig.lock(dep.Service)
 	defer unlock()
-	migs, err := loadMigrations(db)
-	if err == nil && !sameParts(db, migs) {
-		err = fmt.Errorf("the migrations in %s changed after revision %d was recorded: deploy again to record them", db.Migrations, dep.State.To)
-	}
+	migs, err := d.revisionMigrations(ctx, dep.Service, dep.State.To, db)
 	if err != nil {
 		return d.parkOrFail(ctx, dep, err)
 	}

@@ -151,9 +151,14 @@ func TestContractAfterPromote(t *testing.T) {
 		t.Errorf("version table %q, want %q", got, want)
 	}
 
-	// A rollback to revision 1 runs no contract part and no expand part.
+	// Revision 1 predates the applied contract: a rollback to it is refused, and forced it
+	// runs no contract part and no expand part.
 	writeFiles(t, dir, map[string]string{"0002_more.sql": "-- +cutover expand\nCREATE TABLE more (id INTEGER);\n-- +cutover contract\nDROP TABLE more;\n"})
-	rb, err := h.client.Rollback(context.Background(), "web", api.RollbackRequest{To: 1, Who: "test"})
+	_, err := h.client.Rollback(context.Background(), "web", api.RollbackRequest{To: 1, Who: "test"})
+	if !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), "predates contract 0001_items.sql") {
+		t.Errorf("rollback to revision 1: %v, want a conflict naming the contract", err)
+	}
+	rb, err := h.client.Rollback(context.Background(), "web", api.RollbackRequest{To: 1, Who: "test", Force: true, Reason: "test"})
 	if err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
@@ -172,8 +177,10 @@ func TestContractAfterPromote(t *testing.T) {
 	}
 }
 
-// TestContractRefusedWhileOlderRevisionRuns: `migrate contract` refuses while an instance of
-// a revision that predates the part runs, runs with --force and a reason.
+// TestContractRefusedWhileOlderRevisionRuns: `migrate contract` refuses during a deployment
+// and, once the stable revision carries a contract part, while an instance of a revision
+// that predates the part runs (here the warm blue of a blue-green switch); it runs with
+// --force and a reason.
 func TestContractRefusedWhileOlderRevisionRuns(t *testing.T) {
 	h := newMigrateHarness(t)
 	ctx := context.Background()
@@ -201,7 +208,11 @@ func TestContractRefusedWhileOlderRevisionRuns(t *testing.T) {
 		t.Fatalf("abort: %v", err)
 	}
 	h.wait(dep.ID, 30*time.Second)
-	// Revision 1 is stable again and predates the contract part.
+	// Revision 3 carries the contract part; revision 1 stays warm and predates it.
+	spec.Version, spec.Strategy = "v3", "blue_green: {scale_down_delay: 60s}\n"
+	if d := h.wait(h.deploy(spec).ID, 30*time.Second); d.Status != "succeeded" {
+		t.Fatalf("third deployment: %s %s", d.Status, d.Reason)
+	}
 	_, err := h.client.MigrateContract(ctx, "web", api.MigrateRequest{})
 	if !errors.Is(err, api.ErrConflict) || !strings.Contains(err.Error(), "predate") {
 		t.Errorf("contract while revision 1 runs: %v, want a conflict naming the revision", err)

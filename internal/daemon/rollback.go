@@ -39,14 +39,24 @@ func (d *Daemon) Rollback(ctx context.Context, service string, req api.RollbackR
 	if active, err := d.store.ActiveDeployment(ctx, service); err == nil {
 		return api.Deployment{}, fmt.Errorf("service %s has deployment %d %s: %w", service, active.ID, active.Status, api.ErrConflict)
 	}
+	forced, err := d.checkRollbackSchema(ctx, service, svc.Stable, to, rs, req)
+	if err != nil {
+		return api.Deployment{}, err
+	}
 	d.fleet.mu.Lock()
 	warm := d.fleet.service(service).readyCount(to) >= rs.Replicas
 	d.fleet.mu.Unlock()
+	var out api.Deployment
 	if warm {
-		return d.switchBack(ctx, &rs, svc.Stable, to, req.Who)
+		out, err = d.switchBack(ctx, &rs, svc.Stable, to, req.Who)
+	} else {
+		rev.CreatedBy = req.Who
+		out, err = d.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
 	}
-	rev.CreatedBy = req.Who
-	return d.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
+	if err == nil && forced != "" {
+		d.event(ctx, service, out.ID, "rollback_forced", forced, map[string]any{"to": to, "who": req.Who, "reason": req.Reason})
+	}
+	return out, err
 }
 
 func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {

@@ -19,6 +19,10 @@ type Revision struct {
 	CreatedAt time.Time
 	CreatedBy string
 	Message   string
+	// Migrations are the migration files the revision carries, stored with it in the same
+	// transaction when it is inserted. GetRevision and ListRevisions leave it empty: read
+	// them with MigrationFiles.
+	Migrations []MigrationFile
 }
 
 const revisionColumns = `service, number, spec, spec_hash, created_at, created_by, message`
@@ -151,6 +155,9 @@ func insertRevision(ctx context.Context, q querier, rev Revision) (Revision, err
 		rev.Service, rev.Number, blob(rev.Spec), rev.SpecHash, nanos(rev.CreatedAt), rev.CreatedBy, rev.Message)
 	if err != nil {
 		return Revision{}, wrap(fmt.Sprintf("insert revision %s %d", rev.Service, n), err)
+	}
+	if err := insertMigrationFiles(ctx, q, rev.Service, n, rev.Migrations); err != nil {
+		return Revision{}, err
 	}
 	return rev, nil
 }

@@ -105,6 +105,18 @@ CREATE TABLE sdk_tokens (
 	created_by TEXT NOT NULL DEFAULT ''
 ) STRICT;
 `,
+	// 3: the migration files a revision carries, copied at deploy time (issue 7).
+	`
+CREATE TABLE revision_migrations (
+	service  TEXT NOT NULL,
+	revision INTEGER NOT NULL,
+	name     TEXT NOT NULL,             -- base name, NNNN_name.sql
+	content  BLOB NOT NULL,
+	checksum TEXT NOT NULL,             -- hex SHA-256 of content
+	PRIMARY KEY (service, revision, name),
+	FOREIGN KEY (service, revision) REFERENCES revisions(service, number) ON DELETE CASCADE
+) STRICT;
+`,
 }
 
 // schemaVersion reads the file's schema version.
