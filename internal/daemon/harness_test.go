@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,36 +28,57 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	logOut := io.Discard
-	if os.Getenv("CUTOVER_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
-	return newHarnessLogging(t, logOut)
+	return startWith(t, Options{})
 }
 
 // newHarnessLogging is newHarness with the daemon's log written, at debug level, to logOut.
 func newHarnessLogging(t *testing.T, logOut io.Writer) *harness {
 	t.Helper()
-	app := testbin.Demoapp(t)
-	d, err := New(context.Background(), Options{StateDir: t.TempDir(), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond})
+	return startWith(t, Options{Logger: debugLogger(logOut)})
+}
+
+// debugLogger logs at debug level to w.
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// startWith runs a daemon with opts on 127.0.0.1:0 that stops its instances on exit; an
+// empty StateDir is a new temporary one, a nil Logger logs to stderr when CUTOVER_TEST_LOG
+// is set. Its stop may be called more than once.
+func startWith(t *testing.T, opts Options) *harness {
+	t.Helper()
+	opts.Listen, opts.StopInstancesOnExit, opts.Tick = "127.0.0.1:0", true, 50*time.Millisecond
+	if opts.StateDir == "" {
+		opts.StateDir = t.TempDir()
+	}
+	if opts.Logger == nil {
+		logOut := io.Discard
+		if os.Getenv("CUTOVER_TEST_LOG") != "" {
+			logOut = os.Stderr
+		}
+		opts.Logger = debugLogger(logOut)
+	}
+	d, err := New(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("new daemon: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: app}
+	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: testbin.Demoapp(t)}
+	var once sync.Once
 	h.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon run: %v", err)
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("daemon run: %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				t.Errorf("daemon did not stop within 60s")
 			}
-		case <-time.After(60 * time.Second):
-			t.Errorf("daemon did not stop within 60s")
-		}
+		})
 	}
 	t.Cleanup(h.stop)
 	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })

@@ -27,42 +27,6 @@ func startAt(t *testing.T, state string, logOut io.Writer) *harness {
 	return startWith(t, Options{StateDir: state, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 }
 
-// startWith runs a daemon with opts (on 127.0.0.1:0, stopping its instances on exit).
-func startWith(t *testing.T, opts Options) *harness {
-	t.Helper()
-	opts.Listen, opts.StopInstancesOnExit, opts.Tick = "127.0.0.1:0", true, 50*time.Millisecond
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	d, err := New(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("new daemon: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: testbin.Demoapp(t)}
-	stopped := false
-	h.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon run: %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Errorf("daemon did not stop within 60s")
-		}
-	}
-	t.Cleanup(h.stop)
-	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })
-	return h
-}
-
 // shortLoad sends 400 requests at 200/s to listen and fails t unless every request sent got
 // an answer below 500. On a busy machine the generator may not send a few (all workers
 // waiting): those are counted apart and are no failure of the server.

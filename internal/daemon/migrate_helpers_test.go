@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/migrate"
-	"github.com/cutover/cutover/internal/testbin"
 )
 
 // newMigrateHarness is newHarness with fast contract checks and, for PostgreSQL specs, the
@@ -27,35 +24,7 @@ import (
 // compile for over a minute in this process, and the binary is built without it.
 func newMigrateHarness(t *testing.T) *harness {
 	t.Helper()
-	app := testbin.Demoapp(t)
-	logOut := io.Discard
-	if os.Getenv("CUTOVER_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
-	d, err := New(context.Background(), Options{StateDir: t.TempDir(), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond,
-		ContractCheck: 50 * time.Millisecond, Lint: LintWithBinary(testbin.Cutover(t))})
-	if err != nil {
-		t.Fatalf("new daemon: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: app}
-	h.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon run: %v", err)
-			}
-		case <-time.After(60 * time.Second):
-			t.Errorf("daemon did not stop within 60s")
-		}
-	}
-	t.Cleanup(h.stop)
-	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })
-	return h
+	return startMigrateDaemon(t, "", 50*time.Millisecond)
 }
 
 // writeFiles writes name → text into dir.

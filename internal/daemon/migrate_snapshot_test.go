@@ -4,13 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,37 +26,7 @@ const (
 // stop may be called more than once.
 func startMigrateDaemon(t *testing.T, stateDir string, contractCheck time.Duration) *harness {
 	t.Helper()
-	logOut := io.Discard
-	if os.Getenv("CUTOVER_TEST_LOG") != "" {
-		logOut = os.Stderr
-	}
-	d, err := New(context.Background(), Options{StateDir: stateDir, Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})), Tick: 50 * time.Millisecond,
-		ContractCheck: contractCheck, Lint: LintWithBinary(testbin.Cutover(t))})
-	if err != nil {
-		t.Fatalf("new daemon: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	h := &harness{t: t, d: d, client: api.NewClient("http://"+d.Addr(), d.Token()), app: testbin.Demoapp(t)}
-	var once sync.Once
-	h.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("daemon run: %v", err)
-				}
-			case <-time.After(60 * time.Second):
-				t.Errorf("daemon did not stop within 60s")
-			}
-		})
-	}
-	t.Cleanup(h.stop)
-	waitFor(t, 5*time.Second, "api healthy", func() bool { return h.client.Health(context.Background()) == nil })
-	return h
+	return startWith(t, Options{StateDir: stateDir, ContractCheck: contractCheck, Lint: LintWithBinary(testbin.Cutover(t))})
 }
 
 func mustSucceed(t *testing.T, h *harness, what string, dep api.Deployment) {
