@@ -2,11 +2,9 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/cutover/cutover/internal/migrate"
@@ -45,28 +43,11 @@ func readMigrations(db *spec.Database) ([]store.MigrationFile, []migrate.Migrati
 // parseMigrations parses files as if they were in dir (errors and steps name dir/file:line)
 // and sorts them by version. Every problem found is joined in the error.
 func parseMigrations(dir string, files []store.MigrationFile) ([]migrate.Migration, error) {
-	var migs []migrate.Migration
-	var errs []error
-	seen := map[int]string{}
-	for _, f := range files {
-		path := filepath.Join(dir, f.Name)
-		m, err := migrate.Parse(path, f.Content)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if prev, ok := seen[m.Version]; ok {
-			errs = append(errs, fmt.Errorf("%s: version %d is also used by %s", path, m.Version, prev))
-			continue
-		}
-		seen[m.Version] = path
-		migs = append(migs, m)
+	parts := make([]migrate.File, len(files))
+	for i, f := range files {
+		parts[i] = migrate.File{Name: f.Name, Content: f.Content}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	sort.Slice(migs, func(i, j int) bool { return migs[i].Version < migs[j].Version })
-	return migs, nil
+	return migrate.ParseFiles(dir, parts)
 }
 
 // revisionMigrations returns the migrations revision rev of service carries: the files

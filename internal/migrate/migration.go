@@ -78,20 +78,41 @@ func Load(dir string) ([]Migration, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	var migs []Migration
+	var files []File
 	var errs []error
-	seen := map[int]string{}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("load migrations: %w", err))
 			continue
 		}
-		m, err := Parse(path, data)
+		files = append(files, File{Name: e.Name(), Content: data})
+	}
+	migs, err := ParseFiles(dir, files)
+	if err != nil || len(errs) > 0 {
+		return nil, errors.Join(append(errs, err)...)
+	}
+	return migs, nil
+}
+
+// File is one migration file's name (NNNN_name.sql) and content.
+type File struct {
+	Name    string
+	Content []byte
+}
+
+// ParseFiles parses files as the contents of dir (errors name dir/file:line) and returns the
+// migrations sorted by version. All problems found are joined in the error.
+func ParseFiles(dir string, files []File) ([]Migration, error) {
+	var migs []Migration
+	var errs []error
+	seen := map[int]string{}
+	for _, f := range files {
+		path := filepath.Join(dir, f.Name)
+		m, err := Parse(path, f.Content)
 		if err != nil {
 			errs = append(errs, err)
 			continue
