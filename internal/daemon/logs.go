@@ -9,13 +9,14 @@ import (
 	"github.com/cutover/cutover/internal/runtime"
 )
 
-// copyLogs writes the instances' logs to w, each line prefixed with "<id> | ". Without
-// follow the instances are written one after the other; with follow they are tailed together.
-func copyLogs(ctx context.Context, drv runtime.Driver, ids []string, follow bool, w io.Writer) error {
+// copyLogs writes the instances' logs to w, each line prefixed with "<id> | " and its secret
+// values hidden by red. Without follow the instances are written one after the other; with
+// follow they are tailed together.
+func copyLogs(ctx context.Context, drv runtime.Driver, ids []string, follow bool, red redactor, w io.Writer) error {
 	var mu sync.Mutex
 	if !follow {
 		for _, id := range ids {
-			pw := &prefixWriter{mu: &mu, w: w, prefix: []byte(id + " | ")}
+			pw := &prefixWriter{mu: &mu, w: w, prefix: []byte(id + " | "), red: red}
 			if err := drv.Logs(ctx, id, false, pw); err != nil {
 				return err
 			}
@@ -27,7 +28,7 @@ func copyLogs(ctx context.Context, drv runtime.Driver, ids []string, follow bool
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
 		wg.Go(func() {
-			pw := &prefixWriter{mu: &mu, w: w, prefix: []byte(id + " | ")}
+			pw := &prefixWriter{mu: &mu, w: w, prefix: []byte(id + " | "), red: red}
 			errs <- drv.Logs(ctx, id, true, pw)
 			pw.flush()
 		})
@@ -48,6 +49,7 @@ type prefixWriter struct {
 	mu      *sync.Mutex
 	w       io.Writer
 	prefix  []byte
+	red     redactor
 	partial []byte
 }
 
@@ -60,7 +62,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 			break
 		}
 		out = append(out, p.prefix...)
-		out = append(out, p.partial[:i+1]...)
+		out = append(out, p.red.redact(string(p.partial[:i+1]))...)
 		p.partial = p.partial[i+1:]
 	}
 	if len(out) > 0 {

@@ -236,7 +236,29 @@ func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow 
 		return nil
 	}
 	sort.Strings(ids)
-	return copyLogs(ctx, d.driver, ids, follow, w)
+	red, err := d.logRedactor(ctx, service)
+	if err != nil {
+		return err
+	}
+	return copyLogs(ctx, d.driver, ids, follow, red, w)
+}
+
+// logRedactor hides in instance output the secret values of every revision of service that
+// history keeps: an instance prints what its own revision's env holds.
+func (d *Daemon) logRedactor(ctx context.Context, service string) (redactor, error) {
+	revs, err := d.store.ListRevisions(ctx, service)
+	if err != nil {
+		return redactor{}, fmt.Errorf("logs of %s: %w", service, err)
+	}
+	var values []string
+	for _, r := range revs {
+		var s spec.Service
+		if err := json.Unmarshal(r.Spec, &s); err != nil {
+			return redactor{}, fmt.Errorf("logs of %s: decode revision %d: %w", service, r.Number, err)
+		}
+		values = append(values, secretValues(s)...)
+	}
+	return newRedactor(values), nil
 }
 
 // pastInstances lists the instances of a revision that were ever started, from the events.

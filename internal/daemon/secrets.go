@@ -14,8 +14,14 @@ const minSecretLen = 4
 
 // redactOutput replaces, in text a command printed (a hook's output), every secret value of
 // the service's env and of its hooks' env, and the password of each URL with credentials,
-// with spec.Redaction. Longer values go first, so that one containing another is hidden whole.
+// with spec.Redaction.
 func redactOutput(s spec.Service, text string) string {
+	return newRedactor(secretValues(s)).redact(text)
+}
+
+// secretValues lists the secret values of s's env and of its hooks' env, and the password of
+// each URL with credentials among them.
+func secretValues(s spec.Service) []string {
 	var values []string
 	add := func(env map[string]string, listed []string) {
 		for k, v := range env {
@@ -30,11 +36,28 @@ func redactOutput(s spec.Service, text string) string {
 			add(h.Env, nil)
 		}
 	}
-	slices.SortFunc(values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return values
+}
+
+// redactor hides a set of secret values in text.
+type redactor struct{ values []string }
+
+// newRedactor keeps the values worth hiding, longest first, so that one containing another
+// is hidden whole.
+func newRedactor(values []string) redactor {
+	var keep []string
 	for _, v := range values {
-		if len(v) >= minSecretLen {
-			text = strings.ReplaceAll(text, v, spec.Redaction)
+		if len(v) >= minSecretLen && !slices.Contains(keep, v) {
+			keep = append(keep, v)
 		}
+	}
+	slices.SortFunc(keep, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return redactor{values: keep}
+}
+
+func (r redactor) redact(text string) string {
+	for _, v := range r.values {
+		text = strings.ReplaceAll(text, v, spec.Redaction)
 	}
 	return text
 }

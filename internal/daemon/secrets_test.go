@@ -49,7 +49,9 @@ func TestSecretsNeverShown(t *testing.T) {
 		"DATABASE_URL": "postgres://app:dsn-s3cr3t-pass@db.internal:5432/app",
 		"UPSTREAM_PIN": "pin-listed-under-run-secrets",
 	}
-	env := map[string]string{"PLAIN_SETTING": "visible-value"}
+	// The app prints every value at start: `cutover logs` must hide the secret ones.
+	env := map[string]string{"PLAIN_SETTING": "visible-value",
+		"PRINT_ENV": "PLAIN_SETTING,API_TOKEN,DB_PASSWORD,DATABASE_URL,UPSTREAM_PIN"}
 	for k, v := range secrets {
 		env[k] = v
 	}
@@ -111,6 +113,10 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 	if n := strings.Count(outputs["GET /v1/services/web/history"], spec.Redaction); n < 4*3 {
 		t.Errorf("history shows %d redacted values, want 4 per revision (3 revisions)", n)
+	}
+	if out := outputs["cutover -o text logs web"]; !strings.Contains(out, "env PLAIN_SETTING=visible-value") ||
+		!strings.Contains(out, "env API_TOKEN="+spec.Redaction) {
+		t.Errorf("logs do not show the app's printed env, plain and redacted:\n%s", out)
 	}
 	if !strings.Contains(outputs["daemon log"], "web") {
 		t.Errorf("the daemon log is empty of the service: nothing was captured")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -19,6 +20,13 @@ func Run(getenv func(string) string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "demoapp: %v\n", err)
 		return 2
+	}
+	// PRINT_ENV=K1,K2 prints those variables at start, as a careless app does: the tests
+	// check that cutover hides secret values in what it shows of an app's output.
+	for _, k := range strings.Split(getenv("PRINT_ENV"), ",") {
+		if k != "" {
+			fmt.Fprintf(stdout, "env %s=%s\n", k, getenv(k))
+		}
 	}
 	ctx := context.Background()
 	if cfg.IgnoreSIGTERM {
