@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install.sh installs what the proxy comparison needs, each only when missing: nginx, haproxy
-# and wrk from Debian's packages, vegeta and Caddy with `go install`. It is idempotent. Caddy is
+# and wrk from Debian's packages, Caddy with `go install`. It is idempotent. Caddy is
 # optional: when the Go module proxy does not serve it, the reason is printed and the bench
 # leaves Caddy out. It exits non-zero with a message when a required tool cannot be installed.
 set -euo pipefail
@@ -40,12 +40,6 @@ if ((${#missing[@]})); then
 	done
 fi
 
-if ! command -v vegeta >/dev/null 2>&1; then
-	echo "install: go install github.com/tsenart/vegeta/v12@latest" >&2
-	go install github.com/tsenart/vegeta/v12@latest >&2 ||
-		{ echo "install: go install vegeta failed" >&2; exit 1; }
-fi
-
 if ! command -v caddy >/dev/null 2>&1; then
 	if ! ver=$(go list -m github.com/caddyserver/caddy/v2@latest 2>&1); then
 		echo "install: Caddy left out: the Go module proxy does not serve github.com/caddyserver/caddy/v2: $ver" >&2
@@ -56,6 +50,6 @@ if ! command -v caddy >/dev/null 2>&1; then
 	fi
 fi
 
-for tool in nginx haproxy wrk vegeta; do
+for tool in nginx haproxy wrk; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "install: $tool still missing" >&2; exit 1; }
 done

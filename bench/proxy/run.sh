@@ -3,7 +3,10 @@
 # installs what is missing (install.sh), builds the upstream, the cutover harness and the
 # comparison driver, then runs bench/proxy/compare, which writes bench/out/proxy.md and prints it.
 #
-#   bench/proxy/run.sh            # full: 2 rounds of 6 s runs at 1/16/64/256 conns + 8 s open-loop runs, ~8 minutes
+# The open-loop runs use bench/proxy/openloop (constant rate, latency from each request's
+# scheduled send time), built here with the rest.
+#
+#   bench/proxy/run.sh            # full: 2 rounds of 6 s runs at 1/16/64/256 conns + 8 s open-loop runs, ~10 minutes
 #   bench/proxy/run.sh --quick    # 1 round of 3 s runs + 4 s open-loop runs, ~2 minutes
 #   bench/proxy/run.sh [--quick] [compare flags...]   # e.g. --only direct,cutover,nginx
 #   bench/proxy/run.sh --base HEAD --only direct,cutover,cutover-base,nginx
@@ -33,7 +36,7 @@ gobin="$(go env GOBIN)"
 export PATH="$gobin:$PATH"
 
 mkdir -p bench/out/bin
-go build -o bench/out/bin/ ./bench/proxy/upstream ./bench/proxy/cutoverproxy ./bench/proxy/compare
+go build -o bench/out/bin/ ./bench/proxy/upstream ./bench/proxy/cutoverproxy ./bench/proxy/compare ./bench/proxy/openloop
 rm -f bench/out/bin/cutoverproxy-base
 if [[ -n "$base" ]]; then
 	src="$(mktemp -d)"

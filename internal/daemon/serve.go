@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/cutover/cutover/internal/handoff"
+	"github.com/cutover/cutover/internal/proxy"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,6 +32,8 @@ func Serve(ctx context.Context, opts Options) error {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}))
 	}
+	// The process is a proxy from now on: GOGC 400 unless the operator set GOGC/GOMEMLIMIT.
+	proxy.TuneGC(os.Getenv)
 	in, err := handoff.Inherit(os.Getenv(handoff.Env))
 	if err != nil {
 		return fmt.Errorf("serve: take over from the previous daemon: %w", err)

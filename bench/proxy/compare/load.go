@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -20,9 +18,11 @@ type sample struct {
 	seconds        float64
 	p50, p99, p999 time.Duration
 	cpuTicks       int64
-	rate           float64 // open loop: the rate asked for
-	genTicks       int64   // the load generator's CPU time
-	foreign        float64 // share of the machine's CPU used by processes outside the bench
+	rate           float64       // open loop: the rate asked for
+	genTicks       int64         // the load generator's CPU time
+	foreign        float64       // share of the machine's CPU used by processes outside the bench
+	lagP99         time.Duration // open loop: p99 of the generator's delay past the scheduled send time
+	unsent         int64         // open loop: requests the generator could not send within the run's bound
 }
 
 func (s sample) throughput() float64 { return float64(s.requests) / s.seconds }
@@ -79,65 +79,45 @@ func (b *bench) closedLoop(ctx context.Context, t *target, conns int, d time.Dur
 
 func us(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
 
-// openLoop runs vegeta at rate requests/s against t for d (keep-alive, 5s timeout) and
-// computes exact percentiles from every result.
+// openLoop runs bench/proxy/openloop at rate requests/s against t for d (keep-alive, a pool
+// of connections sized to the rate, 5s timeout); its latencies are measured from each
+// request's scheduled send time and its percentiles are exact over every response.
 func (b *bench) openLoop(ctx context.Context, t *target, rate int, d time.Duration) (sample, error) {
-	bin := filepath.Join(b.o.workDir, "vegeta-"+t.name+".bin")
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
-	attack := exec.CommandContext(ctx, "vegeta", "attack", fmt.Sprintf("-rate=%d/s", rate),
-		fmt.Sprintf("-duration=%ds", int(d.Seconds())), "-timeout=5s", "-keepalive=true", "-max-body=0", "-output="+bin)
-	attack.Stdin = strings.NewReader(fmt.Sprintf("GET http://127.0.0.1:%d/\n", t.port))
+	gen := exec.CommandContext(ctx, filepath.Join(b.o.binDir, "openloop"), fmt.Sprintf("-rate=%d", rate),
+		fmt.Sprintf("-duration=%s", d), "-timeout=5s", fmt.Sprintf("-addr=127.0.0.1:%d", t.port))
+	var stderr strings.Builder
+	gen.Stderr = &stderr
 	m := b.startMeter(t)
-	if out, err := attack.CombinedOutput(); err != nil {
-		return sample{}, fmt.Errorf("vegeta attack %s: %w: %s", t.name, err, out)
-	}
-	s := sample{seconds: time.Since(m.start).Seconds(), rate: float64(rate)}
-	m.stop(b, t, &s, childTicks(attack))
-	lat, errs, err := decodeVegeta(ctx, bin)
+	out, err := gen.Output()
 	if err != nil {
-		return sample{}, fmt.Errorf("vegeta %s: %w", t.name, err)
+		return sample{}, fmt.Errorf("openloop %s: %w: %s", t.name, err, stderr.String())
 	}
-	_ = os.Remove(bin)
-	s.requests, s.errors = int64(len(lat))+errs, errs
-	s.p50, s.p99, s.p999 = pct(lat, 50), pct(lat, 99), pct(lat, 99.9)
+	var r struct {
+		OK     int64          `json:"ok"`
+		Failed int64          `json:"failed"`
+		Unsent int64          `json:"unsent"`
+		Secs   float64        `json:"seconds"`
+		P50    float64        `json:"p50_us"`
+		P99    float64        `json:"p99_us"`
+		P999   float64        `json:"p999_us"`
+		LagP99 float64        `json:"lag_p99_us"`
+		Errors map[string]int `json:"errors"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return sample{}, fmt.Errorf("openloop %s: decode %q: %w", t.name, out, err)
+	}
+	s := sample{seconds: r.Secs, rate: float64(rate), requests: r.OK + r.Failed, errors: r.Failed + r.Unsent,
+		p50: usf(r.P50), p99: usf(r.P99), p999: usf(r.P999), lagP99: usf(r.LagP99), unsent: r.Unsent}
+	m.stop(b, t, &s, childTicks(gen))
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(b.log, "compare: open loop %s errors: %v\n", t.name, r.Errors)
+	}
 	return s, nil
 }
 
-// decodeVegeta returns the latencies of the successful results and the count of failed ones.
-func decodeVegeta(ctx context.Context, bin string) ([]time.Duration, int64, error) {
-	cmd := exec.CommandContext(ctx, "vegeta", "encode", "-to=json", bin)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, 0, fmt.Errorf("encode: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, 0, fmt.Errorf("encode: %w", err)
-	}
-	var lat []time.Duration
-	var errs int64
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var r struct {
-			Code    int   `json:"code"`
-			Latency int64 `json:"latency"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, 0, fmt.Errorf("decode result: %w", err)
-		}
-		if r.Code != 200 {
-			errs++
-			continue
-		}
-		lat = append(lat, time.Duration(r.Latency))
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, 0, fmt.Errorf("encode: %w", err)
-	}
-	slices.Sort(lat)
-	return lat, errs, nil
-}
+func usf(v float64) time.Duration { return time.Duration(v * float64(time.Microsecond)) }
 
 // pct is the p-th percentile (nearest rank) of sorted latencies.
 func pct(sorted []time.Duration, p float64) time.Duration {

@@ -27,7 +27,7 @@ func toolVersions(ctx context.Context) map[string]string {
 		v[name] = line
 	}
 	// go install'd tools: the module version from the binary's build information.
-	for _, name := range []string{"caddy", "vegeta"} {
+	for _, name := range []string{"caddy"} {
 		v[name] = "not installed"
 		path, err := exec.LookPath(name)
 		if err != nil {
@@ -72,7 +72,7 @@ func describeMachine(ctx context.Context, versions map[string]string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "- Machine: %d CPUs (nproc), %s, %s memory, Linux %s, Debian %s, %s/%s\n",
 		runtime.NumCPU(), cpu, mem, kernel, debian, runtime.GOOS, runtime.GOARCH)
-	for _, name := range []string{"go", "nginx", "haproxy", "caddy", "wrk", "vegeta"} {
+	for _, name := range []string{"go", "nginx", "haproxy", "caddy", "wrk"} {
 		fmt.Fprintf(&sb, "- %s: `%s`\n", name, versions[name])
 	}
 	return sb.String()

@@ -1,8 +1,9 @@
 // Command compare measures cutover's proxy side by side with nginx, HAProxy and Caddy on
 // loopback. It starts N upstreams (bench/proxy/upstream) and one instance of each proxy in
 // front of them with equivalent settings, then runs wrk closed-loop at several concurrencies
-// (interleaved across proxies, repeated), then vegeta open-loop at half of each proxy's
-// measured saturation and at one fixed rate for all, reading CPU time and peak RSS of each
+// (interleaved across proxies, repeated), then bench/proxy/openloop (constant rate, latency from
+// each request's scheduled time) at half of each proxy's measured saturation and at one common
+// rate for all, reading CPU time and peak RSS of each
 // proxy's processes from /proc, and profiles cutover's proxy under load if asked. It
 // writes a Markdown report and prints it. Every load run is bounded in time, and everything
 // listens on and talks to 127.0.0.1 only.
@@ -35,7 +36,7 @@ type options struct {
 	warmup      time.Duration
 	openLoop    time.Duration
 	upstreams   int
-	fixedRate   int    // a second open-loop run at this rate for every target; 0: none
+	fixedRate   int    // a second open-loop run at this rate for every target; 0: half the lowest proxy peak; <0: none
 	profile     string // CPU profile of cutover at profileConns; empty: none
 	profileDur  time.Duration
 	profileConn int
@@ -54,9 +55,9 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.reps, "reps", 2, "rounds of interleaved closed-loop runs")
 	fs.DurationVar(&o.duration, "duration", 8*time.Second, "length of each closed-loop run")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "closed-loop warm-up per target before measuring")
-	fs.DurationVar(&o.openLoop, "open-duration", 10*time.Second, "length of each open-loop (vegeta) run")
+	fs.DurationVar(&o.openLoop, "open-duration", 10*time.Second, "length of each open-loop run")
 	fs.IntVar(&o.upstreams, "upstreams", 2, "upstream instances")
-	fs.IntVar(&o.fixedRate, "fixed-rate", 1000, "also run vegeta at this rate (req/s) against every target; 0: skip")
+	fs.IntVar(&o.fixedRate, "fixed-rate", 0, "also run the open-loop generator at this rate (req/s) against every target; 0: half the lowest peak among the proxies; negative: skip")
 	fs.StringVar(&o.profile, "cpuprofile", "", "also profile cutover's proxy under load and write the profile here")
 	fs.DurationVar(&o.profileDur, "profile-duration", 10*time.Second, "length of the profiled run")
 	fs.IntVar(&o.profileConn, "profile-conns", 64, "connections of the profiled run")

@@ -12,12 +12,13 @@ import (
 // results holds every sample: closed[target][conns], open[target] and fixed[target], one per
 // round each.
 type results struct {
-	targets []string
-	skipped map[string]string
-	closed  map[string]map[int][]sample
-	open    map[string][]sample // open loop at half the target's saturation
-	fixed   map[string][]sample // open loop at options.fixedRate
-	rss     map[string]int64    // peak RSS of each target's processes, bytes
+	targets   []string
+	skipped   map[string]string
+	closed    map[string]map[int][]sample
+	open      map[string][]sample // open loop at half the target's saturation
+	fixed     map[string][]sample // open loop at options.fixedRate
+	rss       map[string]int64    // peak RSS of each target's processes, bytes
+	fixedRate int                 // the common open-loop rate; 0: none
 }
 
 // measure runs the closed-loop rounds, interleaved across targets, then the open-loop rounds
@@ -49,6 +50,10 @@ func (b *bench) measure(ctx context.Context) (*results, error) {
 			}
 		}
 	}
+	res.fixedRate = b.o.fixedRate
+	if res.fixedRate == 0 {
+		res.fixedRate = res.commonRate()
+	}
 	for rep := range b.o.reps {
 		for i := range n {
 			t := b.targets[(i+rep)%n]
@@ -56,8 +61,8 @@ func (b *bench) measure(ctx context.Context) (*results, error) {
 			if err := b.openRound(ctx, res, t, max(int(sat/2), 1), res.open); err != nil {
 				return nil, err
 			}
-			if b.o.fixedRate > 0 {
-				if err := b.openRound(ctx, res, t, b.o.fixedRate, res.fixed); err != nil {
+			if res.fixedRate > 0 {
+				if err := b.openRound(ctx, res, t, res.fixedRate, res.fixed); err != nil {
 					return nil, err
 				}
 			}
@@ -75,10 +80,22 @@ func (b *bench) openRound(ctx context.Context, res *results, t *target, rate int
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.log, "compare: open loop %-8s %d req/s (achieved %.0f) p50 %v p99 %v p99.9 %v errors %d other %.0f%%\n",
-		t.name, rate, s.throughput(), s.p50, s.p99, s.p999, s.errors, 100*s.foreign)
+	fmt.Fprintf(b.log, "compare: open loop %-8s %d req/s (achieved %.0f) p50 %v p99 %v p99.9 %v errors %d send lag p99 %v other %.0f%%\n",
+		t.name, rate, s.throughput(), s.p50, s.p99, s.p999, s.errors, s.lagP99, 100*s.foreign)
 	into[t.name] = append(into[t.name], s)
 	return nil
+}
+
+// commonRate is half the lowest peak closed-loop throughput among the proxies (direct left
+// out): a rate every proxy can sustain, so that their latencies compare at the same load.
+func (r *results) commonRate() int {
+	var low float64
+	for _, name := range r.targets {
+		if sat, _ := r.saturation(name); name != "direct" && (low == 0 || sat < low) {
+			low = sat
+		}
+	}
+	return max(int(low/2), 1)
 }
 
 // saturation is a target's highest closed-loop throughput (best round) and the connections

@@ -54,9 +54,10 @@ func report(o options, r *results, machine, profile string, took time.Duration) 
 	sb.WriteString("### Headline\n\n")
 	fmt.Fprintf(&sb, "Best of %d rounds: throughput is the round with the most requests/s, latency the open-loop "+
 		"round with the lowest p99 (the rounds least disturbed by other work; every round is listed below). "+
-		"p50/p99/p99.9 are from vegeta at half the target's peak; \"p99 at fixed rate\" from vegeta at %d req/s "+
-		"for every target. CPU is the target's own processes (direct: the upstreams').\n\n", o.reps, o.fixedRate)
-	sb.WriteString("| target | req/s at 64 conns | peak req/s (conns) | open-loop rate (achieved) | p50 | p99 | p99.9 | open-loop errors | p99 at fixed rate | CPU µs/req at 64 conns | CPU µs/req open loop | peak RSS |\n")
+		"p50/p99/p99.9 are open loop (bench/proxy/openloop, latency from each request's scheduled send time) at half "+
+		"the target's peak; \"p99 at common rate\" is the same generator at %d req/s for every target. CPU is the "+
+		"target's own processes (direct: the upstreams').\n\n", o.reps, r.fixedRate)
+	sb.WriteString("| target | req/s at 64 conns | peak req/s (conns) | open-loop rate (achieved) | p50 | p99 | p99.9 | open-loop errors | p99 at common rate | CPU µs/req at 64 conns | CPU µs/req open loop | peak RSS |\n")
 	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range r.targets {
 		w := rows[name]
@@ -80,7 +81,7 @@ func report(o options, r *results, machine, profile string, took time.Duration) 
 
 func ratioTable(sb *strings.Builder, names []string, rows map[string]row, base row) {
 	fmt.Fprintf(sb, "\n### Ratio to %s\n\n", base.name)
-	sb.WriteString("| target | req/s at 64 | peak req/s | p50 | p99 | p99.9 | p99 at fixed rate | CPU/req at 64 | CPU/req open loop | peak RSS |\n")
+	sb.WriteString("| target | req/s at 64 | peak req/s | p50 | p99 | p99.9 | p99 at common rate | CPU/req at 64 | CPU/req open loop | peak RSS |\n")
 	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range names {
 		w := rows[name]
@@ -93,16 +94,17 @@ func ratioTable(sb *strings.Builder, names []string, rows map[string]row, base r
 }
 
 func openTable(sb *strings.Builder, r *results) {
-	sb.WriteString("\n### Open loop (vegeta), every round\n\n")
-	sb.WriteString("At half of each target's peak closed-loop throughput, then at one fixed rate for all. " +
-		"When `achieved` falls short of `rate asked`, the generator (or the machine) could not keep up and " +
-		"the latencies measure that backlog.\n\n")
-	sb.WriteString("| target | load | round | rate asked | achieved | p50 | p99 | p99.9 | errors | target CPU µs/req | vegeta CPU µs/req | other load |\n")
-	sb.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, run := range []string{"50% of peak", "fixed"} {
+	sb.WriteString("\n### Open loop (bench/proxy/openloop), every round\n\n")
+	sb.WriteString("At half of each target's peak closed-loop throughput, then at one common rate for all. " +
+		"Latency runs from each request's scheduled send time to the last byte of its answer. `send lag p99` " +
+		"is how late the generator wrote the request past its scheduled time (its own delay plus waiting for " +
+		"a free connection while the target was slow); when it is large, the machine could not keep up.\n\n")
+	sb.WriteString("| target | load | round | rate asked | achieved | p50 | p99 | p99.9 | errors (unsent) | send lag p99 | target CPU µs/req | generator CPU µs/req | other load |\n")
+	sb.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, run := range []string{"50% of peak", "common rate"} {
 		for _, name := range r.targets {
 			ss := r.open[name]
-			if run == "fixed" {
+			if run == "common rate" {
 				ss = r.fixed[name]
 			}
 			for i, o := range ss {
@@ -113,8 +115,8 @@ func openTable(sb *strings.Builder, r *results) {
 }
 
 func openRow(sb *strings.Builder, name, run string, round int, o sample) {
-	fmt.Fprintf(sb, "| %s | %s | %d | %.0f/s | %.0f/s | %s | %s | %s | %d | %.1f | %.1f | %.0f%% |\n", name, run, round, o.rate,
-		o.throughput(), ms(o.p50), ms(o.p99), ms(o.p999), o.errors, o.cpuPerReq(),
+	fmt.Fprintf(sb, "| %s | %s | %d | %.0f/s | %.0f/s | %s | %s | %s | %d (%d) | %s | %.1f | %.1f | %.0f%% |\n", name, run, round, o.rate,
+		o.throughput(), ms(o.p50), ms(o.p99), ms(o.p999), o.errors, o.unsent, ms(o.lagP99), o.cpuPerReq(),
 		sample{cpuTicks: o.genTicks, requests: o.requests}.cpuPerReq(), 100*o.foreign)
 }
 
@@ -164,9 +166,11 @@ func notes(sb *strings.Builder, o options, r *results) {
 	fmt.Fprintf(sb, "- Closed loop: wrk, 2 threads (1 at 1 connection), %s per run at %v connections, "+
 		"after a %s warm-up per target; %d rounds, targets interleaved and rotated within each round.\n",
 		o.duration, o.conns, o.warmup, o.reps)
-	fmt.Fprintf(sb, "- Open loop: vegeta (keep-alive, response bodies not kept) for %s at half of each target's "+
-		"peak closed-loop throughput, then at %d req/s, %d rounds, targets rotated; p50/p99/p99.9 are exact "+
-		"over every response.\n", o.openLoop, o.fixedRate, o.reps)
+	fmt.Fprintf(sb, "- Open loop: bench/proxy/openloop for %s at half of each target's peak closed-loop "+
+		"throughput, then at %d req/s (half the lowest proxy peak unless -fixed-rate says otherwise), %d rounds, "+
+		"targets rotated. Request i is due at start + i/rate; it goes out on a free keep-alive connection of a "+
+		"pool sized to the rate (rate/200, 8 to 256), each connection woken by its own timerfd; latency is from "+
+		"the due time (no coordinated omission); p50/p99/p99.9 are exact over every 200 response.\n", o.openLoop, r.fixedRate, o.reps)
 	sb.WriteString("- CPU µs/req: utime+stime of the target's processes (nginx: master and workers; direct: " +
 		"both upstreams) from /proc/<pid>/stat over the run ÷ requests; 10 ms tick resolution. Peak RSS: " +
 		"VmHWM from /proc/<pid>/status, summed over the same processes, after every run.\n")

@@ -48,6 +48,7 @@ func run(ctx context.Context, logger *slog.Logger, listen, targets, balance, cpu
 	for i, addr := range strings.Split(targets, ",") {
 		group.Targets = append(group.Targets, proxy.Target{ID: fmt.Sprintf("upstream-%d", i+1), Addr: addr})
 	}
+	proxy.TuneGC(os.Getenv) // as the daemon does
 	p := proxy.New(logger, proxy.Config{})
 	if err := p.SetRoute(proxy.Route{Service: "bench", Listen: listen, Balance: balance}); err != nil {
 		return fmt.Errorf("set route: %w", err)
