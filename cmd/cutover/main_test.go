@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,6 +38,8 @@ func TestScripts(t *testing.T) {
 				}
 				env.Setenv(name, addr)
 			}
+			// Instances outlive their daemon by design: end those of this script with it.
+			env.Defer(func() { killProcessesIn(env.WorkDir) })
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -97,4 +101,25 @@ func httpGet(ts *testscript.TestScript, neg bool, args []string) {
 	body, err := io.ReadAll(resp.Body)
 	ts.Check(err)
 	ts.Stdout().Write([]byte(resp.Status + "\n" + string(body)))
+}
+
+// killProcessesIn kills (SIGKILL) every process whose working directory is dir or below it:
+// the instances a script's daemons started there.
+func killProcessesIn(dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cwd")
+	for _, link := range procs {
+		cwd, err := os.Readlink(link)
+		if err != nil {
+			continue
+		}
+		cwd = strings.TrimSuffix(cwd, " (deleted)")
+		if cwd != dir && !strings.HasPrefix(cwd, dir+"/") {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(link)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
