@@ -92,6 +92,7 @@ type Daemon struct {
 	tasks   tasks
 	started chan *rollout.Deployment
 	mig     migrations
+	lints   lintCache
 	// lock is the state directory's lock; listeners hands out (inherited) listeners.
 	lock         *os.File
 	driverClosed sync.Once

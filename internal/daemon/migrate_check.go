@@ -68,9 +68,14 @@ func (d *Daemon) lintForDeploy(ctx context.Context, dir string, files []store.Mi
 	if lint == nil {
 		lint = lintInProcess
 	}
-	found, err := lintCopy(ctx, lint, files, migs)
-	if err != nil {
-		return nil, fmt.Errorf("lint migrations in %s: %w", dir, err)
+	key := lintKey(files)
+	found, ok := d.lints.get(key)
+	if !ok {
+		var err error
+		if found, err = lintCopy(ctx, lint, files, migs); err != nil {
+			return nil, fmt.Errorf("lint migrations in %s: %w", dir, err)
+		}
+		d.lints.put(key, found)
 	}
 	for i := range found {
 		found[i].File = filepath.Join(dir, filepath.Base(found[i].File))
