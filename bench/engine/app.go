@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/cutover/cutover/bench/machine"
 )
 
 // directApp is a demo app process started by the bench itself, outside the daemon.
@@ -42,7 +44,7 @@ func startApp(ctx context.Context, bin, version string) (*directApp, error) {
 			a.Stop()
 			return nil, fmt.Errorf("demo app %s not listening on %s within 10s", version, addr)
 		}
-		if err := sleep(ctx, 2*time.Millisecond); err != nil {
+		if err := machine.Sleep(ctx, 2*time.Millisecond); err != nil {
 			a.Stop()
 			return nil, err
 		}

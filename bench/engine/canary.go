@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/loadgen"
 )
@@ -31,7 +32,7 @@ func benchCanary(ctx context.Context, r *runEnv) ([]Row, error) {
 		_, _ = loadgen.Run(loadCtx, loadgen.Config{URL: "http://" + listen + "/", Rate: r.flags.canaryRate, Workers: 1000,
 			Duration: 30 * time.Minute}, tally.Add)
 	}()
-	if err := sleep(ctx, time.Second); err != nil {
+	if err := machine.Sleep(ctx, time.Second); err != nil {
 		return nil, err
 	}
 	var secs []time.Duration
@@ -55,7 +56,7 @@ func benchCanary(ctx context.Context, r *runEnv) ([]Row, error) {
 			return nil, fmt.Errorf("bad canary %d: %s %s, want rolled_back", i, final.Status, final.Reason)
 		}
 		secs = append(secs, time.Since(start))
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+		if err := machine.Sleep(ctx, 500*time.Millisecond); err != nil {
 			return nil, err
 		}
 		after := tally.Snapshot()

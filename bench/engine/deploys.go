@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/loadgen"
 )
 
@@ -36,11 +37,11 @@ func benchDeploys(ctx context.Context, r *runEnv) ([]Row, error) {
 			Duration: limit, MaxRequests: r.flags.rate * int(limit/time.Second), Workers: max(loadgen.DefaultWorkers, r.flags.rate)}, nil)
 		loadDone <- sum
 	}()
-	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+	if err := machine.Sleep(ctx, 500*time.Millisecond); err != nil {
 		return nil, err
 	}
 	durs, deployErr := r.deploySeries(ctx, e, base)
-	_ = sleep(ctx, 500*time.Millisecond)
+	_ = machine.Sleep(ctx, 500*time.Millisecond)
 	stopLoad()
 	sum := <-loadDone
 	r.logf("  load: %s", sum)

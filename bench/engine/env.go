@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/daemon"
 )
@@ -148,7 +149,7 @@ func (e *engine) waitFinal(ctx context.Context, id int64, limit time.Duration) (
 		if time.Now().After(deadline) {
 			return cur, fmt.Errorf("deployment %d not final after %s (last error %v)", id, limit, err)
 		}
-		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+		if err := machine.Sleep(ctx, 10*time.Millisecond); err != nil {
 			return cur, err
 		}
 	}
@@ -162,15 +163,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,6 +10,8 @@ import (
 	goruntime "runtime"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/bench/machine"
 )
 
 // machineHeader describes the machine and the run, as the head of the Markdown fragment.
@@ -18,7 +20,7 @@ func machineHeader(ctx context.Context, args, loadAtStart string) string {
 	fmt.Fprintf(&b, "Measured %s on %s: %d CPUs (%s), %s memory, %s, %s/%s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), hostKernel(), goruntime.NumCPU(), cpuModel(), memTotal(),
 		goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
-	fmt.Fprintf(&b, "Load average (1/5/15 min) at start %s, at end %s: other work on the machine adds noise.\n\n", loadAtStart, loadAvg())
+	fmt.Fprintf(&b, "Load average (1/5/15 min) at start %s, at end %s: other work on the machine adds noise.\n\n", loadAtStart, machine.LoadAvg())
 	fmt.Fprintf(&b, "Command: `%s`\n", strings.TrimSpace("go run ./bench/engine "+args))
 	if c := commit(ctx); c != "" {
 		fmt.Fprintf(&b, "Commit: %s\n", c)
@@ -79,17 +81,4 @@ func commit(ctx context.Context) string {
 		c += " (with uncommitted changes)"
 	}
 	return c
-}
-
-// loadAvg is the 1, 5 and 15 minute load averages from /proc/loadavg, or "unknown".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " / ")
 }

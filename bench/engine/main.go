@@ -22,6 +22,8 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/bench/machine"
 )
 
 // flags holds the command line.
@@ -144,7 +146,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loadAtStart := loadAvg()
+	loadAtStart := machine.LoadAvg()
 	fmt.Fprintf(out, "load average at start: %s\n", loadAtStart)
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
@@ -194,7 +196,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := writeMarkdown(f.out, rows, machineHeader(ctx, strings.Join(args, " "), loadAtStart)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nload average at end: %s\nwrote %s\n", loadAvg(), f.out)
+	fmt.Fprintf(out, "\nload average at end: %s\nwrote %s\n", machine.LoadAvg(), f.out)
 	if failed > 0 {
 		return fmt.Errorf("%d bench(es) failed", failed)
 	}

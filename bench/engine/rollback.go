@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/store"
 )
@@ -77,7 +78,7 @@ func benchRollback(ctx context.Context, r *runEnv) ([]Row, error) {
 // measureRollback rolls the service back from dep.To to dep.From, under a tight loop of one
 // worker when withLoop.
 func measureRollback(ctx context.Context, e *engine, url string, dep api.Deployment, oldVersion string, withLoop bool) (rollbackRun, error) {
-	if err := sleep(ctx, 200*time.Millisecond); err != nil {
+	if err := machine.Sleep(ctx, 200*time.Millisecond); err != nil {
 		return rollbackRun{}, err
 	}
 	base := time.Now()
@@ -89,12 +90,12 @@ func measureRollback(ctx context.Context, e *engine, url string, dep api.Deploym
 	if err != nil {
 		return rollbackRun{}, err
 	}
-	_ = sleep(ctx, 50*time.Millisecond)
+	_ = machine.Sleep(ctx, 50*time.Millisecond)
 	t0 := time.Since(base)
 	wall0 := time.Now()
 	rb, err := e.client.Rollback(ctx, dep.Service, api.RollbackRequest{To: dep.From, Who: "bench"})
 	t1 := time.Since(base)
-	_ = sleep(ctx, 100*time.Millisecond)
+	_ = machine.Sleep(ctx, 100*time.Millisecond)
 	samples := loop.stop()
 	if err != nil {
 		return rollbackRun{}, err

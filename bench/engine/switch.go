@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/proxy"
 )
 
@@ -53,7 +54,7 @@ func benchSwitch(ctx context.Context, r *runEnv) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = sleep(ctx, 100*time.Millisecond)
+	_ = machine.Sleep(ctx, 100*time.Millisecond)
 	swaps := make([]swap, 0, r.flags.switches)
 	for i := range r.flags.switches {
 		to := "green"
@@ -65,7 +66,7 @@ func benchSwitch(ctx context.Context, r *runEnv) ([]Row, error) {
 		p.SetTargets("switch", g, 0)
 		t1 := time.Since(base)
 		swaps = append(swaps, swap{t0, t1, to})
-		if sleep(ctx, interval) != nil {
+		if machine.Sleep(ctx, interval) != nil {
 			break
 		}
 	}
@@ -155,7 +156,7 @@ func waitServing(ctx context.Context, url string, limit time.Duration) error {
 		if time.Now().After(deadline) {
 			return errors.Join(fmt.Errorf("%s not serving within %s", url, limit), err)
 		}
-		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+		if err := machine.Sleep(ctx, 10*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/flags"
@@ -85,7 +86,7 @@ func run(ctx context.Context, o options, args string) error {
 	base := "http://" + d.Addr()
 	var report strings.Builder
 	fmt.Fprintf(&report, "Measured %s, %d CPUs, %s; load average at start %s. Command: `go run ./bench/flags %s`\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), loadAvg(), args)
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), machine.LoadAvg(), args)
 
 	fmt.Fprintf(&report, "OFREP bulk evaluation of %d flags (POST /ofrep/v1/evaluate/flags, closed loop, keep-alive):\n\n", o.flags)
 	report.WriteString("| workers | answer | requests | req/s | p50 | p99 | max |\n|---:|---|---:|---:|---:|---:|---:|\n")
@@ -114,7 +115,7 @@ func run(ctx context.Context, o options, args string) error {
 		fmt.Println(line)
 		fmt.Fprintln(&report, line)
 	}
-	fmt.Fprintf(&report, "\nLoad average at end %s.\n", loadAvg())
+	fmt.Fprintf(&report, "\nLoad average at end %s.\n", machine.LoadAvg())
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return err
 	}
@@ -163,18 +164,6 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
 
 // drain reads and closes a body so that its connection is reused.
 func drain(r io.ReadCloser) {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/handoff"
 	"github.com/cutover/cutover/internal/loadgen"
@@ -61,7 +62,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	loadStart := loadAvg()
+	loadStart := machine.LoadAvg()
 	total := time.Duration(c.handoffs+1) * c.gap
 	var wg sync.WaitGroup
 	var keep, conn loadgen.Summary
@@ -79,7 +80,7 @@ func run(ctx context.Context, c config) error {
 	})
 	var results []result
 	for range c.handoffs {
-		if sleep(ctx, c.gap) != nil {
+		if machine.Sleep(ctx, c.gap) != nil {
 			break
 		}
 		if c.verbose {
@@ -93,7 +94,7 @@ func run(ctx context.Context, c config) error {
 		results = append(results, r)
 	}
 	wg.Wait()
-	report := format(c, results, keep, conn, loadStart, loadAvg())
+	report := format(c, results, keep, conn, loadStart, machine.LoadAvg())
 	fmt.Print(report)
 	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
 		return err
@@ -200,22 +201,6 @@ func stopServing(state string) {
 	for i := 0; i < 3000 && syscall.Kill(pid, 0) == nil && !zombie(pid); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
 }
 
 func quantile(ds []time.Duration, q float64) time.Duration {

@@ -22,6 +22,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/bench/machine"
 )
 
 // options is the command line.
@@ -76,7 +78,7 @@ func run(ctx context.Context, o options, args string) error {
 	}
 	var report strings.Builder
 	fmt.Fprintf(&report, "Measured %s, %d CPUs, %s, %s; load average at start %s. Command: `go run ./bench/migrate %s`\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), serverVersion(ctx, o.dsn), loadAvg(), args)
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), serverVersion(ctx, o.dsn), machine.LoadAvg(), args)
 	var results []modeResult
 	for _, m := range []mode{safeMode(), naiveMode()} {
 		fmt.Printf("%s expand on %d rows\n", m.name, o.rows)
@@ -87,22 +89,10 @@ func run(ctx context.Context, o options, args string) error {
 		results = append(results, r)
 	}
 	writeTable(&report, o, results)
-	fmt.Fprintf(&report, "\nLoad average at end %s.\n", loadAvg())
+	fmt.Fprintf(&report, "\nLoad average at end %s.\n", machine.LoadAvg())
 	fmt.Print("\n", report.String())
 	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 		return err
 	}
 	return os.WriteFile(o.out, []byte(report.String()), 0o644)
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

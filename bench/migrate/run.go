@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cutover/cutover/bench/machine"
 	"github.com/cutover/cutover/examples/demoapp/userload"
 	"github.com/cutover/cutover/internal/migrate"
 )
@@ -115,21 +116,14 @@ func measure(ctx context.Context, o options, url string, env stepEnv, s step) (s
 	lockc := make(chan lockStats, 1)
 	go func() { lockc <- sampleLocks(smpCtx, env.db) }()
 
-	sleep(ctx, o.settle)
+	machine.Sleep(ctx, o.settle)
 	t0 := time.Now()
 	err := s.do(ctx, env)
 	r := stepResult{step: s, dur: time.Since(t0)}
-	sleep(ctx, o.settle)
+	machine.Sleep(ctx, o.settle)
 	stopLoad()
 	r.rep = <-repc
 	stopSmp()
 	r.lock = <-lockc
 	return r, err
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

@@ -77,13 +77,3 @@ func describeMachine(ctx context.Context, versions map[string]string) string {
 	}
 	return sb.String()
 }
-
-// loadAvg is the first three fields of /proc/loadavg.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	return strings.Join(f[:min(3, len(f))], " ")
-}

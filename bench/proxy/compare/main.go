@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cutover/cutover/bench/machine"
 )
 
 // options is the command line.
@@ -112,7 +114,7 @@ func run(ctx context.Context, o options) error {
 	}
 	o.binDir = bin
 	started := time.Now()
-	loadStart := loadAvg()
+	loadStart := machine.LoadAvg()
 	b := &bench{o: o, log: os.Stderr}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
@@ -130,9 +132,9 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	b.stopAll()
-	machine := describeMachine(ctx, b.versions) +
-		fmt.Sprintf("- Load average (1, 5, 15 min) at start: %s; at end: %s\n", loadStart, loadAvg())
-	md := report(o, res, machine, prof, time.Since(started))
+	host := describeMachine(ctx, b.versions) +
+		fmt.Sprintf("- Load average (1, 5, 15 min) at start: %s; at end: %s\n", loadStart, machine.LoadAvg())
+	md := report(o, res, host, prof, time.Since(started))
 	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
