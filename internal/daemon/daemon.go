@@ -60,7 +60,7 @@ type Options struct {
 	Version string
 	// Reload hands the daemon over to a new process of Successor when it receives (see
 	// handoff.go); Serve connects it to SIGHUP.
-	Reload <-chan struct{}
+	Reload <-chan os.Signal
 	// Successor is the command of the process that takes over on Reload (nil: no hand-off).
 	Successor *handoff.Command
 	// HandoffTimeout bounds how long the successor may take to serve (default 60s).

@@ -46,14 +46,11 @@ func Serve(ctx context.Context, opts Options) error {
 		}
 	}
 	if opts.Reload == nil {
-		reload := make(chan struct{}, 1)
+		// signal.Notify never blocks: a SIGHUP while one is pending is merged with it.
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
-		sigCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		go forwardSignals(sigCtx, hup, reload)
-		opts.Reload = reload
+		opts.Reload = hup
 	}
 	if opts.Lint == nil {
 		opts.Lint = childLinter(opts.Logger)
@@ -75,22 +72,6 @@ func childLinter(logger *slog.Logger) Linter {
 		return nil
 	}
 	return LintWithBinary(exe)
-}
-
-// forwardSignals turns each signal into a reload request until ctx ends; a request made
-// while one is pending is merged with it.
-func forwardSignals(ctx context.Context, sigs <-chan os.Signal, reload chan<- struct{}) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sigs:
-			select {
-			case reload <- struct{}{}:
-			default:
-			}
-		}
-	}
 }
 
 // successorCommand is the command that replaces this process: the executable named by
