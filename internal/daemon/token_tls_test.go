@@ -3,16 +3,9 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -26,42 +19,11 @@ import (
 	"github.com/cutover/cutover/internal/testbin"
 )
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key (PEM) into dir.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cutover test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "api.crt"), filepath.Join(dir, "api.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
-
 // TestAPIOverTLS runs the real daemon with --api-tls-cert/--api-tls-key: the address file
 // says https, the CLI works with --ca or CUTOVER_CA and refuses the server without them, and
 // plain HTTP gets no answer from the API. Half a TLS configuration is a usage error.
 func TestAPIOverTLS(t *testing.T) {
-	certFile, keyFile := selfSigned(t, t.TempDir())
+	certFile, keyFile, _ := writeCert(t, t.TempDir())
 	state := filepath.Join(t.TempDir(), "state")
 	cmd := exec.Command(testbin.Cutover(t), "serve", "--state", state, "--listen", "127.0.0.1:0",
 		"--api-tls-cert", certFile, "--api-tls-key", keyFile)
