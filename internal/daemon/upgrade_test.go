@@ -450,7 +450,7 @@ func TestSecondDaemonRefused(t *testing.T) {
 }
 
 // TestHandoffGateRefusesChanges: while a hand-off runs, API changes get 503 with Retry-After
-// and change nothing; reads are served.
+// and change nothing; reads and flag evaluations are served.
 func TestHandoffGateRefusesChanges(t *testing.T) {
 	h := newHarness(t)
 	h.d.handingOff.Store(true)
@@ -460,6 +460,10 @@ func TestHandoffGateRefusesChanges(t *testing.T) {
 	}
 	if svcs, err := h.client.Services(context.Background()); err != nil || len(svcs) != 0 {
 		t.Errorf("services during a hand-off: %v, %v; want none, served", svcs, err)
+	}
+	// Flag evaluations are POSTs that change nothing: the gate lets them through.
+	if code := ofrepStatus(t, h.d.Addr(), h.d.Token(), "no-such-flag"); code == http.StatusServiceUnavailable {
+		t.Errorf("OFREP evaluation during a hand-off: %d, want it served", code)
 	}
 	req, _ := http.NewRequest(http.MethodPost, "http://"+h.d.Addr()+"/v1/services/web/deploy", strings.NewReader("{}"))
 	req.Header.Set("Authorization", "Bearer "+h.d.Token())
