@@ -88,8 +88,9 @@ func TestListenerOutlivesParent(t *testing.T) {
 		t.Fatalf("wait ready: got %q, %v; want v2", msg, err)
 	}
 	ln.Close()
-	if names := ls.Names(); len(names) != 0 {
-		t.Errorf("open after close: got %v, want none", names)
+	if open, err := ls.Files(); err != nil || len(open) != 0 {
+		CloseFiles(open)
+		t.Errorf("open after close: got %v (%v), want none", open, err)
 	}
 	resp, err := http.Get("http://" + addr)
 	if err != nil {

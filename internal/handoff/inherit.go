@@ -60,7 +60,7 @@ func Inherit(value string) (*Inherited, error) {
 		}
 		seen[name] = true
 		fd := 3 + i
-		if _, err := fcntlGetfd(fd); err != nil {
+		if err := checkOpen(fd); err != nil {
 			return nil, fmt.Errorf("%s: %s (descriptor %d): %w", Env, name, fd, err)
 		}
 		syscall.CloseOnExec(fd)
@@ -112,10 +112,10 @@ func checkName(name string) error {
 	return nil
 }
 
-func fcntlGetfd(fd int) (int, error) {
-	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
-	if errno != 0 {
-		return 0, errno
+// checkOpen fails when fd is not an open descriptor (fcntl F_GETFD answers EBADF).
+func checkOpen(fd int) error {
+	if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); errno != 0 {
+		return errno
 	}
-	return int(r), nil
+	return nil
 }

@@ -59,18 +59,6 @@ func (ls *Listeners) Listen(name, addr string) (net.Listener, error) {
 	return l, nil
 }
 
-// Names returns the names of the open listeners, sorted.
-func (ls *Listeners) Names() []string {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	names := make([]string, 0, len(ls.open))
-	for n := range ls.open {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
 // Files returns a duplicate of each open listener's descriptor, sorted by name, for a
 // successor process. The caller closes them.
 func (ls *Listeners) Files() ([]NamedFile, error) {
