@@ -7,6 +7,7 @@
 package testdisk
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -118,7 +119,7 @@ func (e *Ext4) Fail(t testing.TB) {
 	if err != nil {
 		t.Fatalf("testdisk: find device of %s: %v", e.Dir, err)
 	}
-	dev := filepath.Base(string(trimNL(src)))
+	dev := filepath.Base(string(bytes.TrimRight(src, "\n ")))
 	trigger := filepath.Join("/sys/fs/ext4", dev, "trigger_fs_error")
 	if err := os.WriteFile(trigger, []byte("1"), 0o200); err != nil {
 		t.Fatalf("testdisk: trigger an error on %s: %v", e.Dir, err)
@@ -154,7 +155,7 @@ func (e *Ext4) waitDetached(t testing.TB) {
 		if err != nil {
 			t.Fatalf("testdisk: losetup -j %s: %v", e.image, err)
 		}
-		if len(trimNL(out)) == 0 {
+		if len(bytes.TrimRight(out, "\n ")) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -180,13 +181,6 @@ func unmount(t testing.TB, dir string) {
 	if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("testdisk: unmount %s: %v", dir, err)
 	}
-}
-
-func trimNL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // KillHolders kills (SIGKILL) every process but this one with a file open under dir, and
