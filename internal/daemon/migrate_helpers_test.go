@@ -2,21 +2,16 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pgtest"
 )
 
 // newMigrateHarness is newHarness with fast contract checks and, for PostgreSQL specs, the
@@ -76,45 +71,7 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 // DSN and a handle; without a server it skips, except under CI=true.
 func pgDatabase(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	admin := os.Getenv("CUTOVER_TEST_PG_DSN")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI (scripts/install-postgres): %v", err)
-		}
-		t.Skipf("no PostgreSQL at CUTOVER_TEST_PG_DSN (run scripts/install-postgres): %v", err)
-	}
-	defer c.Close(ctx)
-	var buf [6]byte
-	_, _ = rand.Read(buf[:])
-	name := "cutover_daemon_" + hex.EncodeToString(buf[:])
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, admin); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return u.String(), db
+	return pgtest.Database(t, "cutover_daemon_")
 }
 
 // eventTypes lists the deployment's events as "type" or "type:detail" strings, in order.

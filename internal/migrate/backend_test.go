@@ -1,21 +1,13 @@
 package migrate
 
 import (
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/cutover/cutover/internal/pgtest"
 )
-
-// defaultPGDSN is what scripts/install-postgres sets up.
-const defaultPGDSN = "postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable"
 
 // backend is one test database: a fresh PostgreSQL database or SQLite file per test.
 type backend struct {
@@ -39,52 +31,11 @@ func sqliteBackend(t *testing.T) backend {
 	return backend{driver: "sqlite", dsn: dsn, db: db}
 }
 
-func pgAdminDSN() string {
-	if dsn := os.Getenv("CUTOVER_TEST_PG_DSN"); dsn != "" {
-		return dsn
-	}
-	return defaultPGDSN
-}
-
-// pgBackend creates a database of its own for the test and drops it afterwards. Without a
-// server it skips, except under CI=true where it fails.
+// pgBackend creates a database of its own for the test and drops it afterwards.
 func pgBackend(t *testing.T) backend {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, pgAdminDSN())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI (run scripts/install-postgres): %v", err)
-		}
-		t.Skipf("no PostgreSQL at CUTOVER_TEST_PG_DSN (run scripts/install-postgres): %v", err)
-	}
-	defer admin.Close(ctx)
-	var buf [6]byte
-	_, _ = rand.Read(buf[:])
-	name := "cutover_test_" + hex.EncodeToString(buf[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, pgAdminDSN()); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(pgAdminDSN())
-	if err != nil {
-		t.Fatalf("CUTOVER_TEST_PG_DSN must be a postgres:// URL: %v", err)
-	}
-	u.Path = "/" + name
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return backend{driver: "postgres", dsn: u.String(), db: db}
+	dsn, db := pgtest.Database(t, "cutover_test_")
+	return backend{driver: "postgres", dsn: dsn, db: db}
 }
 
 // open opens a Runner on b with fast retries for tests.
