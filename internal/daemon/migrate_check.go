@@ -17,12 +17,6 @@ import (
 // Linter lints loaded migrations; see Options.Lint.
 type Linter func(ctx context.Context, dir string, migs []migrate.Migration) ([]migrate.Finding, error)
 
-// lintInProcess is the default Linter: the real PostgreSQL parser, in this process. Its
-// first call compiles the parser (seconds); later calls reuse it.
-func lintInProcess(_ context.Context, _ string, migs []migrate.Migration) ([]migrate.Finding, error) {
-	return migrate.Lint(migs), nil
-}
-
 // checkDatabase refuses a spec whose migrations cannot run: a directory that is missing or
 // malformed, blocking lint findings, a database that does not answer, an applied part whose
 // file changed. It changes nothing. On success it records in s the parts the revision
@@ -61,18 +55,17 @@ func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, 
 }
 
 // lintForDeploy lints migs and refuses blocking findings; overridden ones become notes.
-// A linter that reads a directory gets a copy of files, the ones the revision records, and
-// its findings name the files in dir.
+// Options.Lint gets a copy of files, the ones the revision records; without it the real
+// PostgreSQL parser runs in this process (its first call compiles it: seconds). Findings
+// name the files in dir.
 func (d *Daemon) lintForDeploy(ctx context.Context, dir string, files []store.MigrationFile, migs []migrate.Migration) ([]string, error) {
-	lint := d.opts.Lint
-	if lint == nil {
-		lint = lintInProcess
-	}
 	key := lintKey(files)
 	found, ok := d.lints.get(key)
 	if !ok {
 		var err error
-		if found, err = lintCopy(ctx, lint, files, migs); err != nil {
+		if d.opts.Lint == nil {
+			found = migrate.Lint(migs)
+		} else if found, err = lintCopy(ctx, d.opts.Lint, files, migs); err != nil {
 			return nil, fmt.Errorf("lint migrations in %s: %w", dir, err)
 		}
 		d.lints.put(key, found)

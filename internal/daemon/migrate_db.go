@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -63,11 +65,7 @@ func (m *migrations) unmark(service string) {
 func (m *migrations) marked() map[string]contractMark {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]contractMark, len(m.pending))
-	for k, v := range m.pending {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.pending)
 }
 
 // openDatabase connects to the service's database. The error names the env key that holds
@@ -153,19 +151,10 @@ func migrationParts(migs []migrate.Migration) []spec.MigrationPart {
 
 // sameParts reports whether migs are still what the revision recorded.
 func sameParts(db *spec.Database, migs []migrate.Migration) bool {
-	now := migrationParts(migs)
-	if len(now) != len(db.Parts) {
-		return false
-	}
-	for i := range now {
-		if now[i] != db.Parts[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(migrationParts(migs), db.Parts)
 }
 
-// appliedView converts a version table row for events and the API.
+// appliedData converts a version table row for events and the API.
 func appliedData(a migrate.Applied) map[string]any {
 	return map[string]any{"version": a.Version, "name": a.Name, "phase": string(a.Phase), "revision": a.Revision,
 		"duration_ms": a.Duration.Milliseconds()}
