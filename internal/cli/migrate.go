@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -210,7 +211,7 @@ deployment of the service runs.`,
 		Example: "  cutover migrate up web",
 		Args:    exactArgs("SERVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.migrateRun(cmd, "up", args[0], api.MigrateRequest{})
+			return a.migrateRun(cmd, "up", args[0], api.MigrateRequest{}, (*api.Client).MigrateUp)
 		},
 	}
 }
@@ -229,7 +230,7 @@ with a --reason, which is recorded as an event.`,
 			if req.Force && strings.TrimSpace(req.Reason) == "" {
 				return usagef("--force needs --reason (it is recorded)")
 			}
-			return a.migrateRun(cmd, "contract", args[0], req)
+			return a.migrateRun(cmd, "contract", args[0], req, (*api.Client).MigrateContract)
 		},
 	}
 	cmd.Flags().BoolVar(&req.Force, "force", false, "run even while a revision that predates a part still runs")
@@ -254,29 +255,22 @@ is the only way down parts run: deployments and rollbacks never do.`,
 			if to < 0 {
 				return usagef("--to %d: want a version of 0 or more", to)
 			}
-			return a.migrateRun(cmd, "down", args[0], api.MigrateRequest{To: to})
+			return a.migrateRun(cmd, "down", args[0], api.MigrateRequest{To: to}, (*api.Client).MigrateDown)
 		},
 	}
 	cmd.Flags().IntVar(&to, "to", 0, "the version to keep: every applied migration above it is undone")
 	return cmd
 }
 
-// migrateRun sends up, contract or down and prints what was applied, also on failure.
-func (a *app) migrateRun(cmd *cobra.Command, what, service string, req api.MigrateRequest) error {
+// migrateRun sends up, contract or down (what, run) and prints what was applied.
+func (a *app) migrateRun(cmd *cobra.Command, what, service string, req api.MigrateRequest,
+	run func(*api.Client, context.Context, string, api.MigrateRequest) (api.MigrationRun, error)) error {
 	c, err := a.client()
 	if err != nil {
 		return err
 	}
 	req.Who = whoami()
-	var res api.MigrationRun
-	switch what {
-	case "up":
-		res, err = c.MigrateUp(cmd.Context(), service, req)
-	case "contract":
-		res, err = c.MigrateContract(cmd.Context(), service, req)
-	default:
-		res, err = c.MigrateDown(cmd.Context(), service, req)
-	}
+	res, err := run(c, cmd.Context(), service, req)
 	if err != nil {
 		return fmt.Errorf("migrate %s %s: %w", what, service, err)
 	}
