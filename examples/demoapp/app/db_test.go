@@ -2,60 +2,28 @@ package app
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cutover/cutover/internal/pgtest"
 )
 
-const defaultPGDSN = "postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable"
-
-// testDB returns the DSN of an empty database of its own for driver and a handle on it.
-// PostgreSQL comes from CUTOVER_TEST_PG_DSN (scripts/install-postgres); without a server
-// the test skips, except under CI=true where it fails.
+// testDB returns the DSN of an empty database of its own for driver and a handle on it:
+// a SQLite file, or a PostgreSQL database from internal/pgtest.
 func testDB(t *testing.T, driver string) (string, *sql.DB) {
 	t.Helper()
 	if driver == "sqlite" {
 		dsn := filepath.Join(t.TempDir(), "app.db")
 		return dsn, openTestDB(t, "sqlite", dsn)
 	}
-	admin := os.Getenv("CUTOVER_TEST_PG_DSN")
-	if admin == "" {
-		admin = defaultPGDSN
-	}
-	adb := openTestDB(t, "pgx", admin)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := adb.PingContext(ctx); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required under CI (run scripts/install-postgres): %v", err)
-		}
-		t.Skipf("no PostgreSQL at CUTOVER_TEST_PG_DSN (run scripts/install-postgres): %v", err)
-	}
-	var buf [6]byte
-	_, _ = rand.Read(buf[:])
-	name := "demoapp_test_" + hex.EncodeToString(buf[:])
-	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() { _, _ = adb.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("CUTOVER_TEST_PG_DSN: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String(), openTestDB(t, "pgx", u.String())
+	return pgtest.Database(t, "demoapp_test_")
 }
 
 func openTestDB(t *testing.T, driver, dsn string) *sql.DB {
