@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"strconv"
 	"sync"
@@ -49,6 +50,9 @@ type guardConn struct {
 	clValue string
 	remain  int64
 	queue   []*verdict
+	// tlsState is the TLS connection's state once a request asked for it (see withTLS); only
+	// the connection's serving goroutine, which runs its requests in turn, touches it.
+	tlsState *tls.ConnectionState
 }
 
 // guardListener wraps accepted connections in a guardConn.
@@ -72,10 +76,15 @@ func guardContext(ctx context.Context, c net.Conn) context.Context {
 	return ctx
 }
 
-// ambiguous takes the next request's verdict from the connection in ctx and reports whether
-// the request must be refused.
-func ambiguous(ctx context.Context) bool {
+// guardOf returns the connection in ctx; nil when it was not guarded.
+func guardOf(ctx context.Context) *guardConn {
 	g, _ := ctx.Value(guardKey{}).(*guardConn)
+	return g
+}
+
+// ambiguous takes the next request's verdict from g (nil: no verdict) and reports whether
+// the request must be refused.
+func (g *guardConn) ambiguous() bool {
 	if g == nil {
 		return false
 	}

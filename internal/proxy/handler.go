@@ -32,13 +32,14 @@ type exchange struct {
 
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.p
-	if ambiguous(r.Context()) {
+	g := guardOf(r.Context())
+	if g.ambiguous() {
 		w.Header()["Connection"] = valClose
 		p.plain(w, http.StatusBadRequest, "ambiguous request\n", nil)
 		return
 	}
 	if h.tls {
-		withTLS(r)
+		withTLS(r, g)
 	}
 	x := exchange{start: p.now()}
 	x.reqID, x.upgrade = p.rewriteRequest(r)

@@ -117,14 +117,22 @@ func (p *Proxy) reopenForTLS(r Route, keys []string) {
 	}
 }
 
-// withTLS sets r.TLS from the connection when it arrived on a TLS listener.
-func withTLS(r *http.Request) {
-	if g, ok := r.Context().Value(guardKey{}).(*guardConn); ok {
-		if c, ok := g.Conn.(*tls.Conn); ok {
-			st := c.ConnectionState()
-			r.TLS = &st
-		}
+// withTLS sets r.TLS from g when it is a TLS connection. Like net/http's server, it reads the
+// state once per connection (the handshake is over by the first request) and shares it
+// between the connection's requests.
+func withTLS(r *http.Request, g *guardConn) {
+	if g == nil {
+		return
 	}
+	if g.tlsState == nil {
+		c, ok := g.Conn.(*tls.Conn)
+		if !ok {
+			return
+		}
+		st := c.ConnectionState()
+		g.tlsState = &st
+	}
+	r.TLS = g.tlsState
 }
 
 // CheckTLS reports whether the route's certificate and key files can be loaded as a pair;

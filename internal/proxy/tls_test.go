@@ -90,12 +90,17 @@ func TestRouteTLS(t *testing.T) {
 		pool *x509.CertPool
 		seen chan http.Header
 	}{{"web.example", webPool, webSeen}, {"api.example", apiPool, apiSeen}} {
-		got := do(t, tlsClient(tc.pool, tc.host), http.MethodGet, "https://"+addr+"/", tc.host, nil)
-		if got.status != http.StatusOK || got.body != "ok" {
-			t.Errorf("https %s: got %d %q, want 200 ok", tc.host, got.status, got.body)
-		}
-		if h := <-tc.seen; h.Get("X-Forwarded-Proto") != "https" {
-			t.Errorf("upstream of %s saw X-Forwarded-Proto %q, want https", tc.host, h.Get("X-Forwarded-Proto"))
+		// Twice on one client: the second request comes on the kept-alive connection, whose
+		// TLS state the proxy read at the first.
+		c := tlsClient(tc.pool, tc.host)
+		for i := range 2 {
+			got := do(t, c, http.MethodGet, "https://"+addr+"/", tc.host, nil)
+			if got.status != http.StatusOK || got.body != "ok" {
+				t.Errorf("https %s, request %d: got %d %q, want 200 ok", tc.host, i, got.status, got.body)
+			}
+			if h := <-tc.seen; h.Get("X-Forwarded-Proto") != "https" {
+				t.Errorf("upstream of %s saw X-Forwarded-Proto %q at request %d, want https", tc.host, h.Get("X-Forwarded-Proto"), i)
+			}
 		}
 	}
 	// The web certificate does not verify for api.example: each host gets its own.
