@@ -80,13 +80,11 @@ func direct(req *http.Request) bool {
 		len(req.Header["Upgrade"]) == 0 && req.Method != http.MethodConnect
 }
 
-// replayable reports whether a request may be sent again after the upstream may have seen it.
+// replayable reports whether a request may be sent again after the upstream may have seen
+// it: a retryable one, or one that http.Transport would also replay (TRACE, or an
+// X-Idempotency-Key).
 func replayable(req *http.Request) bool {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return len(req.Header["Idempotency-Key"]) > 0 || len(req.Header["X-Idempotency-Key"]) > 0
+	return retryable(req) || req.Method == http.MethodTrace || len(req.Header["X-Idempotency-Key"]) > 0
 }
 
 // get returns an idle connection (reused) or dials a new one.
