@@ -191,21 +191,36 @@ func waitQueued(t *testing.T, p *Proxy, service string) {
 	t.Fatalf("no request waits in the queue of %s", service)
 }
 
-// TestSlowHeadersCutOff is a slowloris client on a raw socket: it sends a header byte every
-// 50ms; the proxy closes the connection at ReadHeaderTimeout (Go's server first writes a
-// 400), long before the header ends, and nothing reaches the upstream.
-func TestSlowHeadersCutOff(t *testing.T) {
-	p := startProxy(t, Config{ReadHeaderTimeout: 300 * time.Millisecond})
-	addr := route(t, p, Route{Service: "web"})
+// proxyToCounter starts a proxy with cfg whose route "web" goes to a countingUpstream; it
+// returns the route's address and the upstream's request count.
+func proxyToCounter(t *testing.T, cfg Config) (addr string, count *atomic.Int64) {
+	t.Helper()
+	p := startProxy(t, cfg)
+	addr = route(t, p, Route{Service: "web"})
 	up, count, _ := countingUpstream(t)
 	p.SetTargets("web", one(up), 0)
+	return addr, count
+}
 
+// dialRaw opens a TCP connection to addr, closed at the test's end, whose reads and writes
+// fail after 30s rather than hang.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { _ = c.Close() })
 	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
+
+// TestSlowHeadersCutOff is a slowloris client on a raw socket: it sends a header byte every
+// 50ms; the proxy closes the connection at ReadHeaderTimeout (Go's server first writes a
+// 400), long before the header ends, and nothing reaches the upstream.
+func TestSlowHeadersCutOff(t *testing.T) {
+	addr, count := proxyToCounter(t, Config{ReadHeaderTimeout: 300 * time.Millisecond})
+	c := dialRaw(t, addr)
 	head := "GET / HTTP/1.1\r\nHost: a.example\r\nX-Slow: " + strings.Repeat("a", 200) + "\r\n\r\n"
 	closed := make(chan string, 1)
 	go func() {
@@ -235,16 +250,8 @@ func TestSlowHeadersCutOff(t *testing.T) {
 // TestIdleConnectionClosed leaves a keep-alive connection idle after one request: the proxy
 // closes it at IdleTimeout.
 func TestIdleConnectionClosed(t *testing.T) {
-	p := startProxy(t, Config{IdleTimeout: 200 * time.Millisecond})
-	addr := route(t, p, Route{Service: "web"})
-	up, _, _ := countingUpstream(t)
-	p.SetTargets("web", one(up), 0)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	addr, _ := proxyToCounter(t, Config{IdleTimeout: 200 * time.Millisecond})
+	c := dialRaw(t, addr)
 	br := bufio.NewReader(c)
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: a.example\r\n\r\n"); err != nil {
 		t.Fatal(err)
@@ -264,10 +271,7 @@ func TestIdleConnectionClosed(t *testing.T) {
 
 // TestHeaderTooLarge sends a request head over MaxHeaderBytes: 431, nothing upstream.
 func TestHeaderTooLarge(t *testing.T) {
-	p := startProxy(t, Config{MaxHeaderBytes: 4 << 10})
-	addr := route(t, p, Route{Service: "web"})
-	up, count, _ := countingUpstream(t)
-	p.SetTargets("web", one(up), 0)
+	addr, count := proxyToCounter(t, Config{MaxHeaderBytes: 4 << 10})
 	// Go's server allows 4 KiB over MaxHeaderBytes.
 	big := "GET / HTTP/1.1\r\nHost: a.example\r\nX-Big: " + strings.Repeat("b", 16<<10) + "\r\n\r\n"
 	if s := rawExchange(t, addr, big); s != http.StatusRequestHeaderFieldsTooLarge {
