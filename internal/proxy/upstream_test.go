@@ -70,13 +70,30 @@ func TestUpstreamReusesConnection(t *testing.T) {
 	up.Start()
 	defer up.Close()
 	p.SetTargets("web", one(up), 0)
-	for i := range 20 {
-		if got := get(t, addr, "/"); got.status != 200 || got.body != "ok" {
-			t.Fatalf("request %d: got %d %q, want 200 ok", i, got.status, got.body)
+	getOnOneConn(t, p, addr, 20, "ok", &conns, "ta")
+}
+
+// getOnOneConn sends n sequential GETs of / to addr, each to be answered 200 with body,
+// and checks that they took one upstream connection (conns counts those the upstream
+// accepted), which is now idle in the own pool of target id, not in net/http's Transport.
+func getOnOneConn(t *testing.T, p *Proxy, addr string, n int, body string, conns *atomic.Int64, id string) {
+	t.Helper()
+	for i := range n {
+		if got := get(t, addr, "/"); got.status != 200 || got.body != body {
+			t.Fatalf("request %d: got %d %q, want 200 %s", i, got.status, got.body, body)
 		}
 	}
 	if got := conns.Load(); got != 1 {
-		t.Errorf("upstream connections for 20 sequential requests: got %d, want 1", got)
+		t.Errorf("upstream connections for %d sequential requests: got %d, want 1", n, got)
+	}
+	p.mu.Lock()
+	u := p.targets[id].transport.Load()
+	p.mu.Unlock()
+	u.mu.Lock()
+	idle := len(u.idle)
+	u.mu.Unlock()
+	if idle != 1 {
+		t.Errorf("idle connections in the upstream client's own pool: got %d, want 1", idle)
 	}
 }
 
@@ -286,14 +303,7 @@ func TestUpstreamBodyOutlivesHeaderTimeout(t *testing.T) {
 		}
 	})
 	p.SetTargets("web", []Group{{Revision: 1, Weight: 100, Targets: []Target{{ID: "a", Addr: up}}}}, 0)
-	for i := range 2 {
-		if got := get(t, addr, "/"); got.status != 200 || got.body != "body" {
-			t.Errorf("request %d, body 200ms after the header: got %d %q, want 200 body", i, got.status, got.body)
-		}
-	}
-	if got := accepted.Load(); got != 1 {
-		t.Errorf("upstream connections: got %d, want 1", got)
-	}
+	getOnOneConn(t, p, addr, 2, "body", accepted, "a")
 }
 
 // TestUpstreamEarlyDeadline checks the reads that meet a deadline armed earlier than the
