@@ -12,6 +12,7 @@ import (
 	"github.com/cutover/cutover/examples/demoapp/app"
 	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
 )
 
@@ -34,7 +35,7 @@ func main() {
 			return daemon.Demo(ctx, daemon.DemoOptions{Rate: o.Rate, Exit: o.Exit}, out)
 		},
 		CheckSpec:      daemon.CheckSpec,
-		LintMigrations: daemon.LintMigrations,
+		LintMigrations: coordinator.LintMigrations,
 	})
 	stop()
 	os.Exit(code)

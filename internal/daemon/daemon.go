@@ -22,6 +22,7 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/handoff"
+	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/runtime"
@@ -51,7 +52,7 @@ type Options struct {
 	RetryInterval time.Duration
 	// Lint lints a service's PostgreSQL migrations before a deployment (default: the
 	// real parser in this process; Serve runs it in a child `cutover migrate lint`).
-	Lint Linter
+	Lint coordinator.Linter
 	// ContractCheck is how often contract parts waiting for an old revision to be gone
 	// look again (default 1s).
 	ContractCheck time.Duration
@@ -91,8 +92,7 @@ type Daemon struct {
 	flags   *flagService
 	tasks   tasks
 	started chan *rollout.Deployment
-	mig     migrations
-	lints   lintCache
+	mig     *coordinator.Coordinator
 	// lock is the state directory's lock; listeners hands out (inherited) listeners.
 	lock         *os.File
 	driverClosed sync.Once
@@ -143,6 +143,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf, fleet: newFleet(),
 		started: make(chan *rollout.Deployment, 64), lock: lock, listeners: listenersOf(opts)}
+	d.mig = d.newMigrations()
 	if d.flags, err = newFlagService(ctx, st, tokens.keys, opts.Logger); err != nil {
 		st.Close()
 		return nil, err
@@ -243,7 +244,7 @@ wait:
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d, "", d.logger.With("component", "api"), api.WithFlags(d), api.WithMigrations(d),
+	mux.Handle("/", api.NewHandler(d, "", d.logger.With("component", "api"), api.WithFlags(d), api.WithMigrations(d.mig),
 		api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d)))
 	mux.Handle("/metrics", d.tokens.keys.Require(d.metricsHandler()))
 	mux.Handle("/ofrep/", d.flags.ofrep)

@@ -24,7 +24,7 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	if err := d.checkDeployable(ctx, s); err != nil {
 		return api.Deployment{}, err
 	}
-	notes, migrations, err := d.checkDatabase(ctx, s)
+	notes, migrations, err := d.mig.CheckDatabase(ctx, s)
 	if err != nil {
 		return api.Deployment{}, err
 	}

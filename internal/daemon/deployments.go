@@ -42,7 +42,7 @@ func (d *Daemon) drive(ctx context.Context, dep *rollout.Deployment) {
 	a := d.fleet.service(dep.Service).active
 	d.fleet.mu.Unlock()
 	defer close(a.done)
-	err := d.migrateBeforeStart(ctx, dep)
+	err := d.mig.BeforeStart(ctx, dep)
 	if err == nil {
 		err = d.ctrl.Drive(ctx, dep, a.wake, a.requests)
 	}
@@ -50,7 +50,7 @@ func (d *Daemon) drive(ctx context.Context, dep *rollout.Deployment) {
 		d.logger.Info("deployment parked", "service", dep.Service, "deployment_id", dep.ID, "step", dep.State.Phase)
 		return
 	}
-	d.migrateAfterEnd(ctx, dep)
+	d.mig.AfterEnd(ctx, dep)
 	d.fleet.mu.Lock()
 	s := d.fleet.service(dep.Service)
 	if s.active == a {

@@ -61,7 +61,7 @@ func (d *Daemon) startControl() {
 	d.tasks.launch(d.reconcileLoop)
 	d.tasks.launch(d.deploymentLauncher)
 	d.tasks.launch(d.flags.run)
-	d.tasks.launch(d.contractLoop)
+	d.tasks.launch(d.runMigrations)
 }
 
 // announce runs once the daemon serves: it tells the daemon it replaces (if any), closes

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/testbin"
 )
 
@@ -26,7 +27,7 @@ const (
 // stop may be called more than once.
 func startMigrateDaemon(t *testing.T, stateDir string, contractCheck time.Duration) *harness {
 	t.Helper()
-	return startWith(t, Options{StateDir: stateDir, ContractCheck: contractCheck, Lint: LintWithBinary(testbin.Cutover(t))})
+	return startWith(t, Options{StateDir: stateDir, ContractCheck: contractCheck, Lint: coordinator.LintWithBinary(testbin.Cutover(t))})
 }
 
 func mustSucceed(t *testing.T, h *harness, what string, dep api.Deployment) {

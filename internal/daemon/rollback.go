@@ -39,7 +39,7 @@ func (d *Daemon) Rollback(ctx context.Context, service string, req api.RollbackR
 	if active, err := d.store.ActiveDeployment(ctx, service); err == nil {
 		return api.Deployment{}, fmt.Errorf("service %s has deployment %d %s: %w", service, active.ID, active.Status, api.ErrConflict)
 	}
-	forced, err := d.checkRollbackSchema(ctx, service, svc.Stable, to, rs, req)
+	forced, err := d.mig.CheckRollback(ctx, service, svc.Stable, to, rs, req)
 	if err != nil {
 		return api.Deployment{}, err
 	}

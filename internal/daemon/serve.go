@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/cutover/cutover/internal/handoff"
+	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,13 +66,13 @@ func Serve(ctx context.Context, opts Options) error {
 // childLinter lints migrations in a child `cutover migrate lint`, so the PostgreSQL parser
 // (slow to start, ~280 MB while it runs) never stays resident in the daemon. Without a known
 // executable it lints in-process.
-func childLinter(logger *slog.Logger) Linter {
+func childLinter(logger *slog.Logger) coordinator.Linter {
 	exe, err := os.Executable()
 	if err != nil {
 		logger.Warn("migrations are linted in-process", "error", err)
 		return nil
 	}
-	return LintWithBinary(exe)
+	return coordinator.LintWithBinary(exe)
 }
 
 // successorCommand is the command that replaces this process: the executable named by

@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"context"
@@ -23,8 +23,8 @@ type migrationTarget struct {
 	r    *migrate.Runner
 }
 
-func (d *Daemon) migrationTarget(ctx context.Context, service string) (*migrationTarget, error) {
-	svc, err := d.store.GetService(ctx, service)
+func (c *Coordinator) migrationTarget(ctx context.Context, service string) (*migrationTarget, error) {
+	svc, err := c.store.GetService(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
 	} else if err != nil {
@@ -32,7 +32,7 @@ func (d *Daemon) migrationTarget(ctx context.Context, service string) (*migratio
 	}
 	var s spec.Service
 	if svc.Stable > 0 {
-		if s, err = d.revisionSpec(ctx, service, svc.Stable); err != nil {
+		if s, err = c.specs.RevisionSpec(ctx, service, svc.Stable); err != nil {
 			return nil, err
 		}
 	} else if err := json.Unmarshal(svc.Spec, &s); err != nil {
@@ -43,14 +43,14 @@ func (d *Daemon) migrationTarget(ctx context.Context, service string) (*migratio
 	}
 	var migs []migrate.Migration
 	if svc.Stable > 0 {
-		migs, err = d.revisionMigrations(ctx, service, svc.Stable, s.Database)
+		migs, err = c.revisionMigrations(ctx, service, svc.Stable, s.Database)
 	} else {
 		migs, err = loadMigrations(s.Database) // nothing serves yet: the latest spec's directory
 	}
 	if err != nil {
 		return nil, fmt.Errorf("database.migrations: %w: %w", err, api.ErrInvalid)
 	}
-	r, err := d.openDatabase(ctx, s)
+	r, err := c.openDatabase(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, api.ErrConflict)
 	}
@@ -58,31 +58,31 @@ func (d *Daemon) migrationTarget(ctx context.Context, service string) (*migratio
 }
 
 // MigrationStatus implements api.MigrateBackend.
-func (d *Daemon) MigrationStatus(ctx context.Context, service string) (api.MigrationStatus, error) {
-	t, err := d.migrationTarget(ctx, service)
+func (c *Coordinator) MigrationStatus(ctx context.Context, service string) (api.MigrationStatus, error) {
+	t, err := c.migrationTarget(ctx, service)
 	if err != nil {
 		return api.MigrationStatus{}, err
 	}
 	defer t.r.Close()
 	states, err := t.r.Status(ctx, t.migs)
 	if err != nil {
-		return api.MigrationStatus{}, d.migrationError(t, err)
+		return api.MigrationStatus{}, c.migrationError(t, err)
 	}
-	carried, err := d.carriers(ctx, service)
+	carried, err := c.carriers(ctx, service)
 	if err != nil {
 		return api.MigrationStatus{}, err
 	}
-	incompatible, err := d.incompatibleRevisions(ctx, service, states)
+	incompatible, err := c.incompatibleRevisions(ctx, service, states)
 	if err != nil {
 		return api.MigrationStatus{}, err
 	}
-	running := d.runningDatabases(ctx, service)
+	running := c.runningDatabases(ctx, service)
 	byVersion := map[int]migrate.Migration{}
 	for _, m := range t.migs {
 		byVersion[m.Version] = m
 	}
 	out := api.MigrationStatus{Service: service, Driver: t.spec.Database.Driver, Dir: t.spec.Database.Migrations,
-		Revision: t.rev, Running: d.runningRevisions(service)}
+		Revision: t.rev, Running: c.fleet.RunningRevisions(service)}
 	for _, st := range states {
 		ms := api.MigrationState{Version: st.Version, Name: st.Name, File: st.File, HasContract: st.HasContract,
 			HasDown: st.HasDown, Expand: appliedView(st.Expand), Contract: appliedView(st.Contract),
@@ -99,17 +99,17 @@ func (d *Daemon) MigrationStatus(ctx context.Context, service string) (api.Migra
 }
 
 // MigrationPlan implements api.MigrateBackend.
-func (d *Daemon) MigrationPlan(ctx context.Context, service string) (api.MigrationPlan, error) {
-	t, err := d.migrationTarget(ctx, service)
+func (c *Coordinator) MigrationPlan(ctx context.Context, service string) (api.MigrationPlan, error) {
+	t, err := c.migrationTarget(ctx, service)
 	if err != nil {
 		return api.MigrationPlan{}, err
 	}
 	defer t.r.Close()
 	p, err := t.r.Plan(ctx, t.migs)
 	if err != nil {
-		return api.MigrationPlan{}, d.migrationError(t, err)
+		return api.MigrationPlan{}, c.migrationError(t, err)
 	}
-	running := d.runningDatabases(ctx, service)
+	running := c.runningDatabases(ctx, service)
 	byVersion := map[int]migrate.Migration{}
 	for _, m := range t.migs {
 		byVersion[m.Version] = m
@@ -131,27 +131,27 @@ func (d *Daemon) MigrationPlan(ctx context.Context, service string) (api.Migrati
 }
 
 // MigrateUp implements api.MigrateBackend: pending expand parts, recorded for the stable revision.
-func (d *Daemon) MigrateUp(ctx context.Context, service string, req api.MigrateRequest) (api.MigrationRun, error) {
-	return d.migrateRun(ctx, service, req, "up", func(t *migrationTarget) ([]migrate.Applied, error) {
+func (c *Coordinator) MigrateUp(ctx context.Context, service string, req api.MigrateRequest) (api.MigrationRun, error) {
+	return c.migrateRun(ctx, service, req, "up", func(t *migrationTarget) ([]migrate.Applied, error) {
 		return t.r.Expand(ctx, t.migs, t.rev)
 	})
 }
 
 // MigrateContract implements api.MigrateBackend.
-func (d *Daemon) MigrateContract(ctx context.Context, service string, req api.MigrateRequest) (api.MigrationRun, error) {
+func (c *Coordinator) MigrateContract(ctx context.Context, service string, req api.MigrateRequest) (api.MigrationRun, error) {
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
 		return api.MigrationRun{}, fmt.Errorf("contract --force needs a --reason, which is recorded: %w", api.ErrInvalid)
 	}
-	return d.migrateRun(ctx, service, req, "contract", func(t *migrationTarget) ([]migrate.Applied, error) {
+	return c.migrateRun(ctx, service, req, "contract", func(t *migrationTarget) ([]migrate.Applied, error) {
 		if req.Force {
-			d.event(ctx, service, 0, "migration_contract_forced", fmt.Sprintf("contract forced by %s: %s", orUnknown(req.Who), req.Reason), nil)
+			c.rec.Event(ctx, service, 0, "migration_contract_forced", fmt.Sprintf("contract forced by %s: %s", orUnknown(req.Who), req.Reason), nil)
 			return t.r.Contract(ctx, t.migs, t.rev, 0)
 		}
 		states, err := t.r.Status(ctx, t.migs)
 		if err != nil {
 			return nil, err
 		}
-		ready, blocked := d.contractLimit(ctx, service, t.migs, states)
+		ready, blocked := c.contractLimit(ctx, service, t.migs, states)
 		var applied []migrate.Applied
 		if len(ready) > 0 {
 			if applied, err = t.r.Contract(ctx, ready, t.rev, 0); err != nil {
@@ -166,45 +166,45 @@ func (d *Daemon) MigrateContract(ctx context.Context, service string, req api.Mi
 }
 
 // MigrateDown implements api.MigrateBackend; it runs only on this explicit request.
-func (d *Daemon) MigrateDown(ctx context.Context, service string, req api.MigrateRequest) (api.MigrationRun, error) {
+func (c *Coordinator) MigrateDown(ctx context.Context, service string, req api.MigrateRequest) (api.MigrationRun, error) {
 	if req.To < 0 {
 		return api.MigrationRun{}, fmt.Errorf("down --to %d: want a version of 0 or more: %w", req.To, api.ErrInvalid)
 	}
-	return d.migrateRun(ctx, service, req, "down", func(t *migrationTarget) ([]migrate.Applied, error) {
+	return c.migrateRun(ctx, service, req, "down", func(t *migrationTarget) ([]migrate.Applied, error) {
 		return t.r.Down(ctx, t.migs, t.rev, req.To)
 	})
 }
 
 // migrateRun runs an operator's migration command while no deployment of the service runs.
-func (d *Daemon) migrateRun(ctx context.Context, service string, req api.MigrateRequest, what string,
+func (c *Coordinator) migrateRun(ctx context.Context, service string, req api.MigrateRequest, what string,
 	run func(*migrationTarget) ([]migrate.Applied, error)) (api.MigrationRun, error) {
-	if err := d.noActiveDeployment(ctx, service, what); err != nil {
+	if err := c.noActiveDeployment(ctx, service, what); err != nil {
 		return api.MigrationRun{}, err // before the lock, which a deployment's expand holds
 	}
-	unlock := d.mig.lock(service)
+	unlock := c.locks.lock(service)
 	defer unlock()
-	if err := d.noActiveDeployment(ctx, service, what); err != nil {
+	if err := c.noActiveDeployment(ctx, service, what); err != nil {
 		return api.MigrationRun{}, err
 	}
-	t, err := d.migrationTarget(ctx, service)
+	t, err := c.migrationTarget(ctx, service)
 	if err != nil {
 		return api.MigrationRun{}, err
 	}
 	defer t.r.Close()
 	applied, err := run(t)
-	d.recordApplied(ctx, service, 0, applied)
+	c.recordApplied(ctx, service, 0, applied)
 	out := api.MigrationRun{Service: service}
 	for i := range applied {
 		out.Applied = append(out.Applied, *appliedView(&applied[i]))
 	}
 	if err != nil {
-		return out, d.migrationError(t, err)
+		return out, c.migrationError(t, err)
 	}
 	return out, nil
 }
 
-func (d *Daemon) noActiveDeployment(ctx context.Context, service, what string) error {
-	if active, err := d.store.ActiveDeployment(ctx, service); err == nil {
+func (c *Coordinator) noActiveDeployment(ctx context.Context, service, what string) error {
+	if active, err := c.store.ActiveDeployment(ctx, service); err == nil {
 		return fmt.Errorf("service %s has deployment %d %s: migrate %s waits for it: %w", service, active.ID, active.Status, what, api.ErrConflict)
 	}
 	return nil
@@ -212,7 +212,7 @@ func (d *Daemon) noActiveDeployment(ctx context.Context, service, what string) e
 
 // migrationError maps a runner's error for the API, without the DSN: a refused or changed
 // migration is a conflict the operator resolves; an API error passes as it is.
-func (d *Daemon) migrationError(t *migrationTarget, err error) error {
+func (c *Coordinator) migrationError(t *migrationTarget, err error) error {
 	var ae *api.Error
 	if errors.Is(err, api.ErrConflict) || errors.Is(err, api.ErrInvalid) || errors.As(err, &ae) {
 		return err
@@ -221,8 +221,8 @@ func (d *Daemon) migrationError(t *migrationTarget, err error) error {
 }
 
 // carriers maps each migration version to the revisions in history that carry it.
-func (d *Daemon) carriers(ctx context.Context, service string) (map[int][]int, error) {
-	revs, err := d.store.ListRevisions(ctx, service)
+func (c *Coordinator) carriers(ctx context.Context, service string) (map[int][]int, error) {
+	revs, err := c.store.ListRevisions(ctx, service)
 	if err != nil {
 		return nil, err
 	}
@@ -240,20 +240,6 @@ func (d *Daemon) carriers(ctx context.Context, service string) (map[int][]int, e
 		sort.Ints(v)
 	}
 	return out, nil
-}
-
-// runningDatabases maps each revision with instances to its database section.
-func (d *Daemon) runningDatabases(ctx context.Context, service string) map[int]*spec.Database {
-	out := map[int]*spec.Database{}
-	for _, rev := range d.runningRevisions(service) {
-		rs, err := d.revisionSpec(ctx, service, rev)
-		if err != nil {
-			out[rev] = nil
-			continue
-		}
-		out[rev] = rs.Database
-	}
-	return out
 }
 
 func appliedView(a *migrate.Applied) *api.MigrationApplied {
@@ -282,3 +268,5 @@ func orUnknown(who string) string {
 	}
 	return who
 }
+
+var _ api.MigrateBackend = (*Coordinator)(nil)

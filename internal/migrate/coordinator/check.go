@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"context"
@@ -14,16 +14,13 @@ import (
 	"github.com/cutover/cutover/internal/store"
 )
 
-// Linter lints loaded migrations; see Options.Lint.
-type Linter func(ctx context.Context, dir string, migs []migrate.Migration) ([]migrate.Finding, error)
-
-// checkDatabase refuses a spec whose migrations cannot run: a directory that is missing or
+// CheckDatabase refuses a spec whose migrations cannot run: a directory that is missing or
 // malformed, blocking lint findings, a database that does not answer, an applied part whose
 // file changed. It changes nothing. On success it records in s the parts the revision
 // carries and returns a note per lint override, to be recorded with the deployment, and
 // the files as read, to be stored with the revision (what it runs, whatever happens to
 // the directory later).
-func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, []store.MigrationFile, error) {
+func (c *Coordinator) CheckDatabase(ctx context.Context, s *spec.Service) ([]string, []store.MigrationFile, error) {
 	db := s.Database
 	if db == nil {
 		return nil, nil, nil
@@ -34,11 +31,11 @@ func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, 
 	}
 	var notes []string
 	if db.Driver == spec.DriverPostgres {
-		if notes, err = d.lintForDeploy(ctx, db.Migrations, files, migs); err != nil {
+		if notes, err = c.lintForDeploy(ctx, db.Migrations, files, migs); err != nil {
 			return nil, nil, err
 		}
 	}
-	r, err := d.openDatabase(ctx, *s)
+	r, err := c.openDatabase(ctx, *s)
 	if err != nil {
 		return nil, nil, &api.ValidationError{Fields: []api.FieldError{{Path: "database.dsn_env", Message: err.Error()}}}
 	}
@@ -55,20 +52,20 @@ func (d *Daemon) checkDatabase(ctx context.Context, s *spec.Service) ([]string, 
 }
 
 // lintForDeploy lints migs and refuses blocking findings; overridden ones become notes.
-// Options.Lint gets a copy of files, the ones the revision records; without it the real
+// Config.Lint gets a copy of files, the ones the revision records; without it the real
 // PostgreSQL parser runs in this process (its first call compiles it: seconds). Findings
 // name the files in dir.
-func (d *Daemon) lintForDeploy(ctx context.Context, dir string, files []store.MigrationFile, migs []migrate.Migration) ([]string, error) {
+func (c *Coordinator) lintForDeploy(ctx context.Context, dir string, files []store.MigrationFile, migs []migrate.Migration) ([]string, error) {
 	key := lintKey(files)
-	found, ok := d.lints.get(key)
+	found, ok := c.lints.get(key)
 	if !ok {
 		var err error
-		if d.opts.Lint == nil {
+		if c.lint == nil {
 			found = migrate.Lint(migs)
-		} else if found, err = lintCopy(ctx, d.opts.Lint, files, migs); err != nil {
+		} else if found, err = lintCopy(ctx, c.lint, files, migs); err != nil {
 			return nil, fmt.Errorf("lint migrations in %s: %w", dir, err)
 		}
-		d.lints.put(key, found)
+		c.lints.put(key, found)
 	}
 	for i := range found {
 		found[i].File = filepath.Join(dir, filepath.Base(found[i].File))
@@ -112,28 +109,4 @@ func fieldErrors(path string, err error) error {
 		}
 	}
 	return ve
-}
-
-// LintMigrations loads and lints a migrations directory here, without a daemon, for
-// `cutover migrate lint`. With driver sqlite only the files are checked (the linter speaks
-// PostgreSQL). A directory that does not load is an error naming file:line.
-func LintMigrations(dir, driver string) (api.MigrationLint, error) {
-	res := api.MigrationLint{Dir: dir, Findings: []api.LintFinding{}}
-	migs, err := migrate.Load(dir)
-	if err != nil {
-		return res, fmt.Errorf("%w: %w", api.ErrInvalid, err)
-	}
-	if driver == spec.DriverSQLite {
-		return res, nil
-	}
-	for _, f := range migrate.Lint(migs) {
-		lf := api.LintFinding{File: f.File, Line: f.Line, Rule: f.Rule, Version: f.Version, Phase: string(f.Phase), Message: f.Message}
-		if f.Override != nil {
-			lf.Override, lf.OverrideLine = f.Override.Reason, f.Override.Line
-		} else {
-			res.Blocking++
-		}
-		res.Findings = append(res.Findings, lf)
-	}
-	return res, nil
 }

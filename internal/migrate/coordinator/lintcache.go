@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"crypto/sha256"
@@ -14,7 +14,8 @@ const lintCacheSize = 64
 
 // lintCache remembers the findings of migration sets already linted: the PostgreSQL parser
 // takes seconds to start, and most deployments carry the same files as the one before.
-// Findings depend only on the files' names and contents, so those are the key.
+// Findings depend only on the files' names and contents, so those are the key. Only this
+// file takes mu.
 type lintCache struct {
 	mu    sync.Mutex
 	found map[[sha256.Size]byte][]migrate.Finding

@@ -1,80 +1,26 @@
-package daemon
+package coordinator
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/cutover/cutover/internal/migrate"
 	"github.com/cutover/cutover/internal/spec"
 )
 
-// migrations is the daemon's migration state: a lock per service that orders expand,
-// contract and down runs against the start of a deployment's instances, and the services
-// whose contract parts wait for their old revisions to be gone.
-type migrations struct {
-	mu      sync.Mutex
-	locks   map[string]*sync.Mutex
-	pending map[string]contractMark
-}
-
-// contractMark says that service's stable revision rev, made stable by deployment, has
-// contract parts to run once every running revision carries them.
-type contractMark struct {
-	rev        int
-	deployment int64
-}
-
-func (m *migrations) lock(service string) func() {
-	m.mu.Lock()
-	if m.locks == nil {
-		m.locks = map[string]*sync.Mutex{}
-	}
-	l := m.locks[service]
-	if l == nil {
-		l = &sync.Mutex{}
-		m.locks[service] = l
-	}
-	m.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
-
-func (m *migrations) mark(service string, c contractMark) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.pending == nil {
-		m.pending = map[string]contractMark{}
-	}
-	m.pending[service] = c
-}
-
-func (m *migrations) unmark(service string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.pending, service)
-}
-
-func (m *migrations) marked() map[string]contractMark {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.pending)
-}
-
 // openDatabase connects to the service's database. The error names the env key that holds
 // the DSN and never contains the DSN or its password.
-func (d *Daemon) openDatabase(ctx context.Context, s spec.Service) (*migrate.Runner, error) {
+func (c *Coordinator) openDatabase(ctx context.Context, s spec.Service) (*migrate.Runner, error) {
 	db := s.Database
 	dsn := databaseDSN(s)
 	r, err := migrate.Open(ctx, db.Driver, dsn,
-		migrate.WithLogger(d.logger.With("component", "migrate", "service", s.Name)),
+		migrate.WithLogger(c.logger.With("component", "migrate", "service", s.Name)),
 		migrate.WithLockTimeout(db.LockTimeout.D()), migrate.WithStatementTimeout(db.StatementTimeout.D()))
 	if err != nil {
 		return nil, fmt.Errorf("connect to the %s database of run.env %s: %w", db.Driver, db.DSNEnv, scrubDSN(err, s.Run.Env[db.DSNEnv]))
@@ -161,9 +107,9 @@ func appliedData(a migrate.Applied) map[string]any {
 }
 
 // recordApplied records one event per part applied.
-func (d *Daemon) recordApplied(ctx context.Context, service string, deploymentID int64, applied []migrate.Applied) {
+func (c *Coordinator) recordApplied(ctx context.Context, service string, deploymentID int64, applied []migrate.Applied) {
 	for _, a := range applied {
 		msg := fmt.Sprintf("migration %d %s: %s part applied for revision %d in %s", a.Version, a.Name, a.Phase, a.Revision, a.Duration.Round(1e6))
-		d.event(ctx, service, deploymentID, "migration_applied", msg, appliedData(a))
+		c.rec.Event(ctx, service, deploymentID, "migration_applied", msg, appliedData(a))
 	}
 }

@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"context"
@@ -18,10 +18,10 @@ func TestLintRunsOncePerMigrationSet(t *testing.T) {
 		calls++
 		return []migrate.Finding{{Rule: "test-rule", File: dir + "/0001_a.sql", Line: 2, Message: "flagged"}}, nil
 	}
-	d := &Daemon{opts: Options{Lint: lint}}
+	c := New(Config{Lint: lint})
 	files := []store.MigrationFile{{Name: "0001_a.sql", Content: []byte("-- +cutover expand\nCREATE INDEX i ON t (c);\n")}}
 	for i, dir := range []string{"/srv/one", "/srv/two"} {
-		_, err := d.lintForDeploy(context.Background(), dir, files, nil)
+		_, err := c.lintForDeploy(context.Background(), dir, files, nil)
 		if err == nil || !strings.Contains(err.Error(), dir+"/0001_a.sql:2") {
 			t.Fatalf("deploy %d: %v, want the finding at %s/0001_a.sql:2", i, err, dir)
 		}
@@ -30,7 +30,7 @@ func TestLintRunsOncePerMigrationSet(t *testing.T) {
 		t.Errorf("linted %d times for the same files, want 1", calls)
 	}
 	files[0].Content = append(files[0].Content, "-- changed\n"...)
-	if _, err := d.lintForDeploy(context.Background(), "/srv/one", files, nil); err == nil {
+	if _, err := c.lintForDeploy(context.Background(), "/srv/one", files, nil); err == nil {
 		t.Fatalf("changed files: no finding")
 	}
 	if calls != 2 {

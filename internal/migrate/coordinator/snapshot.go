@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"context"
@@ -54,8 +54,8 @@ func parseMigrations(dir string, files []store.MigrationFile) ([]migrate.Migrati
 // copied into the store when it was deployed, whatever the directory holds now. A revision
 // recorded before the store kept them (it has parts but no files) falls back to the
 // directory, which must still match the checksums the revision recorded.
-func (d *Daemon) revisionMigrations(ctx context.Context, service string, rev int, db *spec.Database) ([]migrate.Migration, error) {
-	files, err := d.store.MigrationFiles(ctx, service, rev)
+func (c *Coordinator) revisionMigrations(ctx context.Context, service string, rev int, db *spec.Database) ([]migrate.Migration, error) {
+	files, err := c.store.MigrationFiles(ctx, service, rev)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"context"
@@ -10,75 +10,67 @@ import (
 	"github.com/cutover/cutover/internal/spec"
 )
 
-// defaultContractCheck is how often waiting contract parts look at the running revisions.
-const defaultContractCheck = time.Second
-
-// contractLoop runs the contract parts that wait for an old revision to be gone
-// (contract: after-promote) until ctx is done.
-func (d *Daemon) contractLoop(ctx context.Context) {
-	every := d.opts.ContractCheck
-	if every <= 0 {
-		every = defaultContractCheck
-	}
-	d.markWaitingContracts()
-	t := time.NewTicker(every)
+// Run runs the contract parts that wait for an old revision to be gone (contract:
+// after-promote) until ctx is done, then returns nil. It first marks every service whose
+// stable revision contracts after promotion, so that parts left waiting when the daemon
+// stopped run once it is safe. Run may be called again after it returned.
+func (c *Coordinator) Run(ctx context.Context) error {
+	c.markWaitingContracts()
+	t := time.NewTicker(c.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
-		for service, m := range d.mig.marked() {
-			d.contractWaiting(ctx, service, m)
+		for service, m := range c.locks.marked() {
+			c.contractWaiting(ctx, service, m)
 		}
 	}
 }
 
 // contractWaiting runs service's waiting contract parts once no running revision predates
 // them; it drops the mark when they ran, when another deployment took over or on failure.
-func (d *Daemon) contractWaiting(ctx context.Context, service string, m contractMark) {
-	unlock := d.mig.lock(service)
+func (c *Coordinator) contractWaiting(ctx context.Context, service string, m contractMark) {
+	unlock := c.locks.lock(service)
 	defer unlock()
-	d.fleet.mu.Lock()
-	s := d.fleet.service(service)
-	stable, busy := s.stable, s.active != nil
-	d.fleet.mu.Unlock()
+	stable, busy := c.fleet.Serving(service)
 	if busy {
 		return // the deployment that runs now unmarks or waits its turn
 	}
 	if stable != m.rev {
-		d.mig.unmark(service)
+		c.locks.unmark(service)
 		return
 	}
-	rs, err := d.revisionSpec(ctx, service, m.rev)
+	rs, err := c.specs.RevisionSpec(ctx, service, m.rev)
 	if err != nil || rs.Database == nil {
-		d.mig.unmark(service)
+		c.locks.unmark(service)
 		return
 	}
-	done, err := d.contractIfSafe(ctx, service, rs, m)
+	done, err := c.contractIfSafe(ctx, service, rs, m)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
 		msg := "contract after promotion: " + err.Error()
-		d.event(ctx, service, m.deployment, "migration_failed", msg, nil)
-		d.mig.unmark(service)
+		c.rec.Event(ctx, service, m.deployment, "migration_failed", msg, nil)
+		c.locks.unmark(service)
 		return
 	}
 	if done {
-		d.mig.unmark(service)
+		c.locks.unmark(service)
 	}
 }
 
 // contractIfSafe runs the contract parts that may run now and reports whether none is
 // left waiting.
-func (d *Daemon) contractIfSafe(ctx context.Context, service string, rs spec.Service, m contractMark) (bool, error) {
-	migs, err := d.revisionMigrations(ctx, service, m.rev, rs.Database)
+func (c *Coordinator) contractIfSafe(ctx context.Context, service string, rs spec.Service, m contractMark) (bool, error) {
+	migs, err := c.revisionMigrations(ctx, service, m.rev, rs.Database)
 	if err != nil {
 		return false, err
 	}
-	r, err := d.openDatabase(ctx, rs)
+	r, err := c.openDatabase(ctx, rs)
 	if err != nil {
 		return false, err
 	}
@@ -87,10 +79,10 @@ func (d *Daemon) contractIfSafe(ctx context.Context, service string, rs spec.Ser
 	if err != nil {
 		return false, err
 	}
-	ready, blocked := d.contractLimit(ctx, service, migs, states)
+	ready, blocked := c.contractLimit(ctx, service, migs, states)
 	if len(ready) > 0 {
 		applied, err := r.Contract(ctx, ready, m.rev, 0)
-		d.recordApplied(ctx, service, m.deployment, applied)
+		c.recordApplied(ctx, service, m.deployment, applied)
 		if err != nil {
 			return false, scrubDSN(err, rs.Run.Env[rs.Database.DSNEnv])
 		}
@@ -98,26 +90,35 @@ func (d *Daemon) contractIfSafe(ctx context.Context, service string, rs spec.Ser
 	return blocked == "", nil
 }
 
-// runningRevisions lists the revisions of service that have instances, stopping ones too.
-func (d *Daemon) runningRevisions(service string) []int {
-	d.fleet.mu.Lock()
-	defer d.fleet.mu.Unlock()
-	seen := map[int]bool{}
-	var out []int
-	for _, in := range d.fleet.service(service).instances {
-		if !seen[in.rec.Revision] {
-			seen[in.rec.Revision] = true
-			out = append(out, in.rec.Revision)
+// markWaitingContracts marks every service whose stable revision runs contract parts after
+// promotion.
+func (c *Coordinator) markWaitingContracts() {
+	for name, s := range c.fleet.Stables() {
+		if s.Revision > 0 && s.Database != nil && s.Database.Contract == spec.ContractAfterPromote {
+			c.locks.mark(name, contractMark{rev: s.Revision})
 		}
 	}
-	sort.Ints(out)
-	return out
 }
 
 // contractLimit returns the migrations (a prefix of migs) whose pending contract parts may
 // all run now (nil: none), and why the next one may not ("" when none waits).
-func (d *Daemon) contractLimit(ctx context.Context, service string, migs []migrate.Migration, states []migrate.State) ([]migrate.Migration, string) {
-	return contractLimit(migs, states, d.runningDatabases(ctx, service))
+func (c *Coordinator) contractLimit(ctx context.Context, service string, migs []migrate.Migration, states []migrate.State) ([]migrate.Migration, string) {
+	return contractLimit(migs, states, c.runningDatabases(ctx, service))
+}
+
+// runningDatabases maps each revision with instances to its database section (nil when its
+// spec cannot be read or has none).
+func (c *Coordinator) runningDatabases(ctx context.Context, service string) map[int]*spec.Database {
+	out := map[int]*spec.Database{}
+	for _, rev := range c.fleet.RunningRevisions(service) {
+		rs, err := c.specs.RevisionSpec(ctx, service, rev)
+		if err != nil {
+			out[rev] = nil
+			continue
+		}
+		out[rev] = rs.Database
+	}
+	return out
 }
 
 // contractLimit is the decision: pending contract parts run in version order, each only
@@ -154,16 +155,4 @@ func blockers(m migrate.Migration, running map[int]*spec.Database) []int {
 	}
 	sort.Ints(out)
 	return out
-}
-
-// markWaitingContracts marks every service whose stable revision runs contract parts after
-// promotion, so that parts left waiting when the daemon stopped run once it is safe.
-func (d *Daemon) markWaitingContracts() {
-	d.fleet.mu.Lock()
-	defer d.fleet.mu.Unlock()
-	for name, s := range d.fleet.services {
-		if db := s.spec.Database; s.stable > 0 && db != nil && db.Contract == spec.ContractAfterPromote {
-			d.mig.mark(name, contractMark{rev: s.stable})
-		}
-	}
 }

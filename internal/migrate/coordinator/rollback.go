@@ -1,4 +1,4 @@
-package daemon
+package coordinator
 
 import (
 	"context"
@@ -26,15 +26,16 @@ func (g schemaGap) String() string {
 	return fmt.Sprintf("contract %s applied at %s by revision %d", g.file, g.applied.StartedAt.UTC().Format(time.RFC3339), g.applied.Revision)
 }
 
-// checkRollbackSchema refuses a rollback of service to revision `to` (spec target) when a
-// contract part the target does not carry is applied: that revision would run against a
-// schema without what it needs. With req.Force and a reason it lets the rollback go on and
-// returns the note to record with it. It changes nothing but a rollback_refused event.
-func (d *Daemon) checkRollbackSchema(ctx context.Context, service string, stable, to int, target spec.Service, req api.RollbackRequest) (string, error) {
+// CheckRollback refuses an operator's rollback of service from revision stable to
+// revision `to` (spec target) when a contract part the target does not carry is applied:
+// that revision would run against a schema without what it needs (api.ErrConflict). With
+// req.Force and a reason it lets the rollback go on and returns the note to record with it.
+// It changes nothing but a rollback_refused event.
+func (c *Coordinator) CheckRollback(ctx context.Context, service string, stable, to int, target spec.Service, req api.RollbackRequest) (string, error) {
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
 		return "", fmt.Errorf("rollback --force needs a --reason, which is recorded: %w", api.ErrInvalid)
 	}
-	gaps, err := d.schemaGaps(ctx, service, stable, target)
+	gaps, err := c.schemaGaps(ctx, service, stable, target)
 	if err != nil {
 		if req.Force {
 			return fmt.Sprintf("rollback to revision %d forced by %s without a schema check (%v): %s", to, orUnknown(req.Who), err, req.Reason), nil
@@ -49,29 +50,29 @@ func (d *Daemon) checkRollbackSchema(ctx context.Context, service string, stable
 	}
 	msg := fmt.Sprintf("revision %d predates %s; it would run against a schema without what it needs: roll back to a revision that carries it, or use --force --reason TEXT if revision %d does not use what the contract removed",
 		to, joinGaps(gaps), to)
-	d.event(ctx, service, 0, "rollback_refused", msg, map[string]any{"to": to, "version": gaps[0].version})
+	c.rec.Event(ctx, service, 0, "rollback_refused", msg, map[string]any{"to": to, "version": gaps[0].version})
 	return "", fmt.Errorf("%s: %w", msg, api.ErrConflict)
 }
 
 // schemaGaps lists the applied contract parts that target does not carry, read from the
 // version table of the database of the stable revision (else of the target).
-func (d *Daemon) schemaGaps(ctx context.Context, service string, stable int, target spec.Service) ([]schemaGap, error) {
+func (c *Coordinator) schemaGaps(ctx context.Context, service string, stable int, target spec.Service) ([]schemaGap, error) {
 	dbSpec := target
 	if stable > 0 {
-		if rs, err := d.revisionSpec(ctx, service, stable); err == nil && rs.Database != nil {
+		if rs, err := c.specs.RevisionSpec(ctx, service, stable); err == nil && rs.Database != nil {
 			dbSpec = rs
 		}
 	}
 	if dbSpec.Database == nil {
 		return nil, nil
 	}
-	r, err := d.openDatabase(ctx, dbSpec)
+	r, err := c.openDatabase(ctx, dbSpec)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	// The stable revision's migrations only name the files; the version table decides.
-	migs, _ := d.revisionMigrations(ctx, service, stable, dbSpec.Database)
+	migs, _ := c.revisionMigrations(ctx, service, stable, dbSpec.Database)
 	states, err := r.Status(ctx, migs)
 	if err != nil {
 		return nil, fmt.Errorf("read the version table: %w", scrubDSN(err, dbSpec.Run.Env[dbSpec.Database.DSNEnv]))
@@ -107,8 +108,8 @@ func joinGaps(gaps []schemaGap) string {
 
 // incompatibleRevisions maps each migration version whose contract part is applied to the
 // revisions in history that do not carry that part (a rollback to them is refused).
-func (d *Daemon) incompatibleRevisions(ctx context.Context, service string, states []migrate.State) (map[int][]int, error) {
-	revs, err := d.store.ListRevisions(ctx, service)
+func (c *Coordinator) incompatibleRevisions(ctx context.Context, service string, states []migrate.State) (map[int][]int, error) {
+	revs, err := c.store.ListRevisions(ctx, service)
 	if err != nil {
 		return nil, err
 	}
