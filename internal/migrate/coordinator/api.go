@@ -66,7 +66,7 @@ func (c *Coordinator) MigrationStatus(ctx context.Context, service string) (api.
 	defer t.r.Close()
 	states, err := t.r.Status(ctx, t.migs)
 	if err != nil {
-		return api.MigrationStatus{}, c.migrationError(t, err)
+		return api.MigrationStatus{}, migrationError(t, err)
 	}
 	carried, err := c.carriers(ctx, service)
 	if err != nil {
@@ -107,7 +107,7 @@ func (c *Coordinator) MigrationPlan(ctx context.Context, service string) (api.Mi
 	defer t.r.Close()
 	p, err := t.r.Plan(ctx, t.migs)
 	if err != nil {
-		return api.MigrationPlan{}, c.migrationError(t, err)
+		return api.MigrationPlan{}, migrationError(t, err)
 	}
 	running := c.runningDatabases(ctx, service)
 	byVersion := map[int]migrate.Migration{}
@@ -198,7 +198,7 @@ func (c *Coordinator) migrateRun(ctx context.Context, service string, req api.Mi
 		out.Applied = append(out.Applied, *appliedView(&applied[i]))
 	}
 	if err != nil {
-		return out, c.migrationError(t, err)
+		return out, migrationError(t, err)
 	}
 	return out, nil
 }
@@ -212,7 +212,7 @@ func (c *Coordinator) noActiveDeployment(ctx context.Context, service, what stri
 
 // migrationError maps a runner's error for the API, without the DSN: a refused or changed
 // migration is a conflict the operator resolves; an API error passes as it is.
-func (c *Coordinator) migrationError(t *migrationTarget, err error) error {
+func migrationError(t *migrationTarget, err error) error {
 	var ae *api.Error
 	if errors.Is(err, api.ErrConflict) || errors.Is(err, api.ErrInvalid) || errors.As(err, &ae) {
 		return err
