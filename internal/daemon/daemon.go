@@ -158,7 +158,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	pc := opts.Proxy
 	pc.Listen = d.proxyListen
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
-	d.ctrl = rollout.NewController(d, d, d, d, d, opts.Logger.With("component", "rollout"), rollout.Config{})
+	d.ctrl = rollout.NewController(d, d, d, d.newHookRunner(), d, opts.Logger.With("component", "rollout"), rollout.Config{})
 	ln, err := d.listeners.Listen("api", opts.Listen)
 	if err != nil {
 		d.close()

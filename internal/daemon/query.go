@@ -44,7 +44,7 @@ func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) 
 		return api.Service{}, fmt.Errorf("decode spec of %s: %w", name, err)
 	}
 	out := api.Service{Name: name, Stable: rec.Stable, Replicas: sp.Replicas, Strategy: sp.Strategy.Type,
-		Listen: sp.Route.Listen, URL: "http://" + dialable(sp.Route.Listen), Hosts: sp.Route.Hosts, Paths: sp.Route.Paths,
+		Listen: sp.Route.Listen, URL: "http://" + spec.DialAddr(sp.Route.Listen), Hosts: sp.Route.Hosts, Paths: sp.Route.Paths,
 		Weights: d.currentWeights(name), Traffic: map[int]api.Counts{}}
 	for rev, c := range d.proxy.Stats(name) {
 		out.Traffic[rev] = api.Counts{Requests: c.Requests, Errors: c.Errors + c.ConnectErrors + c.Timeouts}

@@ -8,16 +8,9 @@ import (
 	"github.com/cutover/cutover/internal/spec"
 )
 
-// minSecretLen is the shortest value redactOutput looks for: shorter ones would garble
+// minSecretLen is the shortest value a redactor looks for: shorter ones would garble
 // ordinary text and are not worth hiding.
 const minSecretLen = 4
-
-// redactOutput replaces, in text a command printed (a hook's output), every secret value of
-// the service's env and of its hooks' env, and the password of each URL with credentials,
-// with spec.Redaction.
-func redactOutput(s spec.Service, text string) string {
-	return newRedactor(secretValues(s)).redact(text)
-}
 
 // secretValues lists the secret values of s's env and of its hooks' env, and the password of
 // each URL with credentials among them.

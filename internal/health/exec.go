@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/internal/procgroup"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -26,22 +26,18 @@ func checkExec(ctx context.Context, p spec.Probe, t Target) error {
 	if len(argv) == 0 {
 		return errors.New("exec: no command")
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := procgroup.Command(ctx, argv[0], argv[1:]...)
 	cmd.Env = execEnv(t.Env)
 	cmd.Dir = t.Dir
-	out := &tailBuffer{max: outputTail}
-	cmd.Stdout = out
-	cmd.Stderr = out
 	cmd.WaitDelay = execWaitDelay
-	killGroup(cmd)
-	err := cmd.Run()
+	out, err := procgroup.CombinedOutput(cmd, outputTail)
 	if err == nil {
 		return nil
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("timeout after %v: %w", p.Timeout.D(), context.DeadlineExceeded)
 	}
-	if tail := strings.TrimSpace(out.String()); tail != "" {
+	if tail := strings.TrimSpace(string(out)); tail != "" {
 		return fmt.Errorf("exec %s: %w: %s", argv[0], err, tail)
 	}
 	return fmt.Errorf("exec %s: %w", argv[0], err)
@@ -61,20 +57,3 @@ func execEnv(env map[string]string) []string {
 	}
 	return list
 }
-
-// tailBuffer keeps the last max bytes written to it. Writes come from the exec package's
-// copying goroutines one at a time per stream; cmd.Run returns only after they finish.
-type tailBuffer struct {
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string { return string(b.buf) }

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cutover/cutover/internal/procgroup"
 	"github.com/cutover/cutover/internal/runtime"
 )
 
@@ -40,8 +41,8 @@ func (d *Driver) movePort(inst *instance, p *proc, startedAt time.Time) bool {
 func (p *proc) waitGroupGone(timeout, poll time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if err := syscall.Kill(-p.pid, 0); err != nil {
-			return // ESRCH: no process left in the group
+		if !procgroup.Alive(p.pid) {
+			return
 		}
 		time.Sleep(poll)
 	}

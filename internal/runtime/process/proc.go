@@ -2,7 +2,6 @@ package process
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cutover/cutover/internal/procgroup"
 )
 
 // proc is one process of an instance: the group leader of its own process group.
@@ -97,10 +98,7 @@ func (p *proc) waitGone(timeout, poll time.Duration, cancel <-chan struct{}) boo
 
 // signalGroup sends sig to p's process group; a group that is already gone is not an error.
 func (p *proc) signalGroup(sig syscall.Signal) error {
-	if err := syscall.Kill(-p.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal process group %d: %w", p.pid, err)
-	}
-	return nil
+	return procgroup.Signal(p.pid, sig)
 }
 
 // freePort asks the kernel for a free loopback port.

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cutover/cutover/internal/procgroup"
 	"github.com/cutover/cutover/internal/runtime"
 )
 
@@ -119,7 +120,7 @@ func command(path string, spec runtime.InstanceSpec, port int) *exec.Cmd {
 		Args:        append([]string{spec.Command}, spec.Args...),
 		Env:         environ(spec.Env, port),
 		Dir:         spec.Dir,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: procgroup.Attr(),
 	}
 }
 
@@ -145,7 +146,7 @@ func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
 	// Not reaped yet, so /proc/<pid> is there even if it exited at once.
 	_, start, err := procStat(pid)
 	if err != nil {
-		syscall.Kill(-pid, syscall.SIGKILL)
+		procgroup.Signal(pid, syscall.SIGKILL)
 		cmd.Wait()
 		return nil, fmt.Errorf("read start time: %w", err)
 	}
