@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cutover/cutover/internal/latency"
 )
 
 // DefaultAlpha is the false-rollback probability per analysis when Config.Alpha is zero.
@@ -11,18 +13,16 @@ const DefaultAlpha = 0.05
 
 // Defaults used for zero fields of Config.
 const (
-	DefaultMinRequests     = 100
-	DefaultLatencyQuantile = 0.99
-	DefaultLatencyBurnIn   = 1000
+	DefaultMinRequests      = 100
+	DefaultLatencyQuantile  = 0.95
+	DefaultLatencyBurnIn    = 200
+	DefaultLatencyTolerance = 0.05
 )
 
-// DefaultLatencyBounds are the proxy's histogram bucket upper bounds (Prometheus' default
-// buckets, 5 ms to 10 s); a histogram has one more bucket, for larger latencies.
-var DefaultLatencyBounds = []time.Duration{
-	5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
-	2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
-}
+// DefaultLatencyBounds are the bucket upper bounds of the proxy's latency histograms: package
+// latency's log-linear layout, 1.6% apart from 8 µs to 137 s; a histogram has one more
+// bucket, for larger latencies.
+var DefaultLatencyBounds = latency.Bounds()
 
 // Config tunes a Judge. The zero value is usable: zero fields take the defaults above.
 type Config struct {
@@ -37,18 +37,23 @@ type Config struct {
 	TargetRequests int64
 	// MaxErrorRate, when set, fails a canary whose error rate since the start exceeds it. In [0, 1].
 	MaxErrorRate *float64
-	// MaxP99, when positive, fails a canary whose p99 latency since the start exceeds it.
+	// MaxP99, when positive, fails a canary once a sequential test shows that more than 1% of
+	// its requests take longer than MaxP99 (its p99 is above it); alpha covers this test too.
 	MaxP99 time.Duration
 	// SkipLatency turns the sequential latency test off (the absolute MaxP99 still applies).
 	SkipLatency bool
 	// SkipErrors turns the sequential error-count test off (MaxErrorRate still applies); the
 	// latency test then gets all of alpha.
 	SkipErrors bool
-	// LatencyQuantile places the latency test's threshold near this quantile of the baseline.
-	// In (0, 1).
+	// LatencyQuantile is the tail quantile the latency test compares, next to the median. In
+	// (0, 1).
 	LatencyQuantile float64
-	// LatencyBurnIn is the number of baseline latency samples before the threshold is fixed.
+	// LatencyBurnIn is the number of baseline latency samples before the latency test starts.
 	LatencyBurnIn int64
+	// LatencyTolerance is how much slower than the baseline the canary may be and still count
+	// as no worse: 0.05 compares the canary's latencies divided by 1.05. In [0, 10]; nil
+	// means DefaultLatencyTolerance.
+	LatencyTolerance *float64
 	// LatencyBounds are the histogram bucket upper bounds, strictly increasing and positive.
 	LatencyBounds []time.Duration
 }
@@ -79,6 +84,10 @@ func (c Config) withDefaults() Config {
 	if c.LatencyBounds == nil {
 		c.LatencyBounds = DefaultLatencyBounds
 	}
+	if c.LatencyTolerance == nil {
+		t := DefaultLatencyTolerance
+		c.LatencyTolerance = &t
+	}
 	return c
 }
 
@@ -107,6 +116,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.LatencyQuantile > 0 && c.LatencyQuantile < 1) {
 		bad("latency_quantile", "must be in (0, 1), got %v", c.LatencyQuantile)
+	}
+	if t := *c.LatencyTolerance; !(t >= 0 && t <= 10) {
+		bad("latency_tolerance", "must be in [0, 10], got %v", t)
 	}
 	if c.LatencyBurnIn < 0 {
 		bad("latency_burn_in", "must not be negative, got %d", c.LatencyBurnIn)

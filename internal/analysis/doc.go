@@ -2,7 +2,8 @@
 // errors and latencies of a canary revision and of the revision it is compared with (stable or
 // a fresh baseline) into a verdict — pass, fail or inconclusive — that always carries its
 // evidence. It is pure: no clock, no I/O, no goroutines, no logging. The controller feeds it
-// samples and carries out the verdict; the proxy measures. It imports only the standard library.
+// samples and carries out the verdict; the proxy measures. It imports only the standard library
+// and package latency (the histogram layout).
 // The one exception is PrometheusSource, a small HTTP client for the Prometheus checks (see
 // "Prometheus checks" below); judging their answers (Check, Combine) is pure again.
 //
@@ -40,26 +41,50 @@
 // the canary the first time E_t >= 1/alpha, however often it looks: the false-rollback
 // probability per analysis is at most alpha, with no correction for peeking.
 //
-// # Latency: the same test on slow requests
+// # Latency: the same test on slow requests, at the median and in the tail
 //
-// Latency arrives as fixed-bucket histograms (the proxy uses Prometheus' default bounds). After a
-// burn-in of baseline samples, the judge fixes a threshold T: the largest bucket bound that at
-// least 1-LatencyQuantile of the baseline's requests exceed (so T sits at or just below the
-// baseline's p99). A request is slow when it takes longer than T. If the canary's latency is no
-// worse than the baseline's (stochastically), a slow request comes from the canary with
-// probability at most its share, so the same mixture test applies to slow-request counts. T is
-// chosen from data before the windows it judges, which keeps the test valid.
+// The proxy counts each request's latency in a fine log-linear histogram (package latency: 64
+// buckets to each power of two, each at most 1.6% wide), so any quantile of any revision can
+// be read to within 1.6%, whatever the shape of the distribution. Two tests compare the
+// canary with the baseline, one at the median and one at a tail quantile q (LatencyQuantile,
+// default 0.95). Before each window, once the baseline has served LatencyBurnIn requests, a
+// test reads the baseline's q-quantile T from the baseline's windows so far. A baseline
+// request of the window is slow when it took longer than T, a canary request when it took
+// longer than T×(1+LatencyTolerance), rounded up to a bucket bound (default tolerance 5%).
 //
-// The two e-processes are combined as a weighted average, 0.9 for errors and 0.1 for latency
-// (errors are scarce, latencies plentiful), which is again a test supermartingale: alpha bounds
-// the false alarms of both rules together, and the latency rule's alone by alpha/10.
+// "The canary is no worse" is here: for every x, P(canary latency > (1+tolerance)x) <=
+// P(baseline latency > x). Under it, given the window's request counts and its number of slow
+// requests, each slow request is the canary's with probability at most the window's share p —
+// for any T fixed before the window's requests were seen. That is the error test's structure,
+// so the same mixture applies to slow-request counts, window by window (the split of a
+// window's slow requests is hypergeometric when latencies are independent, which Hoeffding's
+// argument above covers). T follows the baseline between windows, never within one: it is
+// chosen from past data only, so each window's factor still has expectation at most 1 given
+// the past, and the product stays a test supermartingale although T is estimated and moves.
+// The tolerance keeps small, harmless differences (a canary 2% slower on a narrow
+// distribution) from being rolled back; zero makes the test see any slowdown.
+//
+// # max_p99: a one-sample sequential test
+//
+// MaxP99 is "at most 1% of the canary's requests take longer than max_p99". Each canary
+// request is slow (longer than max_p99 rounded up to a bucket bound) with probability a; the
+// hypothesis is a <= 1%. For an alternative a1 = rho×1% the likelihood ratio of a window with s
+// slow requests out of n is rho^s×((1-a1)/0.99)^(n-s), a supermartingale when a <= 1%; the
+// test averages it over the same grid and prior of rho (a1 from 1.25% to 50%).
+//
+// # One e-value, one alpha
+//
+// The tests that are on are combined as a weighted average of their e-values — errors 0.9,
+// the median and tail latency tests 0.05 each, max_p99 0.05, scaled to add up to 1 — which is
+// again a test supermartingale: alpha bounds the false alarms of all of them together. The
+// rule of a failure is the test with the largest weighted term.
 //
 // # Absolute limits and evidence
 //
-// MaxErrorRate and MaxP99 are plain thresholds, as in Argo Rollouts and Flagger, applied to the
-// canary's counts since the analysis began once it has MinRequests requests; alpha does not
-// cover them. The error-ratio estimate in the evidence carries a conventional (fixed-sample,
-// not anytime-valid) 1-alpha interval from the Wilson interval of the canary's share of errors.
+// MaxErrorRate is a plain threshold, as in Argo Rollouts and Flagger, applied to the canary's
+// counts since the analysis began once it has MinRequests requests; alpha does not cover it.
+// The error-ratio and slow-ratio estimates in the evidence carry a conventional (fixed-sample,
+// not anytime-valid) 1-alpha interval from the Wilson interval of the canary's share of events.
 //
 // # Prometheus checks
 //

@@ -11,16 +11,6 @@ func total(h []int64) int64 {
 	return n
 }
 
-// above returns how many observations fall in the buckets after bucket i, that is, took
-// longer than bounds[i].
-func above(h []int64, i int) int64 {
-	var n int64
-	for _, c := range h[i+1:] {
-		n += c
-	}
-	return n
-}
-
 // quantile estimates the q-quantile of a histogram the way Prometheus' histogram_quantile does:
 // linear interpolation inside the bucket holding the rank, from 0 for the first bucket. A rank
 // in the last, unbounded bucket reads as the largest bound. It returns 0 for an empty histogram.
@@ -46,20 +36,6 @@ func quantile(bounds []time.Duration, h []int64, q float64) time.Duration {
 		cum += c
 	}
 	return bounds[len(bounds)-1]
-}
-
-// slowBound picks the latency test's threshold from the baseline's histogram: the largest
-// bucket bound that at least a fraction tail of the baseline's requests exceed, or the first
-// bound when none does (a service faster than the finest bucket).
-func slowBound(h []int64, tail float64) int {
-	n := float64(total(h))
-	best := 0
-	for i := range len(h) - 1 {
-		if float64(above(h, i)) >= tail*n {
-			best = i
-		}
-	}
-	return best
 }
 
 // addInto adds the counts of d to acc, growing acc to d's length.

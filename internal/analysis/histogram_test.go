@@ -26,20 +26,38 @@ func TestQuantile(t *testing.T) {
 	}
 }
 
-func TestSlowBound(t *testing.T) {
+func TestQuantileIndex(t *testing.T) {
 	tests := []struct {
 		name string
 		h    []int64
+		q    float64
 		want int
 	}{
-		{"p99 in the third bucket", []int64{500, 480, 19, 1}, 1},     // 2% above bound 1, 0.1% above bound 2
-		{"tail exactly 1%", []int64{900, 90, 10, 0}, 1},              // 1% above bound 1
-		{"faster than the finest bucket", []int64{1000, 0, 0, 0}, 0}, // nothing above any bound
-		{"everything slow", []int64{0, 0, 0, 1000}, 2},               // all above the largest bound
+		{"median in the first bucket", []int64{600, 300, 100, 0}, 0.5, 0},
+		{"median on a bucket's end", []int64{500, 500, 0, 0}, 0.5, 0},
+		{"p99 in the third bucket", []int64{500, 480, 19, 1}, 0.99, 2},
+		{"rank in the unbounded bucket caps at the last bound", []int64{0, 0, 0, 1000}, 0.5, 2},
+		{"empty", []int64{0, 0, 0, 0}, 0.5, 2},
 	}
 	for _, tt := range tests {
-		if got := slowBound(tt.h, 0.01); got != tt.want {
-			t.Errorf("%s: slowBound(%v) = %d, want %d", tt.name, tt.h, got, tt.want)
+		if got := quantileIndex(tt.h, total(tt.h), tt.q, len(tt.h)-1); got != tt.want {
+			t.Errorf("%s: quantileIndex(%v, %v) = %d, want %d", tt.name, tt.h, tt.q, got, tt.want)
+		}
+	}
+}
+
+func TestBoundAtLeast(t *testing.T) {
+	bounds := []time.Duration{10, 20, 30}
+	tests := []struct {
+		i    int
+		d    time.Duration
+		want int
+	}{
+		{0, 10, 0}, {0, 11, 1}, {1, 20, 1}, {1, 21, 2}, {0, 31, 3}, {2, 5, 2},
+	}
+	for _, tt := range tests {
+		if got := boundAtLeast(bounds, tt.i, tt.d); got != tt.want {
+			t.Errorf("boundAtLeast(%v, %d, %v) = %d, want %d", bounds, tt.i, tt.d, got, tt.want)
 		}
 	}
 }

@@ -23,7 +23,8 @@ type Sample struct {
 }
 
 // Judge accumulates samples of one analysis and judges the canary. It is not safe for
-// concurrent use; Observe and Verdict do a few dozen floating-point operations each.
+// concurrent use; Observe does a few passes over the windows' histograms (a few microseconds
+// for the proxy's 1,538 buckets), Verdict a few dozen floating-point operations.
 type Judge struct {
 	cfg     Config
 	started bool
@@ -31,12 +32,14 @@ type Judge struct {
 	ev      Evidence // counts since the start; the statistics are filled in by evidence()
 	canaryH []int64  // latency histograms since the start
 	baseH   []int64
+	baseN   int64 // total(baseH)
 	errs    mixture
-	slow    mixture
-	slowIdx int // bucket index of the latency threshold, -1 during burn-in
+	lat     [2]quantileTest // the median's, then the tail quantile's
+	limit   limitTest       // max_p99, when set
 	failed  *Verdict
 	logs    shareLogs
 	dc, db  []int64 // scratch for the window's histograms
+	pc, pb  []int64 // scratch for their prefix sums
 }
 
 // New returns a Judge for cfg, or the errors of Validate.
@@ -44,7 +47,13 @@ func New(cfg Config) (*Judge, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Judge{cfg: cfg.withDefaults(), slowIdx: -1}, nil
+	cfg = cfg.withDefaults()
+	j := &Judge{cfg: cfg}
+	j.lat[0].q, j.lat[1].q = medianQuantile, cfg.LatencyQuantile
+	if cfg.MaxP99 > 0 {
+		j.limit = newLimitTest(cfg.LatencyBounds, cfg.MaxP99)
+	}
+	return j, nil
 }
 
 // Observe folds in the counters read at the end of a window; it does not keep s's slices. The
@@ -94,26 +103,26 @@ func (j *Judge) keep(s Sample) {
 	copyCounts(&j.prev.Baseline, s.Baseline)
 }
 
-// observeLatency folds in one window's histograms (nil when either is missing).
+// observeLatency folds in one window's histograms (nil when either is missing). The latency
+// tests' thresholds come from the baseline's histogram before this window, so they are fixed
+// by data already seen and the tests stay valid (see quantileTest).
 func (j *Judge) observeLatency(c, b []int64) {
 	if !j.histOK(c) || !j.histOK(b) {
 		return
 	}
+	j.pc, j.pb = prefix(c, j.pc), prefix(b, j.pb)
+	if j.cfg.MaxP99 > 0 {
+		j.limit.observe(j.pc)
+	}
+	nb := j.pb[len(j.pb)-1]
+	if n := j.baseN; !j.cfg.SkipLatency && n >= j.cfg.LatencyBurnIn && n > 0 {
+		p := share(j.pc[len(j.pc)-1], nb)
+		for i := range j.lat {
+			j.lat[i].observe(&j.logs, j.cfg.LatencyBounds, *j.cfg.LatencyTolerance, j.baseH, n, j.pc, j.pb, p)
+		}
+	}
 	j.canaryH, j.baseH = addInto(j.canaryH, c), addInto(j.baseH, b)
-	if j.cfg.SkipLatency {
-		return
-	}
-	if j.slowIdx >= 0 {
-		sc, sb := above(c, j.slowIdx), above(b, j.slowIdx)
-		j.ev.Canary.Slow += sc
-		j.ev.Baseline.Slow += sb
-		j.slow.observe(&j.logs, share(total(c), total(b)), sc, sb)
-		return
-	}
-	// The threshold is fixed from windows before the ones it judges, so the test stays valid.
-	if total(j.baseH) >= j.cfg.LatencyBurnIn && total(j.baseH) > 0 {
-		j.slowIdx = slowBound(j.baseH, 1-j.cfg.LatencyQuantile)
-	}
+	j.baseN += nb
 }
 
 // share is the canary's share of a window's requests, NaN when there were none.
@@ -164,33 +173,79 @@ func delta(a, b Counts, buf []int64) Counts {
 // logThreshold is log(1/alpha).
 func (j *Judge) logThreshold() float64 { return -math.Log(j.cfg.Alpha) }
 
-// latencyWeight is the prior weight of the latency test in the combined e-value. Most of the
-// weight goes to the error test: errors are scarce (a tenfold regression at a 5% share shows
-// about one canary error every 20 s), while every request has a latency, so the latency test
-// gathers evidence fast even with a small share of alpha.
-func (j *Judge) latencyWeight() float64 {
-	switch {
-	case j.cfg.SkipLatency:
-		return 0
-	case j.cfg.SkipErrors:
-		return 1
-	}
-	return latencyWeight
+// Prior weights of the sequential tests in the combined e-value, before the tests that are
+// off are left out and the rest scaled to add up to 1. Most of the weight goes to the error
+// test: errors are scarce (a tenfold regression at a 5% share shows about one canary error
+// every 20 s), while every request has a latency, so the latency tests gather evidence fast
+// even with a small share of alpha.
+const (
+	weightErrors  = 0.9
+	weightLatency = 0.05 // each of the median's and the tail quantile's tests
+	weightLimit   = 0.05 // max_p99
+)
+
+// part is one sequential test in the combined e-value: its rule, weight and log e-value.
+type part struct {
+	rule Rule
+	w    float64
+	logE float64
 }
 
-// latencyWeight is the latency test's share of alpha when both tests run.
-const latencyWeight = 0.1
+// parts returns the tests that are on, their weights scaled to add up to 1 (none when no
+// test is on). The two latency tests share RuleLatency.
+func (j *Judge) parts() []part {
+	var ps []part
+	if !j.cfg.SkipErrors {
+		ps = append(ps, part{RuleErrorRatio, weightErrors, j.errs.logE()})
+	}
+	if !j.cfg.SkipLatency {
+		for i := range j.lat {
+			ps = append(ps, part{RuleLatency, weightLatency, j.lat[i].m.logE()})
+		}
+	}
+	if j.cfg.MaxP99 > 0 {
+		ps = append(ps, part{RuleMaxP99, weightLimit, j.limit.m.logE()})
+	}
+	var sum float64
+	for _, p := range ps {
+		sum += p.w
+	}
+	for i := range ps {
+		ps[i].w /= sum
+	}
+	return ps
+}
+
+// combined returns the log of the weighted average of the parts' e-values, and the part with
+// the largest weighted term (the rule that decides a failure); -Inf and nil without parts.
+func combined(ps []part) (float64, *part) {
+	top, best := math.Inf(-1), (*part)(nil)
+	for i := range ps {
+		if l := math.Log(ps[i].w) + ps[i].logE; l > top {
+			top, best = l, &ps[i]
+		}
+	}
+	if best == nil {
+		return top, nil
+	}
+	var sum float64
+	for _, p := range ps {
+		sum += math.Exp(math.Log(p.w) + p.logE - top)
+	}
+	return top + math.Log(sum), best
+}
 
 // check returns a fail verdict when a rule fails now.
 func (j *Judge) check() (Verdict, bool) {
-	w := j.latencyWeight()
-	le, ls := j.errs.logE(), j.slow.logE()
-	if (!j.cfg.SkipErrors || !j.cfg.SkipLatency) && combine(1-w, le, ls) >= j.logThreshold() {
+	if le, best := combined(j.parts()); best != nil && le >= j.logThreshold() {
 		ev := j.evidence()
-		if math.Log(1-w)+le >= math.Log(w)+ls {
+		switch best.rule {
+		case RuleErrorRatio:
 			return Verdict{Fail, RuleErrorRatio, errorReason(ev), ev}, true
+		case RuleLatency:
+			return Verdict{Fail, RuleLatency, latencyReason(ev), ev}, true
 		}
-		return Verdict{Fail, RuleLatency, latencyReason(ev), ev}, true
+		return Verdict{Fail, RuleMaxP99, limitReason(ev), ev}, true
 	}
 	c := j.ev.Canary
 	if m := j.cfg.MaxErrorRate; m != nil && c.Requests >= j.cfg.MinRequests && c.Requests > 0 &&
@@ -198,13 +253,6 @@ func (j *Judge) check() (Verdict, bool) {
 		ev := j.evidence()
 		return Verdict{Fail, RuleMaxErrorRate, fmt.Sprintf("canary error rate %s (%d of %d requests) is above max_error_rate %s",
 			pct(ev.Canary.ErrorRate), c.Errors, c.Requests, pct(*m)), ev}, true
-	}
-	if n := total(j.canaryH); j.cfg.MaxP99 > 0 && n >= j.cfg.MinRequests && n > 0 && j.histOK(j.canaryH) {
-		if p99 := quantile(j.cfg.LatencyBounds, j.canaryH, 0.99); p99 > j.cfg.MaxP99 {
-			ev := j.evidence()
-			return Verdict{Fail, RuleMaxP99, fmt.Sprintf("canary p99 latency %v over %d requests is above max_p99 %v",
-				p99, n, j.cfg.MaxP99), ev}, true
-		}
 	}
 	return Verdict{}, false
 }

@@ -6,23 +6,25 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cutover/cutover/internal/latency"
 )
 
-// hist returns a histogram of the default bounds with the given counts per bucket index.
-func hist(counts map[int]int64) []int64 {
+// hist returns a histogram of the default bounds with the given counts per latency.
+func hist(counts map[time.Duration]int64) []int64 {
 	h := make([]int64, len(DefaultLatencyBounds)+1)
-	for i, c := range counts {
-		h[i] = c
+	for d, c := range counts {
+		h[latency.Index(int64(d))] += c
 	}
 	return h
 }
 
-// Per-window histograms: the baseline with 1% of requests above 100 ms (bucket 5), the
-// canary the same, or twice as slow.
+// Per-window histograms: the baseline with 5% of requests above 30 ms and 1% above 100 ms,
+// the canary the same, or twice as slow.
 var (
-	baseWindow = hist(map[int]int64{3: 900, 4: 40, 5: 10})
-	sameWindow = hist(map[int]int64{3: 47, 4: 3})
-	slowWindow = hist(map[int]int64{4: 30, 5: 20})
+	baseWindow = hist(map[time.Duration]int64{30 * time.Millisecond: 900, 70 * time.Millisecond: 40, 150 * time.Millisecond: 10})
+	sameWindow = hist(map[time.Duration]int64{30 * time.Millisecond: 47, 70 * time.Millisecond: 3})
+	slowWindow = hist(map[time.Duration]int64{70 * time.Millisecond: 30, 150 * time.Millisecond: 20})
 )
 
 // windows turns per-window counts into the cumulative samples the controller would read,
@@ -67,16 +69,21 @@ type summaryOf struct {
 	Windows, Resets          int
 	CanaryReq, CanaryErr     int64
 	BaselineReq, BaselineErr int64
-	CanarySlow, BaselineSlow int64
-	SlowThreshold            time.Duration
-	FinalOutcome             Outcome
-	FinalRule                Rule
+	// MedianSlow and TailSlow are the latency tests' slow requests, canary's then baseline's.
+	MedianSlow, TailSlow [2]int64
+	FinalOutcome         Outcome
+	FinalRule            Rule
 }
 
 func summarise(v, final Verdict) summaryOf {
 	e := v.Evidence
+	var med, tail [2]int64
+	if len(e.Latency) == 2 {
+		med = [2]int64{e.Latency[0].CanarySlow, e.Latency[0].BaselineSlow}
+		tail = [2]int64{e.Latency[1].CanarySlow, e.Latency[1].BaselineSlow}
+	}
 	return summaryOf{v.Outcome, v.Rule, e.Windows, e.Resets, e.Canary.Requests, e.Canary.Errors,
-		e.Baseline.Requests, e.Baseline.Errors, e.Canary.Slow, e.Baseline.Slow, e.SlowThreshold, final.Outcome, final.Rule}
+		e.Baseline.Requests, e.Baseline.Errors, med, tail, final.Outcome, final.Rule}
 }
 
 func TestJudgeVerdicts(t *testing.T) {
@@ -95,7 +102,7 @@ func TestJudgeVerdicts(t *testing.T) {
 				FinalOutcome: Pass, FinalRule: RuleMinRequests}},
 		{name: "target reached passes at once", cfg: Config{TargetRequests: 150, LatencyBurnIn: 100}, samples: windows(repeat(4, healthy)...),
 			want: summaryOf{Outcome: Pass, Rule: RuleTarget, Windows: 4, CanaryReq: 200, BaselineReq: 3800, BaselineErr: 4,
-				BaselineSlow: 30, SlowThreshold: 100 * time.Millisecond, FinalOutcome: Pass, FinalRule: RuleMinRequests}},
+				MedianSlow: [2]int64{9, 150}, TailSlow: [2]int64{0, 30}, FinalOutcome: Pass, FinalRule: RuleMinRequests}},
 		{name: "target waits for the latency burn-in", cfg: Config{TargetRequests: 150, LatencyBurnIn: 10000}, samples: windows(repeat(4, healthy)...),
 			want: summaryOf{Outcome: Inconclusive, Windows: 4, CanaryReq: 200, BaselineReq: 3800, BaselineErr: 4,
 				FinalOutcome: Pass, FinalRule: RuleMinRequests}},
@@ -114,17 +121,21 @@ func TestJudgeVerdicts(t *testing.T) {
 		{name: "max_error_rate waits for min_requests", cfg: Config{MaxErrorRate: ptr(0.0), MinRequests: 200, SkipLatency: true},
 			samples: windows(window(100, 1, 0, 0), window(100, 0, 0, 0)),
 			want:    summaryOf{Outcome: Fail, Rule: RuleMaxErrorRate, Windows: 2, CanaryReq: 200, CanaryErr: 1, FinalOutcome: Fail, FinalRule: RuleMaxErrorRate}},
-		{name: "max_p99", cfg: Config{MaxP99: 200 * time.Millisecond, SkipLatency: true},
+		{name: "max_p99", cfg: Config{MaxP99: 100 * time.Millisecond, SkipLatency: true},
 			samples: windows(repeat(3, withLatency(window(50, 0, 950, 1), slowWindow, baseWindow))...),
-			want: summaryOf{Outcome: Fail, Rule: RuleMaxP99, Windows: 2, CanaryReq: 100, BaselineReq: 1900, BaselineErr: 2,
+			want: summaryOf{Outcome: Fail, Rule: RuleMaxP99, Windows: 1, CanaryReq: 50, BaselineReq: 950, BaselineErr: 1,
 				FinalOutcome: Fail, FinalRule: RuleMaxP99}},
+		{name: "max_p99 met", cfg: Config{MaxP99: 100 * time.Millisecond, SkipLatency: true},
+			samples: windows(repeat(50, withLatency(window(50, 0, 950, 1), sameWindow, baseWindow))...),
+			want: summaryOf{Outcome: Inconclusive, Windows: 50, CanaryReq: 2500, BaselineReq: 47500, BaselineErr: 50,
+				FinalOutcome: Pass, FinalRule: RuleMinRequests}},
 		{name: "twice as slow fails on latency after burn-in", cfg: Config{LatencyBurnIn: 500},
 			samples: windows(repeat(3, withLatency(window(50, 0, 950, 1), slowWindow, baseWindow))...),
 			want: summaryOf{Outcome: Fail, Rule: RuleLatency, Windows: 2, CanaryReq: 100, BaselineReq: 1900, BaselineErr: 2,
-				CanarySlow: 20, BaselineSlow: 10, SlowThreshold: 100 * time.Millisecond, FinalOutcome: Fail, FinalRule: RuleLatency}},
+				MedianSlow: [2]int64{50, 50}, TailSlow: [2]int64{20, 10}, FinalOutcome: Fail, FinalRule: RuleLatency}},
 		{name: "same latency does not fail", cfg: Config{LatencyBurnIn: 500}, samples: windows(repeat(20, healthy)...),
 			want: summaryOf{Outcome: Inconclusive, Windows: 20, CanaryReq: 1000, BaselineReq: 19000, BaselineErr: 20,
-				BaselineSlow: 190, SlowThreshold: 100 * time.Millisecond, FinalOutcome: Pass, FinalRule: RuleMinRequests}},
+				MedianSlow: [2]int64{57, 950}, TailSlow: [2]int64{0, 190}, FinalOutcome: Pass, FinalRule: RuleMinRequests}},
 		{name: "histograms of the wrong length are ignored", cfg: Config{MaxP99: time.Millisecond},
 			samples: []Sample{
 				{Canary: Counts{Latency: []int64{0, 0}}, Baseline: Counts{Latency: []int64{0, 0}}},

@@ -74,6 +74,20 @@ func (m *mixture) observe(cache *shareLogs, p float64, ec, eb int64) {
 	}
 }
 
+// observeOneSample folds in one window of a one-sample test: s of n requests were events, and
+// logs[k] is log((1-a_k)/(1-a_0)) for the alternative a_k = rho_k×a_0 of grid point k. The
+// factor rho_k^s × ((1-a_k)/(1-a_0))^(n-s) has expectation at most 1 when the event
+// probability is at most a_0.
+func (m *mixture) observeOneSample(s, n int64, logs *[gridSize]float64) {
+	if n <= 0 {
+		return
+	}
+	m.fresh = false
+	for k := range m.logL {
+		m.logL[k] += float64(s)*logRatio[k] + float64(n-s)*logs[k]
+	}
+}
+
 // logE returns the log of the mixture e-value: log sum_k w_k L_k, computed stably.
 func (m *mixture) logE() float64 {
 	if m.fresh {
@@ -89,18 +103,6 @@ func (m *mixture) logE() float64 {
 	}
 	m.cached, m.fresh = top+math.Log(sum), true
 	return m.cached
-}
-
-// combine returns log(w*exp(a) + (1-w)*exp(b)).
-func combine(w, a, b float64) float64 {
-	switch {
-	case w >= 1:
-		return a
-	case w <= 0:
-		return b
-	}
-	top := max(a, b)
-	return top + math.Log(w*math.Exp(a-top)+(1-w)*math.Exp(b-top))
 }
 
 // eValue turns a log e-value into a finite number for evidence (capped at e^700).

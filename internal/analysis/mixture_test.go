@@ -80,12 +80,22 @@ func TestMixtureUninformativeWindows(t *testing.T) {
 	}
 }
 
-func TestCombine(t *testing.T) {
-	for _, c := range []struct{ w, a, b, want float64 }{
-		{1, 2, 5, 2}, {0, 2, 5, 5}, {0.5, math.Log(4), math.Log(2), math.Log(3)}, {0.9, 800, 0, 800 + math.Log(0.9)},
+func TestCombined(t *testing.T) {
+	for _, c := range []struct {
+		ps   []part
+		want float64
+		rule Rule
+	}{
+		{[]part{{RuleErrorRatio, 1, 2}}, 2, RuleErrorRatio},
+		{[]part{{RuleErrorRatio, 0.5, math.Log(4)}, {RuleLatency, 0.5, math.Log(2)}}, math.Log(3), RuleErrorRatio},
+		{[]part{{RuleErrorRatio, 0.9, 0}, {RuleMaxP99, 0.1, 800}}, 800 + math.Log(0.1), RuleMaxP99},
 	} {
-		if got := combine(c.w, c.a, c.b); math.Abs(got-c.want) > 1e-9 {
-			t.Errorf("combine(%v, %v, %v) = %v, want %v", c.w, c.a, c.b, got, c.want)
+		got, best := combined(c.ps)
+		if math.Abs(got-c.want) > 1e-9 || best == nil || best.rule != c.rule {
+			t.Errorf("combined(%v) = %v, %+v; want %v, %s", c.ps, got, best, c.want, c.rule)
 		}
+	}
+	if got, best := combined(nil); !math.IsInf(got, -1) || best != nil {
+		t.Errorf("combined(nil) = %v, %v; want -Inf, nil", got, best)
 	}
 }

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -9,18 +8,40 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/latency"
 )
 
 // The simulation: requests arrive at a fixed rate; each goes to the canary with probability
-// share; each fails with its revision's error rate and takes a log-normal latency. Every
-// window the judge gets the cumulative counters, as the controller reads them from the proxy.
+// share; each fails with its revision's error rate and takes a latency drawn from a
+// log-normal distribution, counted in the proxy's histogram buckets. Every window the judge
+// gets the cumulative counters, as the controller reads them from the proxy.
 
 const (
-	simRate     = 100                   // requests per second
-	simDuration = 3600                  // seconds of analysis
-	simMedian   = 40 * time.Millisecond // healthy median latency
-	simSigma    = 0.5                   // log-latency standard deviation (healthy p99 ≈ 128 ms)
+	simRate     = 100  // requests per second
+	simDuration = 3600 // seconds of analysis
 )
+
+// dist is a log-normal latency distribution: median × exp(sigma × N(0, 1)).
+type dist struct {
+	name   string
+	median time.Duration
+	sigma  float64
+}
+
+// The distributions simulated, by their spread p99/p50 = exp(2.326 sigma).
+var (
+	// distNarrow is the one the judge missed before its histograms were fine: 21 ms, p99 22 ms.
+	distNarrow   = dist{"narrow (p99/p50 1.05)", 21 * time.Millisecond, math.Log(1.05) / 2.326}
+	distModerate = dist{"moderate (p99/p50 1.6)", 30 * time.Millisecond, math.Log(1.6) / 2.326}
+	distWide     = dist{"wide (p99/p50 3.2)", 40 * time.Millisecond, 0.5}
+	distLongTail = dist{"long-tailed (p99/p50 16)", 20 * time.Millisecond, 1.2}
+)
+
+// draw returns one latency in nanoseconds, scaled by factor.
+func (d dist) draw(r *rand.Rand, factor float64) int64 {
+	return int64(float64(d.median) * factor * math.Exp(d.sigma*r.NormFloat64()))
+}
 
 // scenario is one simulated canary.
 type scenario struct {
@@ -29,6 +50,7 @@ type scenario struct {
 	baseErr   float64
 	canaryErr float64
 	latFactor float64 // canary latency = baseline latency × latFactor
+	lat       dist    // zero: distWide
 	runs      int
 	wantFail  bool // a regression: report detection rather than false rollbacks
 	window    int  // seconds between judgements (a divisor of 60); 0 means 1
@@ -50,11 +72,11 @@ type outcome struct {
 	rules       map[Rule]int
 }
 
-// stat counts the runs failed by one method and the median time to fail (seconds; +Inf when
-// fewer than half the runs failed).
+// stat counts the runs failed by one method and the median, 90th percentile and largest time
+// to fail (seconds; +Inf when too few runs failed).
 type stat struct {
-	fails  int
-	median float64
+	fails            int
+	median, p90, max float64
 }
 
 func statOf(ats []int) stat {
@@ -68,19 +90,23 @@ func statOf(ats []int) stat {
 		}
 	}
 	s.median = median(ts)
+	s.p90 = ts[(len(ts)*9-1)/10]
+	s.max = ts[len(ts)-1]
 	return s
 }
 
 // simulate runs sc over seeds 1..runs in parallel and summarises them.
 func simulate(sc scenario, cfg Config, threshold thresholdMethod) outcome {
 	res := make([]runResult, sc.runs)
-	lat := [2]buckets{latencyProbs(DefaultLatencyBounds, 1), latencyProbs(DefaultLatencyBounds, sc.latFactor)}
+	if sc.lat.median == 0 {
+		sc.lat = distWide
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				res[i] = simulateOne(sc, cfg, threshold, lat, uint64(i+1))
+				res[i] = simulateOne(sc, cfg, threshold, uint64(i+1))
 			}
 		})
 	}
@@ -115,8 +141,7 @@ type thresholdMethod struct {
 }
 
 // simulateOne runs one hour of traffic through a Judge and the threshold method.
-// lat holds the baseline's and the canary's latency tables.
-func simulateOne(sc scenario, cfg Config, tm thresholdMethod, lat [2]buckets, seed uint64) runResult {
+func simulateOne(sc scenario, cfg Config, tm thresholdMethod, seed uint64) runResult {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	j, err := New(cfg)
 	if err != nil {
@@ -133,8 +158,8 @@ func simulateOne(sc scenario, cfg Config, tm thresholdMethod, lat [2]buckets, se
 		share := sc.shares[min((t-step)*len(sc.shares)/simDuration, len(sc.shares)-1)]
 		nc := binomial(r, simRate*step, share)
 		nb := simRate*step - nc
-		addRequests(r, &s.Canary, nc, sc.canaryErr, lat[1])
-		addRequests(r, &s.Baseline, nb, sc.baseErr, lat[0])
+		addRequests(r, &s.Canary, nc, sc.canaryErr, sc.lat, sc.latFactor)
+		addRequests(r, &s.Baseline, nb, sc.baseErr, sc.lat, 1)
 		if res.judgeAt < 0 {
 			j.Observe(s)
 			if j.failed != nil {
@@ -167,57 +192,14 @@ func (tm thresholdMethod) fails(from, to Counts) (errs, p99 bool) {
 	return errs, p99
 }
 
-// addRequests adds n requests to c: errors at rate errRate, latencies drawn from lat (a
-// multinomial draw, as conditional binomials).
-func addRequests(r *rand.Rand, c *Counts, n int, errRate float64, lat buckets) {
+// addRequests adds n requests to c: errors at rate errRate, latencies drawn from lat scaled
+// by factor.
+func addRequests(r *rand.Rand, c *Counts, n int, errRate float64, lat dist, factor float64) {
 	c.Requests += int64(n)
 	c.Errors += int64(binomial(r, n, errRate))
-	last := len(lat.order) - 1
-	for j, i := range lat.order {
-		if n == 0 {
-			break
-		}
-		k := n // the likeliest bucket, last, takes what is left: the cheapest draw
-		if j < last {
-			k = binomialLog(r, n, lat.cond[j], lat.logq[j])
-		}
-		c.Latency[i] += int64(k)
-		n -= k
+	for range n {
+		c.Latency[latency.Index(lat.draw(r, factor))]++
 	}
-}
-
-// buckets describe a latency distribution over the histogram buckets: order lists the bucket
-// indices from the least to the most likely; cond[j] is the probability of bucket order[j]
-// given that the request is in none of the buckets before it, and logq[j] = log(1-cond[j]).
-type buckets struct {
-	order      []int
-	cond, logq []float64
-}
-
-// latencyProbs returns the probability of each histogram bucket for a log-normal latency with
-// median simMedian×factor.
-func latencyProbs(bounds []time.Duration, factor float64) buckets {
-	probs := make([]float64, len(bounds)+1)
-	mu := math.Log(float64(simMedian) * factor)
-	prev := 0.0
-	for i, b := range bounds {
-		z := (math.Log(float64(b)) - mu) / simSigma
-		cdf := 0.5 * math.Erfc(-z/math.Sqrt2)
-		probs[i], prev = cdf-prev, cdf
-	}
-	probs[len(bounds)] = 1 - prev
-	bk := buckets{order: make([]int, len(probs)), cond: make([]float64, len(probs)), logq: make([]float64, len(probs))}
-	for i := range bk.order {
-		bk.order[i] = i
-	}
-	slices.SortStableFunc(bk.order, func(a, b int) int { return cmp.Compare(probs[a], probs[b]) })
-	rest := 1.0
-	for j, i := range bk.order {
-		bk.cond[j] = min(probs[i]/rest, 1)
-		bk.logq[j] = math.Log1p(-bk.cond[j])
-		rest -= probs[i]
-	}
-	return bk
 }
 
 // binomial draws from Binomial(n, p) by inversion: exact, and fast for the small means here.

@@ -53,12 +53,15 @@ type Evidence struct {
 	ErrorRatio *Interval `json:"error_ratio,omitempty"`
 	// ErrorEValue is the error test's e-value: large values are evidence against "canary no worse".
 	ErrorEValue float64 `json:"error_e_value"`
-	// SlowThreshold is the latency test's threshold T, zero during burn-in or when the test is off;
-	// SlowRatio compares the canary's fraction of requests slower than T with the baseline's.
-	SlowThreshold time.Duration `json:"slow_threshold,omitempty"`
-	SlowRatio     *Interval     `json:"slow_ratio,omitempty"`
-	LatencyEValue float64       `json:"latency_e_value"`
-	// EValue combines both tests; the canary fails when it reaches Threshold = 1/alpha.
+	// Latency holds the latency tests: the median's, then the tail quantile's; empty before
+	// the burn-in ends or when the test is off. LatencyEValue is the average of their e-values.
+	Latency       []QuantileEvidence `json:"latency,omitempty"`
+	LatencyEValue float64            `json:"latency_e_value"`
+	// MaxP99 is the evidence of the max_p99 test, when max_p99 is set.
+	MaxP99 *LimitEvidence `json:"max_p99,omitempty"`
+	// EValue is the weighted average of the sequential tests' e-values (errors 0.9, each
+	// latency test 0.05, max_p99 0.05, scaled over the tests that are on); the canary fails
+	// when it reaches Threshold = 1/alpha.
 	EValue    float64 `json:"e_value"`
 	Threshold float64 `json:"threshold"`
 	// Prometheus holds the standing of each Prometheus check, in the spec's order (see Combine).
@@ -70,11 +73,38 @@ type RevisionEvidence struct {
 	Requests  int64   `json:"requests"`
 	Errors    int64   `json:"errors"`
 	ErrorRate float64 `json:"error_rate"`
-	// Slow counts the requests slower than the latency threshold since it was fixed.
-	Slow int64 `json:"slow"`
-	// P99 is estimated from the latency histogram as Prometheus' histogram_quantile does;
-	// zero without latency data.
+	// P50 and P99 are read from the latency histogram (to within its 1.6% buckets,
+	// interpolated inside the bucket); zero without latency data.
+	P50 time.Duration `json:"p50"`
 	P99 time.Duration `json:"p99"`
+}
+
+// QuantileEvidence is what one latency test has seen since it started: how many requests of
+// each revision were slower than its threshold. Before each window the threshold is the
+// baseline's quantile Quantile read from the windows before; BaselineThreshold is the last
+// one, CanaryThreshold the same times 1+latency_tolerance, rounded up to a bucket bound.
+type QuantileEvidence struct {
+	Quantile          float64       `json:"quantile"`
+	BaselineThreshold time.Duration `json:"baseline_threshold"`
+	CanaryThreshold   time.Duration `json:"canary_threshold"`
+	CanarySlow        int64         `json:"canary_slow"`
+	CanaryRequests    int64         `json:"canary_requests"`
+	BaselineSlow      int64         `json:"baseline_slow"`
+	BaselineRequests  int64         `json:"baseline_requests"`
+	// SlowRatio compares the canary's fraction of slow requests with the baseline's.
+	SlowRatio *Interval `json:"slow_ratio,omitempty"`
+	EValue    float64   `json:"e_value"`
+}
+
+// LimitEvidence is what the max_p99 test has seen: Slow of the canary's Requests took longer
+// than Limit (counted above Bound, the first histogram bound at or above it); under "p99 is
+// within max_p99" at most 1% do.
+type LimitEvidence struct {
+	Limit    time.Duration `json:"limit"`
+	Bound    time.Duration `json:"bound"`
+	Slow     int64         `json:"slow"`
+	Requests int64         `json:"requests"`
+	EValue   float64       `json:"e_value"`
 }
 
 // Interval is an estimated ratio with its confidence bounds at level Level. High is +Inf when

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cutover/cutover/internal/latency"
 )
 
 // Counts are one revision's request counters since the proxy started.
@@ -23,14 +25,15 @@ type Counts struct {
 	Timeouts int64
 	// LatencySum is the sum of the requests' latencies, up to the upstream's response headers.
 	LatencySum time.Duration
-	// Latency is the histogram of those latencies: Latency[i] counts the requests that took
-	// more than LatencyBounds[i-1] and at most LatencyBounds[i]; the last element, past the
-	// bounds, counts the slower ones. Its elements add up to Requests.
+	// Latency is the fine histogram of those latencies, in package latency's layout:
+	// Latency[i] counts the requests that took more than latency.Bound(i-1) and at most
+	// latency.Bound(i); the last element counts the slower ones. Its elements add up to
+	// Requests. The canary judge reads quantiles from it to within 1.6%.
 	Latency []int64
 }
 
-// LatencyBounds are the upper bounds, in seconds, of the proxy's request-duration histogram
-// (Prometheus' default buckets, the same as analysis.DefaultLatencyBounds). Read only.
+// LatencyBounds are the upper bounds, in seconds, of the request-duration histogram the proxy
+// exports to Prometheus (Prometheus' default buckets). Read only.
 var LatencyBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 // latencySeconds and latencyBounds (in nanoseconds) are the bounds the proxy uses, copied so
@@ -63,10 +66,12 @@ type revStats struct {
 	latencySum    atomic.Int64
 	buckets       [maxBuckets]atomic.Int64 // per bound, non-cumulative; the last used slot is +Inf
 	inflight      atomic.Int64
+	fine          [latency.Buckets]atomic.Int64 // the judge's histogram, non-cumulative
 }
 
-// observe counts one answered request.
-func (s *revStats) observe(status int, latency int64) {
+// observe counts one answered request that took ns nanoseconds. It takes no lock and
+// allocates nothing: a few atomic additions.
+func (s *revStats) observe(status int, ns int64) {
 	s.requests.Add(1)
 	if c := status/100 - 1; c >= 0 && c < len(s.classes) {
 		s.classes[c].Add(1)
@@ -74,12 +79,13 @@ func (s *revStats) observe(status int, latency int64) {
 	if status >= 500 {
 		s.errors.Add(1)
 	}
-	s.latencySum.Add(latency)
+	s.latencySum.Add(ns)
 	i := 0
-	for i < len(latencyBounds) && latency > latencyBounds[i] {
+	for i < len(latencyBounds) && ns > latencyBounds[i] {
 		i++
 	}
 	s.buckets[i].Add(1)
+	s.fine[latency.Index(ns)].Add(1)
 }
 
 func (s *revStats) counts() Counts {
@@ -89,10 +95,10 @@ func (s *revStats) counts() Counts {
 		ConnectErrors: s.connectErrors.Load(),
 		Timeouts:      s.timeouts.Load(),
 		LatencySum:    time.Duration(s.latencySum.Load()),
-		Latency:       make([]int64, len(latencyBounds)+1),
+		Latency:       make([]int64, latency.Buckets),
 	}
 	for i := range c.Latency {
-		c.Latency[i] = s.buckets[i].Load()
+		c.Latency[i] = s.fine[i].Load()
 	}
 	return c
 }

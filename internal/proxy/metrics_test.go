@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/analysis"
+	"github.com/cutover/cutover/internal/latency"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -54,8 +54,8 @@ func TestStatsAndMetrics(t *testing.T) {
 		if c.LatencySum <= 0 {
 			t.Errorf("revision %d latency sum = %v, want > 0", rev, c.LatencySum)
 		}
-		if len(c.Latency) != len(LatencyBounds)+1 {
-			t.Errorf("revision %d: %d histogram buckets, want %d", rev, len(c.Latency), len(LatencyBounds)+1)
+		if len(c.Latency) != latency.Buckets {
+			t.Errorf("revision %d: %d histogram buckets, want %d", rev, len(c.Latency), latency.Buckets)
 		}
 		var n int64
 		for _, b := range c.Latency {
@@ -154,14 +154,7 @@ func TestObserveBuckets(t *testing.T) {
 	}
 }
 
-func TestLatencyBoundsMatchAnalysis(t *testing.T) {
-	var got []time.Duration
-	for _, s := range LatencyBounds {
-		got = append(got, time.Duration(s*float64(time.Second)))
-	}
-	if diff := cmp.Diff(analysis.DefaultLatencyBounds, got); diff != "" {
-		t.Errorf("LatencyBounds (-analysis +proxy):\n%s", diff)
-	}
+func TestLatencyBoundsFit(t *testing.T) {
 	if len(LatencyBounds)+1 > maxBuckets {
 		t.Errorf("%d bounds need %d buckets, revStats has %d", len(LatencyBounds), len(LatencyBounds)+1, maxBuckets)
 	}
@@ -182,11 +175,11 @@ func TestStatsLatencyHistogram(t *testing.T) {
 	if c.Requests != 5 {
 		t.Fatalf("Requests = %d, want 5", c.Requests)
 	}
-	// Every request took at least 30 ms: none may sit in the buckets up to 25 ms.
+	// Every request took at least 30 ms: none may sit in a bucket that ends below.
 	var n int64
 	for i, b := range c.Latency {
-		if i < 3 && b != 0 {
-			t.Errorf("bucket ≤ %vs has %d requests that took at least 30ms: %v", LatencyBounds[i], b, c.Latency)
+		if i < latency.Buckets-1 && latency.Bound(i) < 30*time.Millisecond && b != 0 {
+			t.Errorf("bucket ≤ %v has %d requests that took at least 30ms", latency.Bound(i), b)
 		}
 		n += b
 	}

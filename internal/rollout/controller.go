@@ -197,6 +197,11 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy,
 	now := c.now()
 	next, dec := strategy(d.State, Observation{Now: now, Spec: d.Spec, Instances: insts, Verdict: c.verdict(ctx, judge, d, now)})
 	d.State = next
+	if !next.Status.Active() {
+		if v := c.finalVerdict(judge, d); v != nil {
+			d.State.Verdict = v
+		}
+	}
 	if err := c.act(ctx, d, dec); err != nil {
 		return 0, err
 	}

@@ -20,7 +20,7 @@ type Metrics interface {
 // judgeConfig maps a canary spec's analysis to the judge's configuration.
 func judgeConfig(a spec.CanaryAnalysis) analysis.Config {
 	cfg := analysis.Config{Alpha: a.Alpha, MinRequests: int64(a.MinRequests), TargetRequests: int64(a.TargetRequests),
-		MaxErrorRate: a.MaxErrorRate, MaxP99: a.MaxP99.D()}
+		MaxErrorRate: a.MaxErrorRate, MaxP99: a.MaxP99.D(), LatencyTolerance: a.LatencyTolerance}
 	cfg.SkipErrors = a.Errors != nil && !*a.Errors
 	cfg.SkipLatency = a.Latency != nil && !*a.Latency
 	return cfg
@@ -101,6 +101,25 @@ func (c *Controller) verdict(ctx context.Context, cj *canaryJudge, d *Deployment
 		evs[i] = pc.check.Evidence()
 	}
 	v = analysis.Combine(v, evs)
+	return &v
+}
+
+// finalVerdict is the judge's last word as a deployment ends: Judge.Final combined with the
+// Prometheus checks' standings, so that a promoted canary keeps why it passed (or that there
+// was too little traffic to tell) and a rolled-back one its failure. It is nil when nothing
+// judges, and for a first deployment, which has nothing to compare with.
+func (c *Controller) finalVerdict(cj *canaryJudge, d *Deployment) *analysis.Verdict {
+	if cj == nil || d.State.From == 0 || (c.metrics == nil && len(cj.checks) == 0) {
+		return nil
+	}
+	v := cj.judge.Final()
+	if len(cj.checks) > 0 {
+		evs := make([]analysis.CheckEvidence, len(cj.checks))
+		for i, pc := range cj.checks {
+			evs[i] = pc.check.Evidence()
+		}
+		v = analysis.Combine(v, evs)
+	}
 	return &v
 }
 

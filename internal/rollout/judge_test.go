@@ -318,3 +318,26 @@ func realPrometheus(t *testing.T, metrics string) (base, run string) {
 		}
 	}
 }
+
+// TestPromotedCanaryKeepsFinalVerdict: a canary promoted through weight steps with no
+// analysis step at the end keeps the judge's final verdict (a pass on min_requests, with its
+// counts), not the last "analysing" one.
+func TestPromotedCanaryKeepsFinalVerdict(t *testing.T) {
+	s := spec.Service{Name: "web", Replicas: 1, Run: spec.Run{Command: "x"}, Route: spec.Route{Listen: ":1"},
+		Strategy: spec.Strategy{Canary: &spec.Canary{
+			Steps:    []spec.CanaryStep{{Weight: new(50)}, {Pause: new(spec.Duration(50 * time.Millisecond))}, {Weight: new(100)}},
+			Analysis: spec.CanaryAnalysis{Latency: new(false), MinRequests: 1},
+		}}}
+	spec.Default(&s)
+	now := time.Now()
+	d := &Deployment{ID: 8, Service: "web", Spec: s, State: State{Strategy: spec.TypeCanary, From: 1, To: 2, Replicas: 1,
+		Status: StatusRunning, Phase: "starting", StartedAt: now, LastProgressAt: now}}
+	st := last(drive(t, d))
+	if st.Status != StatusSucceeded || st.Verdict == nil {
+		t.Fatalf("final state %s (%s) with verdict %+v, want succeeded with a verdict", st.Status, st.Reason, st.Verdict)
+	}
+	if v := st.Verdict; v.Outcome != analysis.Pass || v.Rule != analysis.RuleMinRequests || v.Evidence.Canary.Requests == 0 {
+		t.Errorf("final verdict %s %s (%s), canary requests %d; want a pass on min_requests with counts",
+			v.Outcome, v.Rule, v.Reason, v.Evidence.Canary.Requests)
+	}
+}

@@ -217,8 +217,12 @@ type CanaryAnalysis struct {
 	Latency *bool `yaml:"latency" json:"latency,omitempty"`
 	// MaxErrorRate, when set, is an absolute limit on the canary's error rate, in [0, 1].
 	MaxErrorRate *float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty"`
-	// MaxP99, when non-zero, is an absolute limit on the canary's p99 latency.
+	// MaxP99, when non-zero, is an absolute limit on the canary's p99 latency, judged by a
+	// sequential test that alpha covers.
 	MaxP99 Duration `yaml:"max_p99" json:"max_p99"`
+	// LatencyTolerance is how much slower than stable the canary may be and still pass the
+	// latency test: 0.05 (the default, when nil) allows 5%. In [0, 10].
+	LatencyTolerance *float64 `yaml:"latency_tolerance" json:"latency_tolerance,omitempty"`
 	// MinRequests is the number of canary requests before absolute limits apply and before a
 	// pass can be declared (default 100, at least 1).
 	MinRequests int `yaml:"min_requests" json:"min_requests"`

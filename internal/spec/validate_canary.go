@@ -78,6 +78,9 @@ func validateCanaryAnalysis(errs *Errors, a *CanaryAnalysis, path, analysisStep 
 	if a.MaxP99 < 0 {
 		errs.add(path+".max_p99", "must not be negative")
 	}
+	if t := a.LatencyTolerance; t != nil && !(*t >= 0 && *t <= 10) {
+		errs.add(path+".latency_tolerance", "%v is outside [0, 10] (0.05 allows the canary to be 5%% slower)", *t)
+	}
 	if a.MinRequests < 1 {
 		errs.add(path+".min_requests", "must be at least 1")
 	}

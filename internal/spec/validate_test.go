@@ -145,6 +145,7 @@ func TestParseValidationRules(t *testing.T) {
       min_requests: 0
       target_requests: -1
       inconclusive: retry
+      latency_tolerance: -0.1
 `, []wantErr{
 			{"strategy.canary.analysis.alpha", 10, "0.6 is outside (0, 0.5]"},
 			{"strategy.canary.analysis.max_error_rate", 11, "1.5 is outside [0, 1]"},
@@ -152,6 +153,7 @@ func TestParseValidationRules(t *testing.T) {
 			{"strategy.canary.analysis.min_requests", 13, "at least 1"},
 			{"strategy.canary.analysis.target_requests", 14, "negative"},
 			{"strategy.canary.analysis.inconclusive", 15, "pause, fail, pass"},
+			{"strategy.canary.analysis.latency_tolerance", 16, "-0.1 is outside [0, 10]"},
 		}},
 		{"canary alpha zero", base + "strategy:\n  canary:\n    steps: [weight: 5]\n    analysis: {alpha: 0}\n",
 			[]wantErr{{"strategy.canary.analysis.alpha", 9, "0 is outside (0, 0.5]"}}},
