@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/flags"
 	"github.com/cutover/cutover/internal/handoff"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
@@ -89,7 +90,7 @@ type Daemon struct {
 	apiTLS  *tls.Config
 	apiLn   net.Listener
 	fleet   *fleet
-	flags   *flagService
+	flags   *flags.Service
 	tasks   tasks
 	started chan *rollout.Deployment
 	mig     *coordinator.Coordinator
@@ -144,7 +145,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf, fleet: newFleet(),
 		started: make(chan *rollout.Deployment, 64), lock: lock, listeners: listenersOf(opts)}
 	d.mig = d.newMigrations()
-	if d.flags, err = newFlagService(ctx, st, tokens.keys, opts.Logger); err != nil {
+	d.flags, err = flags.NewService(ctx, flagStore{st}, sdkTokenStore{st}, opts.Logger.With("component", "flags"),
+		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
+			d.event(ctx, "", 0, typ, msg, data)
+		}})
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -244,14 +249,14 @@ wait:
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d, "", d.logger.With("component", "api"), api.WithFlags(d), api.WithMigrations(d.mig),
+	mux.Handle("/", api.NewHandler(d, "", d.logger.With("component", "api"), api.WithFlags(flagsAPI{d.flags}), api.WithMigrations(d.mig),
 		api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d)))
 	mux.Handle("/metrics", d.tokens.keys.Require(d.metricsHandler()))
-	mux.Handle("/ofrep/", d.flags.ofrep)
+	mux.Handle("/ofrep/", d.flags.OFREP())
 	mux.Handle("GET /v1/daemon", d.tokens.keys.Require(d.daemonInfo()))
 	srv := api.NewServer(d.gate(mux), d.opts.APILimits, d.apiTLS)
 	srv.ConnState = d.countAPIConn
-	srv.RegisterOnShutdown(d.flags.shutdown)
+	srv.RegisterOnShutdown(d.flags.Shutdown)
 	return srv
 }
 

@@ -3,58 +3,12 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"sync"
 
-	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/flags"
 	"github.com/cutover/cutover/internal/store"
 )
-
-// flagService is the daemon's feature flag part: the Manager over the SQLite store, the SDK
-// tokens that may evaluate, and the OFREP handler served on the API listener.
-type flagService struct {
-	manager *flags.Manager
-	tokens  *sdkTokens
-	store   *store.Store
-	ofrep   http.Handler
-	log     *slog.Logger
-
-	stopOnce sync.Once
-	stop     chan struct{} // closed when the API server shuts down: ends OFREP event streams
-}
-
-// newFlagService loads the flags and the SDK tokens from st. It starts no goroutine.
-func newFlagService(ctx context.Context, st *store.Store, admin *api.Keyring, logger *slog.Logger) (*flagService, error) {
-	logger = logger.With("component", "flags")
-	s := &flagService{store: st, log: logger, stop: make(chan struct{})}
-	s.manager = flags.NewManager(flagStore{st}, logger, flags.ManagerOptions{})
-	if err := s.manager.Load(ctx); err != nil {
-		return nil, err
-	}
-	tokens, err := loadSDKTokens(ctx, st, admin)
-	if err != nil {
-		return nil, err
-	}
-	s.tokens = tokens
-	s.ofrep = flags.NewOFREPHandler(s.manager, logger, flags.OFREPOptions{Tokens: tokens, Done: s.stop})
-	return s, nil
-}
-
-// run wakes OFREP watchers as rollout steps come due, until ctx is done.
-func (s *flagService) run(ctx context.Context) {
-	if err := s.manager.Run(ctx); err != nil {
-		s.log.Error("flag manager stopped", "error", err)
-	}
-}
-
-// shutdown ends open OFREP event streams, so that the API server's Shutdown need not wait
-// for SDK clients to leave. Safe to call more than once.
-func (s *flagService) shutdown() {
-	s.stopOnce.Do(func() { close(s.stop) })
-}
 
 // flagStore adapts the SQLite store to flags.Store. Each change is also recorded as a
 // "flag_changed" event, in the same transaction, for the event feed.
@@ -138,4 +92,38 @@ func nilToNull(b []byte) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
+}
+
+// sdkTokenStore adapts the SQLite store to flags.TokenStore.
+type sdkTokenStore struct{ st *store.Store }
+
+// SDKTokens implements flags.TokenStore.
+func (t sdkTokenStore) SDKTokens(ctx context.Context) ([]flags.StoredToken, error) {
+	list, err := t.st.SDKTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]flags.StoredToken, len(list))
+	for i, tok := range list {
+		out[i] = flags.StoredToken(tok)
+	}
+	return out, nil
+}
+
+// CreateSDKToken implements flags.TokenStore.
+func (t sdkTokenStore) CreateSDKToken(ctx context.Context, tok flags.StoredToken) (flags.StoredToken, bool, error) {
+	rec, err := t.st.CreateSDKToken(ctx, store.SDKToken(tok))
+	if errors.Is(err, store.ErrExists) {
+		return flags.StoredToken{}, false, nil
+	}
+	return flags.StoredToken(rec), err == nil, err
+}
+
+// DeleteSDKToken implements flags.TokenStore.
+func (t sdkTokenStore) DeleteSDKToken(ctx context.Context, name string) (bool, error) {
+	err := t.st.DeleteSDKToken(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -4,135 +4,113 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/flags"
 )
 
-var _ api.FlagsBackend = (*Daemon)(nil)
+// flagsAPI adapts the flag service to api.FlagsBackend: it converts flags' types to the
+// API's, names the author of a change and maps errors. The rules are in package flags.
+type flagsAPI struct{ s *flags.Service }
+
+var _ api.FlagsBackend = flagsAPI{}
 
 // Flags implements api.FlagsBackend.
-func (d *Daemon) Flags(ctx context.Context) ([]api.FlagStatus, error) {
-	list, err := d.flags.manager.Flags()
+func (a flagsAPI) Flags(ctx context.Context) ([]api.FlagStatus, error) {
+	list, err := a.s.Flags()
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	out := make([]api.FlagStatus, len(list))
-	for i, f := range list {
-		out[i] = flagStatus(f, now)
+	for i, st := range list {
+		out[i] = api.FlagStatus(st)
 	}
 	return out, nil
 }
 
 // Flag implements api.FlagsBackend.
-func (d *Daemon) Flag(ctx context.Context, key string) (api.FlagStatus, error) {
-	f, err := d.flags.manager.Flag(key)
-	if err != nil {
-		return api.FlagStatus{}, flagErr(err, "")
-	}
-	return flagStatus(f, time.Now()), nil
+func (a flagsAPI) Flag(ctx context.Context, key string) (api.FlagStatus, error) {
+	return status(a.s.Flag(key))
 }
 
 // PutFlag implements api.FlagsBackend.
-func (d *Daemon) PutFlag(ctx context.Context, who string, f flags.Flag) (api.FlagStatus, error) {
-	if err := d.flags.manager.PutFlag(ctx, actor(who), f); err != nil {
-		return api.FlagStatus{}, flagErr(err, "")
-	}
-	return d.Flag(ctx, f.Key)
+func (a flagsAPI) PutFlag(ctx context.Context, who string, f flags.Flag) (api.FlagStatus, error) {
+	return status(a.s.PutFlag(ctx, actor(who), f))
 }
 
 // PutFlagYAML implements api.FlagsBackend.
-func (d *Daemon) PutFlagYAML(ctx context.Context, who, key string, data []byte, file string) (api.FlagStatus, error) {
-	f, err := parseFlagYAML(data, key, d.flags.manager.Segments())
-	if err != nil {
-		return api.FlagStatus{}, flagErr(err, file)
-	}
-	if err := d.flags.manager.PutFlag(ctx, actor(who), f); err != nil {
-		return api.FlagStatus{}, flagErr(err, file)
-	}
-	return d.Flag(ctx, key)
+func (a flagsAPI) PutFlagYAML(ctx context.Context, who, key string, data []byte, file string) (api.FlagStatus, error) {
+	st, err := a.s.PutFlagYAML(ctx, actor(who), key, data)
+	return api.FlagStatus(st), flagErr(err, file)
 }
 
 // DeleteFlag implements api.FlagsBackend.
-func (d *Daemon) DeleteFlag(ctx context.Context, who, key string) error {
-	return flagErr(d.flags.manager.DeleteFlag(ctx, actor(who), key), "")
+func (a flagsAPI) DeleteFlag(ctx context.Context, who, key string) error {
+	return flagErr(a.s.DeleteFlag(ctx, actor(who), key), "")
 }
 
 // SetFlagEnabled implements api.FlagsBackend.
-func (d *Daemon) SetFlagEnabled(ctx context.Context, who, key string, enabled bool) (api.FlagStatus, error) {
-	if err := d.flags.manager.SetEnabled(ctx, actor(who), key, enabled); err != nil {
-		return api.FlagStatus{}, flagErr(err, "")
-	}
-	return d.Flag(ctx, key)
+func (a flagsAPI) SetFlagEnabled(ctx context.Context, who, key string, enabled bool) (api.FlagStatus, error) {
+	return status(a.s.SetEnabled(ctx, actor(who), key, enabled))
 }
 
 // SetFlagRollout implements api.FlagsBackend.
-func (d *Daemon) SetFlagRollout(ctx context.Context, who, key string, req api.FlagRolloutRequest) (api.FlagStatus, error) {
-	if err := checkOneRolloutMode(req); err != nil {
-		return api.FlagStatus{}, err
-	}
-	m := d.flags.manager
-	var err error
-	switch {
-	case req.Halt || req.Resume:
-		err = m.HaltRollout(ctx, actor(who), key, req.Halt)
-	case req.Clear:
-		err = m.SetRollout(ctx, actor(who), key, nil)
-	default:
-		var f flags.Flag
-		if f, err = m.Flag(key); err != nil {
-			break
-		}
-		var r *flags.Rollout
-		if r, err = rolloutFor(f, req, time.Now().UTC()); err != nil {
-			return api.FlagStatus{}, err
-		}
-		err = m.SetRollout(ctx, actor(who), key, r)
-	}
-	if err != nil {
-		return api.FlagStatus{}, flagErr(err, "")
-	}
-	return d.Flag(ctx, key)
+func (a flagsAPI) SetFlagRollout(ctx context.Context, who, key string, req api.FlagRolloutRequest) (api.FlagStatus, error) {
+	return status(a.s.SetRollout(ctx, actor(who), key, flags.RolloutRequest(req)))
 }
 
 // FlagHistory implements api.FlagsBackend.
-func (d *Daemon) FlagHistory(ctx context.Context, q api.FlagHistoryQuery) ([]flags.Record, error) {
-	kind := flags.Kind(q.Kind)
-	if q.Key != "" && kind == "" {
-		kind = flags.KindFlag
-	}
-	switch kind {
-	case "", flags.KindFlag, flags.KindSegment:
-	default:
-		return nil, errors.Join(errors.New("history kind "+q.Kind+": want flag or segment"), api.ErrInvalid)
-	}
-	return d.flags.manager.History(ctx, flags.HistoryQuery{Kind: kind, Key: q.Key, Limit: q.Limit})
+func (a flagsAPI) FlagHistory(ctx context.Context, q api.FlagHistoryQuery) ([]flags.Record, error) {
+	recs, err := a.s.History(ctx, q.Kind, q.Key, q.Limit)
+	return recs, flagErr(err, "")
 }
 
 // ExportFlags implements api.FlagsBackend.
-func (d *Daemon) ExportFlags(ctx context.Context) ([]byte, error) {
-	return d.flags.manager.Export()
+func (a flagsAPI) ExportFlags(ctx context.Context) ([]byte, error) {
+	return a.s.Export()
 }
 
 // ImportFlags implements api.FlagsBackend.
-func (d *Daemon) ImportFlags(ctx context.Context, who string, data []byte, file string, opts flags.ImportOptions) (flags.ImportResult, error) {
-	res, err := d.flags.manager.Import(ctx, actor(who), data, opts)
+func (a flagsAPI) ImportFlags(ctx context.Context, who string, data []byte, file string, opts flags.ImportOptions) (flags.ImportResult, error) {
+	res, err := a.s.Import(ctx, actor(who), data, opts)
 	return res, flagErr(err, file)
 }
 
-// flagStatus adds what a flag's rollout serves at now.
-func flagStatus(f flags.Flag, now time.Time) api.FlagStatus {
-	st := api.FlagStatus{Flag: f}
-	if f.Rollout != nil {
-		p := f.Rollout.Percent(now)
-		st.RolloutPercent = &p
-		if t, ok := f.Rollout.NextStep(now); ok {
-			st.NextStep = &t
-		}
+// CreateSDKToken implements api.FlagsBackend.
+func (a flagsAPI) CreateSDKToken(ctx context.Context, who, name string) (api.SDKToken, error) {
+	t, err := a.s.Tokens().Create(ctx, actor(who), name)
+	return api.SDKToken(t), flagErr(err, "")
+}
+
+// SDKTokens implements api.FlagsBackend.
+func (a flagsAPI) SDKTokens(ctx context.Context) ([]api.SDKToken, error) {
+	list, err := a.s.Tokens().List(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return st
+	out := make([]api.SDKToken, len(list))
+	for i, t := range list {
+		out[i] = api.SDKToken(t)
+	}
+	return out, nil
+}
+
+// RevokeSDKToken implements api.FlagsBackend: the token stops working before this returns.
+func (a flagsAPI) RevokeSDKToken(ctx context.Context, who, name string) error {
+	return flagErr(a.s.Tokens().Revoke(ctx, actor(who), name), "")
+}
+
+// actor names the author of a change for the audit history.
+func actor(who string) string {
+	if who == "" {
+		return "api"
+	}
+	return who
+}
+
+// status converts a flag's status and maps its error.
+func status(st flags.Status, err error) (api.FlagStatus, error) {
+	return api.FlagStatus(st), flagErr(err, "")
 }
 
 // flagErr maps the flags package's errors onto the API's: validation errors keep every field
@@ -150,8 +128,10 @@ func flagErr(err error, file string) error {
 		return out
 	case errors.Is(err, flags.ErrNotFound):
 		return &tagged{err: err, tag: api.ErrNotFound}
-	case errors.Is(err, flags.ErrInvalid):
+	case errors.Is(err, flags.ErrInvalid), errors.Is(err, flags.ErrBadRequest):
 		return &tagged{err: err, tag: api.ErrInvalid}
+	case errors.Is(err, flags.ErrConflict):
+		return &tagged{err: err, tag: api.ErrConflict}
 	}
 	return err
 }

@@ -132,8 +132,8 @@ func TestSDKTokensOnlyEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(tok.Token, sdkTokenPrefix) {
-		t.Errorf("token %q lacks the prefix %q", tok.Token, sdkTokenPrefix)
+	if !strings.HasPrefix(tok.Token, flags.SDKTokenPrefix) {
+		t.Errorf("token %q lacks the prefix %q", tok.Token, flags.SDKTokenPrefix)
 	}
 	if _, err := h.client.CreateSDKToken(ctx, "test", "web"); !errors.Is(err, api.ErrConflict) {
 		t.Errorf("second token named web: %v, want conflict", err)

@@ -60,7 +60,11 @@ func (d *Daemon) proxyListen(addr string) (net.Listener, error) {
 func (d *Daemon) startControl() {
 	d.tasks.launch(d.reconcileLoop)
 	d.tasks.launch(d.deploymentLauncher)
-	d.tasks.launch(d.flags.run)
+	d.tasks.launch(func(ctx context.Context) {
+		if err := d.flags.Run(ctx); err != nil {
+			d.logger.Error("flag manager stopped", "error", err)
+		}
+	})
 	d.tasks.launch(d.runMigrations)
 }
 
@@ -202,7 +206,7 @@ func (d *Daemon) countAPIConn(_ net.Conn, st http.ConnState) {
 // first stops accepting and turns keep-alives off, which closes idle connections and each
 // busy one after its answer, and shuts down once none is left or ctx ends.
 func (d *Daemon) drainAPI(ctx context.Context, srv *http.Server) {
-	d.flags.shutdown() // OFREP event streams end now; SDKs reconnect (to the successor)
+	d.flags.Shutdown() // OFREP event streams end now; SDKs reconnect (to the successor)
 	_ = d.apiLn.Close()
 	srv.SetKeepAlivesEnabled(false)
 	tick := time.NewTicker(5 * time.Millisecond)

@@ -1,10 +1,13 @@
 // Package flags owns cutover's feature flags: their model, validation, a pure evaluator, YAML
 // import and export (flags as code), an audited Manager over a Store, and the OFREP HTTP
-// handler with its server-sent change events. Percentage splits and rollouts bucket users with
-// package bucket, the same hash the proxy uses for sticky canaries.
+// handler with its server-sent change events. Its Service is what a daemon runs: the Manager,
+// the SDK tokens that may evaluate, scheduled rollouts, one flag's YAML and a Run loop that
+// wakes OFREP watchers as rollout steps come due. Percentage splits and rollouts bucket users
+// with package bucket, the same hash the proxy uses for sticky canaries.
 //
 // It must not know about SQL, the control API's routes or the CLI: persistence is the Store
-// interface (the daemon provides the SQLite one), and the admin side calls Manager methods.
+// and TokenStore interfaces (the daemon provides the SQLite ones), and the control API calls
+// Service methods through a thin adapter in the daemon that converts types and errors.
 package flags
 
 import "time"

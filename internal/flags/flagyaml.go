@@ -1,24 +1,34 @@
-package daemon
+package flags
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
-
-	"github.com/cutover/cutover/internal/flags"
 )
 
 // flagIndent is how far parseFlagYAML indents the user's text inside the document it builds.
 const flagIndent = 4
 
+// PutFlagYAML creates or replaces the flag key from the YAML text of one flag (the fields of
+// one entry of an export, key optional) on behalf of actor. Problems come back as one
+// *ValidationError with the lines, columns and paths of that text.
+func (s *Service) PutFlagYAML(ctx context.Context, actor, key string, data []byte) (Status, error) {
+	f, err := parseFlagYAML(data, key, s.manager.Segments())
+	if err != nil {
+		return Status{}, err
+	}
+	return s.PutFlag(ctx, actor, f)
+}
+
 // parseFlagYAML reads the YAML text of one flag (the fields of one entry of an export, key
 // optional) for the flag key. It reuses the flags-as-code parser, strict about unknown fields
 // and with positions, by wrapping the text as the only entry of a document; errors are then
 // mapped back to the user's lines, columns and paths.
-func parseFlagYAML(data []byte, key string, segs []flags.Segment) (flags.Flag, error) {
+func parseFlagYAML(data []byte, key string, segs []Segment) (Flag, error) {
 	var top map[string]any
 	var head []string
 	if yaml.Unmarshal(data, &top) == nil {
@@ -38,20 +48,20 @@ func parseFlagYAML(data []byte, key string, segs []flags.Segment) (flags.Flag, e
 		}
 		b.WriteString(pad + l + "\n")
 	}
-	known := flags.Segments{}
+	known := Segments{}
 	for _, s := range segs {
 		known[s.Name] = s
 	}
-	doc, err := flags.ParseDocument(b.Bytes(), known)
+	doc, err := ParseDocument(b.Bytes(), known)
 	if err != nil {
-		return flags.Flag{}, unwrapFlagErrors(err, 2+len(head))
+		return Flag{}, unwrapFlagErrors(err, 2+len(head))
 	}
 	if len(doc.Flags) != 1 {
-		return flags.Flag{}, &flags.ValidationError{Errors: []*flags.FieldError{{Msg: "want the fields of one flag"}}}
+		return Flag{}, &ValidationError{Errors: []*FieldError{{Msg: "want the fields of one flag"}}}
 	}
 	f := doc.Flags[0]
 	if f.Key != key {
-		return flags.Flag{}, &flags.ValidationError{Errors: []*flags.FieldError{
+		return Flag{}, &ValidationError{Errors: []*FieldError{
 			{Path: "key", Msg: fmt.Sprintf("the file is for flag %q, not %q", f.Key, key)}}}
 	}
 	return f, nil
@@ -60,11 +70,11 @@ func parseFlagYAML(data []byte, key string, segs []flags.Segment) (flags.Flag, e
 // unwrapFlagErrors maps errors of the wrapping document back to the user's text, whose
 // first line was line skip+1 of the document.
 func unwrapFlagErrors(err error, skip int) error {
-	ve, ok := err.(*flags.ValidationError)
+	ve, ok := err.(*ValidationError)
 	if !ok {
 		return err
 	}
-	out := &flags.ValidationError{}
+	out := &ValidationError{}
 	for _, fe := range ve.Errors {
 		c := *fe
 		c.Path = strings.TrimPrefix(strings.TrimPrefix(c.Path, "flags[0]"), ".")
