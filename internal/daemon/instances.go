@@ -324,7 +324,7 @@ func containerOptions(c *spec.Container) *runtime.ContainerOptions {
 }
 
 func probeTarget(addr string, rs spec.Service) health.Target {
-	return health.Target{Addr: addr, Env: rs.Run.Env, Dir: rs.Run.Dir}
+	return health.Target{Addr: addr, Env: rs.Run.Env, Dir: rs.Run.Dir, Redact: newRedactor(secretValues(rs)).redact}
 }
 
 // newInstanceID names a new instance <service>-<revision>-<6 hex digits>, or

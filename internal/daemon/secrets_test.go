@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -186,4 +188,53 @@ func cliOutputs(t *testing.T, h *harness) map[string]string {
 		}
 	}
 	return out
+}
+
+// TestExecProbeOutputRedacted deploys a service whose exec readiness probe prints a secret of
+// the service's env and fails until a file exists. While it fails, its output is the
+// instance's message: status (text and JSON), GET /v1/services/web and the daemon's log must
+// show it with the secret value hidden.
+func TestExecProbeOutputRedacted(t *testing.T) {
+	var logs syncBuffer
+	h := newHarnessLogging(t, &logs)
+	const token = "tok-probe-4c3b2a1f0e"
+	readyFile := filepath.Join(t.TempDir(), "ready")
+	s := appSpec{Name: "web", Listen: freeAddr(t), Version: "v1", Replicas: 1,
+		Env: map[string]string{"API_TOKEN": token},
+		Probes: "probes:\n  readiness:\n    exec: {command: [sh, -c, 'echo probe sees $API_TOKEN; test -f " + readyFile + "']}\n" +
+			"    period: 100ms\n    failure_threshold: 1\n"}
+	dep, err := h.client.Deploy(context.Background(), api.DeployRequest{Service: s.Name, Spec: h.yaml(s), Who: "test"})
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	var outputs map[string]string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		outputs = apiOutputs(t, h, []int64{dep.ID})
+		if strings.Contains(outputs["GET /v1/services/web"], "probe sees") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the probe's output never became the instance's message: %s", outputs["GET /v1/services/web"])
+		}
+	}
+	for name, out := range cliOutputs(t, h) {
+		outputs[name] = out
+	}
+	if err := os.WriteFile(readyFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.wait(dep.ID, 30*time.Second); got.Status != "succeeded" {
+		t.Fatalf("deploy: %s %s", got.Status, got.Reason)
+	}
+	outputs["daemon log"] = logs.String()
+	for _, name := range []string{"GET /v1/services/web", "cutover -o text status web", "cutover -o json status web", "daemon log"} {
+		if !strings.Contains(outputs[name], "probe sees "+spec.Redaction) {
+			t.Errorf("%s does not show the probe's output, redacted:\n%s", name, outputs[name])
+		}
+	}
+	for name, out := range outputs {
+		if strings.Contains(out, token) {
+			t.Errorf("%s shows the value of API_TOKEN", name)
+		}
+	}
 }

@@ -23,8 +23,9 @@ var defaultChecker = newChecker()
 // zero) and ctx. It returns nil on success and otherwise an error saying why, e.g.
 // "GET /healthz: status 503". HTTP probes succeed on 2xx and 3xx (redirects are not
 // followed), TCP probes when a connection opens, exec probes when the command exits 0.
+// The error's text has t's secrets hidden (Target.Redact).
 func Check(ctx context.Context, p spec.Probe, t Target) error {
-	return defaultChecker.check(ctx, p, t)
+	return t.redact(defaultChecker.check(ctx, p, t))
 }
 
 // checker runs probes with one HTTP client that keeps no idle connections to instances.

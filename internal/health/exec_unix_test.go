@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -66,4 +67,21 @@ func TestCheckExecTimeoutKills(t *testing.T) {
 		t.Errorf("Check returned after %v; the command was not killed at its timeout", d)
 	}
 	assertGone(t, pidFile)
+}
+
+// TestCheckExecRedactsOutput runs an exec probe that prints a secret of its env and fails:
+// the error quotes the output with the target's secrets hidden, and still wraps the exit.
+func TestCheckExecRedactsOutput(t *testing.T) {
+	const secret = "tok-unit-8d7c6b5a"
+	p := spec.Probe{Exec: &spec.ExecProbe{Command: []string{"sh", "-c", "echo token=$API_TOKEN; exit 2"}}}
+	target := Target{Env: map[string]string{"API_TOKEN": secret},
+		Redact: func(s string) string { return strings.ReplaceAll(s, secret, "[redacted]") }}
+	err := Check(context.Background(), p, target)
+	if err == nil || !strings.Contains(err.Error(), "token=[redacted]") || strings.Contains(err.Error(), secret) {
+		t.Fatalf("Check: %v, want the output with the secret redacted", err)
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("Check: %v does not wrap the exit status 2", err)
+	}
 }

@@ -72,6 +72,27 @@ type Target struct {
 	Env map[string]string
 	// Dir is the working directory of exec probes; empty means the daemon's.
 	Dir string
+	// Redact, when set, hides secret values in what a probe attempt reports (an exec
+	// probe's output, a URL) before it becomes a Result's Message or a log line.
+	Redact func(string) string
+}
+
+// redactedError is a probe failure whose text has had the target's secrets hidden. It
+// keeps the original for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact returns err with t's secrets hidden in its text; nil stays nil.
+func (t Target) redact(err error) error {
+	if err == nil || t.Redact == nil {
+		return err
+	}
+	return &redactedError{msg: t.Redact(err.Error()), err: err}
 }
 
 // withDefaults returns p with Kubernetes' defaults in place of zero parameters.

@@ -185,7 +185,8 @@ func (p *Prober) loop(ctx context.Context, epoch int, kind Kind, start time.Time
 			return
 		default:
 		}
-		err := p.check(ctx, *pr, p.currentTarget())
+		t := p.currentTarget()
+		err := t.redact(p.check(ctx, *pr, t))
 		if ctx.Err() != nil {
 			return // cancelled mid-attempt: its outcome says nothing about the instance
 		}
