@@ -123,6 +123,9 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
+	if err := privateStateDir(opts.StateDir); err != nil {
+		return nil, err
+	}
 	lock, err := lockState(opts)
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		lock.Close()
 		return nil, err
 	}
-	st, err := store.Open(ctx, filepath.Join(opts.StateDir, "state.db"))
+	st, key, err := openState(ctx, opts.StateDir)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -155,7 +158,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d.driver = opts.Driver
 	if d.driver == nil {
-		if d.driver, err = defaultDrivers(opts); err != nil {
+		if d.driver, err = defaultDrivers(opts, key); err != nil {
 			st.Close()
 			return nil, err
 		}

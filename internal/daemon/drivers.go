@@ -13,12 +13,12 @@ import (
 	"github.com/cutover/cutover/internal/runtime/process"
 )
 
-// defaultDrivers is the process driver under StateDir/run and the Docker driver owning
-// the containers labelled with StateDir. The Docker engine is not contacted here: when it
+// defaultDrivers is the process driver under StateDir/run, its records' env sealed by
+// sealer, and the Docker driver owning the containers labelled with StateDir. The Docker engine is not contacted here: when it
 // does not answer, processes still run and image deployments fail at their check.
-func defaultDrivers(opts Options) (*drivers, error) {
+func defaultDrivers(opts Options, sealer process.Sealer) (*drivers, error) {
 	logger := opts.Logger.With("component", "runtime")
-	pd, err := process.New(filepath.Join(opts.StateDir, "run"), logger, process.Options{})
+	pd, err := process.New(filepath.Join(opts.StateDir, "run"), logger, process.Options{Sealer: sealer})
 	if err != nil {
 		return nil, fmt.Errorf("process runtime: %w", err)
 	}

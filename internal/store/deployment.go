@@ -45,6 +45,7 @@ func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, 
 	if err := matchService(svc.Name, rev.Service, d.Service); err != nil {
 		return Revision{}, Deployment{}, fmt.Errorf("%s: %w", op, err)
 	}
+	svc.Spec, rev.Spec = s.sealSpec(svc.Spec), s.sealSpec(rev.Spec)
 	var stored Revision
 	err := s.inTx(ctx, func(q querier) error {
 		if active, err := activeDeployment(ctx, q, svc.Name); err == nil {
@@ -68,6 +69,9 @@ func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, 
 		d, err = insertDeployment(ctx, q, svc.Name, stored.Number, d)
 		return err
 	})
+	if err == nil {
+		stored, err = s.openRevision(stored)
+	}
 	if err != nil {
 		return Revision{}, Deployment{}, wrap(op, err)
 	}

@@ -28,7 +28,9 @@ const readConns = 4
 // 0700) when missing, and migrates an older schema forward in one transaction.
 // It refuses, without writing to it, a file that is not a SQLite database, fails
 // PRAGMA quick_check, or has a schema newer than this binary knows. The file is
-// put in WAL mode with synchronous=FULL, foreign keys on. The caller closes the Store.
+// put in WAL mode with synchronous=FULL, foreign keys on, and secure_delete on, so that
+// what a write replaces or deletes is zeroed, not left in free space. The caller closes the
+// Store.
 func Open(ctx context.Context, path string) (*Store, error) {
 	return open(ctx, path, migrations)
 }
@@ -37,7 +39,8 @@ func open(ctx context.Context, path string, migs []string) (*Store, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", "_foreign_keys=1", "_synchronous=FULL"))
+	w, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", "_foreign_keys=1", "_synchronous=FULL",
+		"_pragma=secure_delete(1)"))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

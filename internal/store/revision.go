@@ -29,9 +29,24 @@ const revisionColumns = `service, number, spec, spec_hash, created_at, created_b
 
 // GetRevision returns revision n of the service, or an error wrapping ErrNotFound.
 func (s *Store) GetRevision(ctx context.Context, service string, n int) (Revision, error) {
-	return getRevision(ctx, s.reader(), service, n)
+	rev, err := getRevision(ctx, s.reader(), service, n)
+	if err != nil {
+		return Revision{}, err
+	}
+	return s.openRevision(rev)
 }
 
+// openRevision returns rev with its spec opened.
+func (s *Store) openRevision(rev Revision) (Revision, error) {
+	spec, err := s.openSpec(rev.Spec)
+	if err != nil {
+		return Revision{}, fmt.Errorf("spec of revision %s %d: %w", rev.Service, rev.Number, err)
+	}
+	rev.Spec = spec
+	return rev, nil
+}
+
+// getRevision reads revision n of the service, its spec as stored (sealed or not).
 func getRevision(ctx context.Context, q querier, service string, n int) (Revision, error) {
 	row := q.QueryRowContext(ctx,
 		`SELECT `+revisionColumns+` FROM revisions WHERE service = ? AND number = ?`, service, n)
@@ -51,6 +66,9 @@ func (s *Store) ListRevisions(ctx context.Context, service string) ([]Revision, 
 	var out []Revision
 	for rows.Next() {
 		rev, err := scanRevision(rows)
+		if err == nil {
+			rev, err = s.openRevision(rev)
+		}
 		if err != nil {
 			return nil, wrap(op, err)
 		}
@@ -137,7 +155,8 @@ func revisionNumbers(ctx context.Context, q querier, service string) ([]int, err
 }
 
 // insertRevision stores rev as the service's next number and returns it as stored.
-// The service row must exist.
+// The service row must exist. rev.Spec is stored as given (sealed already, when the store
+// seals).
 func insertRevision(ctx context.Context, q querier, rev Revision) (Revision, error) {
 	var n int
 	err := q.QueryRowContext(ctx,

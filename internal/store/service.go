@@ -36,12 +36,13 @@ func (s *Store) PutService(ctx context.Context, svc Service) error {
 	_, err := s.writer().ExecContext(ctx, `
 INSERT INTO services (name, spec, stable, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, stable = excluded.stable, updated_at = excluded.updated_at`,
-		svc.Name, blob(svc.Spec), svc.Stable, nanos(created), nanos(t))
+		svc.Name, blob(s.sealSpec(svc.Spec)), svc.Stable, nanos(created), nanos(t))
 	return s.fault(wrap(op, err))
 }
 
 // upsertSpec is PutService for BeginDeployment: it leaves an existing row's Stable
-// alone, since starting a deployment does not change what is serving.
+// alone, since starting a deployment does not change what is serving. svc.Spec is stored
+// as given (sealed already, when the store seals).
 func upsertSpec(ctx context.Context, q querier, svc Service) error {
 	if svc.Name == "" {
 		return errors.New("empty service name")
@@ -61,7 +62,7 @@ ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.upd
 // GetService returns the named service, or an error wrapping ErrNotFound.
 func (s *Store) GetService(ctx context.Context, name string) (Service, error) {
 	row := s.reader().QueryRowContext(ctx, `SELECT `+serviceColumns+` FROM services WHERE name = ?`, name)
-	svc, err := scanService(row)
+	svc, err := s.scanService(row)
 	return svc, notFound("get service "+name, err)
 }
 
@@ -74,7 +75,7 @@ func (s *Store) ListServices(ctx context.Context) ([]Service, error) {
 	defer rows.Close()
 	var out []Service
 	for rows.Next() {
-		svc, err := scanService(rows)
+		svc, err := s.scanService(rows)
 		if err != nil {
 			return nil, wrap("list services", err)
 		}
@@ -102,12 +103,18 @@ func (s *Store) SetStable(ctx context.Context, service string, rev int) error {
 // scanner is what *sql.Row and *sql.Rows have in common.
 type scanner interface{ Scan(dest ...any) error }
 
-func scanService(r scanner) (Service, error) {
+// scanService reads a service row, its spec opened.
+func (s *Store) scanService(r scanner) (Service, error) {
 	var svc Service
 	var created, updated int64
 	if err := r.Scan(&svc.Name, &svc.Spec, &svc.Stable, &created, &updated); err != nil {
 		return Service{}, err
 	}
 	svc.CreatedAt, svc.UpdatedAt = fromNanos(created), fromNanos(updated)
+	spec, err := s.openSpec(svc.Spec)
+	if err != nil {
+		return Service{}, fmt.Errorf("spec of service %s: %w", svc.Name, err)
+	}
+	svc.Spec = spec
 	return svc, nil
 }

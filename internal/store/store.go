@@ -51,6 +51,8 @@ type Store struct {
 	w    *sql.DB // one connection; every write and transaction
 	r    *sql.DB // read-only pool for reads outside a transaction
 	tx   *sql.Tx // set on a Store bound to a transaction
+	// sealer, when set, seals specs before they are written and opens them when read.
+	sealer Sealer
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -81,7 +83,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		return s.fault(fmt.Errorf("begin transaction: %w", err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(&Store{path: s.path, w: s.w, r: s.r, tx: tx}); err != nil {
+	if err := fn(&Store{path: s.path, w: s.w, r: s.r, tx: tx, sealer: s.sealer}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

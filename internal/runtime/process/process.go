@@ -36,6 +36,15 @@ type Options struct {
 	PollInterval time.Duration
 	// StopGrace is used for specs without a StopGrace (default 10s).
 	StopGrace time.Duration
+	// Sealer, when set, seals each instance's env in its record (env values hold secrets);
+	// records written in plain text are sealed when next read.
+	Sealer Sealer
+}
+
+// Sealer encrypts values at rest (seal.Key is one).
+type Sealer interface {
+	Seal(label string, plain []byte) []byte
+	Open(label string, sealed []byte) ([]byte, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -60,7 +69,8 @@ func (o Options) withDefaults() Options {
 var errClosed = errors.New("driver closed")
 
 // Driver runs instances as local processes. It implements runtime.Driver and is safe for
-// concurrent use. Its state lives in dir: instances/<id>.json and logs/<id>.log.
+// concurrent use. Its state lives in dir: instances/<id>.json and logs/<id>.log, private
+// to the daemon's user (directories 0700, files 0600).
 type Driver struct {
 	dir    string
 	logger *slog.Logger
@@ -78,14 +88,20 @@ type Driver struct {
 
 var _ runtime.Driver = (*Driver)(nil)
 
-// New returns a driver keeping its records and logs in dir, which it creates if needed.
+// New returns a driver keeping its records and logs in dir, which it creates (0700) if
+// needed.
 // It starts nothing: call List and Adopt to resume supervision of earlier instances.
 func New(dir string, logger *slog.Logger, opts Options) (*Driver, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	for _, sub := range []string{"instances", "logs"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+		path := filepath.Join(dir, sub)
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return nil, fmt.Errorf("new process driver: %w", err)
+		}
+		// One made by an older cutover may be 0755.
+		if err := os.Chmod(path, 0o700); err != nil {
 			return nil, fmt.Errorf("new process driver: %w", err)
 		}
 	}

@@ -18,7 +18,10 @@ import (
 
 // record is what survives the daemon: instances/<id>.json.
 type record struct {
+	// Spec is the instance's spec; in the file its Env is empty when SealedEnv holds it.
 	Spec runtime.InstanceSpec `json:"spec"`
+	// SealedEnv is Spec.Env as JSON, sealed by Options.Sealer (env values hold secrets).
+	SealedEnv []byte `json:"sealed_env,omitempty"`
 	// PID and PGID are the current process and its group; 0 when there is none.
 	PID  int `json:"pid"`
 	PGID int `json:"pgid"`
@@ -48,11 +51,40 @@ func (d *Driver) loadRecord(id string) (record, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return r, fmt.Errorf("read record %s: %w", id, err)
 	}
+	if len(r.SealedEnv) > 0 {
+		if d.opts.Sealer == nil {
+			return r, fmt.Errorf("read record %s: its env is sealed and the driver has no key", id)
+		}
+		plain, err := d.opts.Sealer.Open(envLabel, r.SealedEnv)
+		if err != nil {
+			return r, fmt.Errorf("read record %s: %w", id, err)
+		}
+		if err := json.Unmarshal(plain, &r.Spec.Env); err != nil {
+			return r, fmt.Errorf("read record %s: sealed env: %w", id, err)
+		}
+		r.SealedEnv = nil
+	} else if d.opts.Sealer != nil && len(r.Spec.Env) > 0 {
+		// Written in plain text by an older cutover: sealed now, so it is read that way once.
+		if err := d.saveRecord(r); err != nil {
+			return r, fmt.Errorf("seal record %s: %w", id, err)
+		}
+	}
 	return r, nil
 }
 
-// saveRecord writes r atomically: temp file, fsync, rename, fsync of the directory.
+// envLabel binds a sealed env to the instance records.
+const envLabel = "process/env"
+
+// saveRecord writes r atomically: temp file, fsync, rename, fsync of the directory. The
+// env is sealed when the driver has a Sealer.
 func (d *Driver) saveRecord(r record) error {
+	if d.opts.Sealer != nil && len(r.Spec.Env) > 0 {
+		plain, err := json.Marshal(r.Spec.Env)
+		if err != nil {
+			return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
+		}
+		r.SealedEnv, r.Spec.Env = d.opts.Sealer.Seal(envLabel, plain), nil
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)

@@ -125,11 +125,11 @@ func command(path string, spec runtime.InstanceSpec, port int) *exec.Cmd {
 }
 
 // startProc starts cmd with stdout and stderr appended to the file at logPath (a file, not
-// a pipe, so the process outlives the daemon) and reaps it in a goroutine once it exits.
+// a pipe, so the process outlives the daemon; 0600: an app may print its secrets) and reaps it in a goroutine once it exits.
 // When cmd cannot start, a log file created for it is removed again.
 func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
 	_, statErr := os.Stat(logPath)
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
