@@ -68,7 +68,7 @@ func (d *Daemon) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.
 	if len(sets) > 0 || len(req.Env) > 0 {
 		var err error
 		if doc, err = spec.Override(doc, sets, req.Env); err != nil {
-			return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+			return nil, validationError(file, err)
 		}
 	}
 	s, err := spec.Parse(doc, file)

@@ -3,11 +3,12 @@ package flags
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/cutover/cutover/internal/yamlread"
 )
 
 // flagIndent is how far parseFlagYAML indents the user's text inside the document it builds.
@@ -27,11 +28,17 @@ func (s *Service) PutFlagYAML(ctx context.Context, actor, key string, data []byt
 // parseFlagYAML reads the YAML text of one flag (the fields of one entry of an export, key
 // optional) for the flag key. It reuses the flags-as-code parser, strict about unknown fields
 // and with positions, by wrapping the text as the only entry of a document; errors are then
-// mapped back to the user's lines, columns and paths.
+// mapped back to the user's lines, columns and paths. The text is first read as it is within
+// FlagLimits, so that malformed YAML and a limit are reported at the user's positions.
 func parseFlagYAML(data []byte, key string, segs []Segment) (Flag, error) {
 	var top map[string]any
 	var head []string
-	if yaml.Unmarshal(data, &top) == nil {
+	err := yamlread.Unmarshal(data, &top, FlagLimits)
+	var re *yamlread.Error
+	if errors.As(err, &re) {
+		return Flag{}, &ValidationError{Errors: []*FieldError{yamlError("", re)}}
+	}
+	if err == nil {
 		if _, ok := top["key"]; !ok {
 			head = append(head, "key: "+strconv.Quote(key)) // a JSON string is a YAML string
 		}

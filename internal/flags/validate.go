@@ -1,6 +1,7 @@
 package flags
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -65,6 +66,10 @@ func (p *problems) err() error {
 	return &ValidationError{Errors: p.list}
 }
 
+// MaxFlagBytes bounds a stored flag or segment, measured as the JSON the store holds: every
+// evaluation and every OFREP bulk answer carries it.
+const MaxFlagBytes = 64 << 10
+
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // ValidateFlag checks f against segs and returns a *ValidationError listing every problem,
@@ -83,6 +88,7 @@ func ValidateSegment(s *Segment) error {
 }
 
 func (p *problems) flag(at string, f *Flag, segs Segments) {
+	p.size(at, "flag", f)
 	if !nameRE.MatchString(f.Key) {
 		p.add(at+"key", "%q is not a flag key (letters, digits, '.', '_', '-'; at most 128)", f.Key)
 	}
@@ -186,7 +192,17 @@ func (p *problems) rollout(at string, f *Flag, r *Rollout) {
 	}
 }
 
+// size reports a flag or segment whose JSON is over MaxFlagBytes. A value JSON cannot hold
+// is reported where it is stored.
+func (p *problems) size(at, what string, v any) {
+	b, err := json.Marshal(v)
+	if err == nil && len(b) > MaxFlagBytes {
+		p.add(strings.TrimSuffix(at, "."), "the %s is %d bytes as JSON; the limit is %d", what, len(b), MaxFlagBytes)
+	}
+}
+
 func (p *problems) segment(at string, s *Segment) {
+	p.size(at, "segment", s)
 	if !nameRE.MatchString(s.Name) {
 		p.add(at+"name", "%q is not a segment name", s.Name)
 	}

@@ -10,8 +10,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/cutover/cutover/internal/yamlread"
 )
 
 // Document is a flags-as-code file: segments first, since flags refer to them.
@@ -32,28 +33,32 @@ type Document struct {
 	Flags    []Flag    `json:"flags" yaml:"flags"`
 }
 
+// DocumentLimits are what a flags-as-code file may cost (see yamlread.Limits): the control
+// API's 1 MiB body, 64 levels of nesting (object variants nest), 1,000 aliases, and with the
+// aliases expanded 150,000 values and 4 MiB of text.
+var DocumentLimits = yamlread.Limits{Bytes: 1 << 20, Depth: 64, Aliases: 1000, Nodes: 150_000, ExpandedBytes: 4 << 20}
+
+// FlagLimits are what the YAML text of one flag may cost: a stored flag is at most
+// MaxFlagBytes, and its text is read within four times that.
+var FlagLimits = yamlread.Limits{Bytes: 4 * MaxFlagBytes, Depth: 64, Aliases: 256, Nodes: 50_000, ExpandedBytes: 4 * MaxFlagBytes}
+
 // ParseDocument decodes a flags-as-code YAML file strictly: syntax errors, unknown fields,
 // wrong types, duplicate keys and every semantic problem are all reported at once in one
-// *ValidationError whose FieldErrors carry line and column. known holds segments that exist
-// outside the file; flags may refer to them. Values come back normalized.
+// *ValidationError whose FieldErrors carry line and column. A file past DocumentLimits is
+// one error naming the limit; an alias stands for the latest anchor of its name before it.
+// known holds segments that exist outside the file; flags may refer to them. Values come
+// back normalized.
 func ParseDocument(data []byte, known Segments) (*Document, error) {
-	file, err := parser.ParseBytes(data, 0)
+	file, err := yamlread.Parse(data, DocumentLimits)
 	if err != nil {
 		return nil, &ValidationError{Errors: []*FieldError{yamlError("", err)}}
 	}
 	var p problems
 	pos := map[string]*token.Position{}
-	var body ast.Node
-	if len(file.Docs) > 0 {
-		body = file.Docs[0].Body
-	}
-	if len(file.Docs) > 1 {
-		p.add("", "a flags file holds one YAML document, found %d", len(file.Docs))
-	}
 	var doc Document
-	if body != nil {
+	if body := file.Root(); body != nil {
 		checkNode(&p, body, "", reflect.TypeFor[Document](), pos)
-		if err := yaml.NodeToValue(body, &doc); err != nil {
+		if err := file.Decode(&doc); err != nil {
 			p.list = append(p.list, yamlError("", err))
 		}
 	}
@@ -96,11 +101,15 @@ func checkDocument(p *problems, doc *Document, known Segments) {
 	}
 }
 
-// yamlError turns a go-yaml error into a FieldError with its position.
+// yamlError turns an error of the YAML reader or decoder into a FieldError with its position.
 func yamlError(path string, err error) *FieldError {
 	fe := &FieldError{Path: path, Msg: err.Error()}
+	var re *yamlread.Error
 	var ye yaml.Error
-	if errors.As(err, &ye) {
+	switch {
+	case errors.As(err, &re):
+		fe.Msg, fe.Line, fe.Column = re.Msg, re.Line, re.Column
+	case errors.As(err, &ye):
 		fe.Msg = ye.GetMessage()
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 			fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
@@ -147,8 +156,6 @@ func checkNode(p *problems, n ast.Node, path string, t reflect.Type, pos map[str
 	}
 	switch n := n.(type) {
 	case *ast.TagNode:
-		checkNode(p, n.Value, path, t, pos)
-	case *ast.AnchorNode:
 		checkNode(p, n.Value, path, t, pos)
 	case *ast.MappingNode:
 		for _, v := range n.Values {

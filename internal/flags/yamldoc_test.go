@@ -133,7 +133,7 @@ flags:
 			`6:5: flags[0].type: "colour" is not one of`, "8:5: flags[0].default_variant: variant \"b\" is not defined",
 			`10:20: flags[0].rules[0].segments[0]: segment "nope" is not defined`, `unknown operator "like"`,
 			`17:5: flags[2].key: flag "dup" is defined twice`, `19:16: flags[2].variants.a: value one is not a number`}},
-		{"syntax error", "flags: [\n  - key: a\n", []string{"1:8: sequence end token ']' not found"}},
+		{"syntax error", "flags: [\n  - key: a\n", []string{"1:8: malformed YAML: sequence end token ']' not found"}},
 		{"wrong type", "flags:\n  - key: a\n    enabled: maybe\n", []string{"3:"}},
 	}
 	for _, c := range cases {

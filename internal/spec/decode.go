@@ -9,45 +9,27 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-const (
-	// maxDepth bounds nesting; a spec is a few levels deep, so more is a mistake or an attack.
-	maxDepth = 32
-	// maxNodes bounds how many values one document may expand to through aliases.
-	maxNodes = 100_000
-)
-
 var (
 	durationType     = reflect.TypeFor[Duration]()
 	intOrPercentType = reflect.TypeFor[IntOrPercent]()
 )
 
-// decoder walks a YAML AST against the Go types of a spec, filling them in and collecting
-// every unknown field and type error with its path and position, instead of stopping at the first.
+// decoder walks a YAML tree read by yamlread (limits checked, aliases resolved) against the
+// Go types of a spec, filling them in and collecting every unknown field and type error with
+// its path and position, instead of stopping at the first.
 type decoder struct {
 	pos     map[string]*token.Position // where each path's key (or list item) is
 	present map[string]bool            // paths given a non-null value
 	failed  map[string]bool            // paths with a decode error
-	anchors map[string]ast.Node
-	nodes   int
 	errs    Errors
 }
 
-func newDecoder(root ast.Node) *decoder {
-	d := &decoder{
+func newDecoder() *decoder {
+	return &decoder{
 		pos:     map[string]*token.Position{},
 		present: map[string]bool{},
 		failed:  map[string]bool{},
-		anchors: map[string]ast.Node{},
 	}
-	if root == nil {
-		return d
-	}
-	for _, n := range ast.Filter(ast.AnchorType, root) {
-		if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil && a.Name.GetToken() != nil {
-			d.anchors[a.Name.GetToken().Value] = a.Value
-		}
-	}
-	return d
 }
 
 // fail records an error at path, positioned at n.
@@ -73,17 +55,11 @@ func position(n ast.Node) *token.Position {
 	return nil
 }
 
-// resolve strips tags and anchors and follows aliases. A "!!str" tag makes any scalar a string.
+// resolve strips tags; a "!!str" tag makes any scalar a string. The tree has no anchors or
+// aliases left: yamlread resolved them.
 func (d *decoder) resolve(n ast.Node) ast.Node {
-	for range maxDepth {
+	for {
 		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.AliasNode:
-			if v.Value == nil || v.Value.GetToken() == nil {
-				return nil
-			}
-			n = d.anchors[v.Value.GetToken().Value]
 		case *ast.TagNode:
 			if v.Start != nil && v.Start.Value == "!!str" && v.Value != nil && v.Value.GetToken() != nil {
 				if _, isScalar := v.Value.(ast.ScalarNode); isScalar {
@@ -96,7 +72,6 @@ func (d *decoder) resolve(n ast.Node) ast.Node {
 			return n
 		}
 	}
-	return nil
 }
 
 // isNull reports a missing value ("key:" or "key: ~").
@@ -109,20 +84,10 @@ func isNull(n ast.Node) bool {
 }
 
 // decode fills v from n; path names v in errors.
-func (d *decoder) decode(path string, n ast.Node, v reflect.Value, depth int) {
+func (d *decoder) decode(path string, n ast.Node, v reflect.Value) {
 	n = d.resolve(n)
-	if d.nodes++; d.nodes == maxNodes {
-		d.fail(path, n, "document expands to too many values (more than %d)", maxNodes)
-	}
-	if d.nodes >= maxNodes {
-		return
-	}
-	if depth > maxDepth {
-		d.fail(path, n, "nested too deeply")
-		return
-	}
 	if v.Kind() == reflect.Pointer {
-		d.decodePointer(path, n, v, depth)
+		d.decodePointer(path, n, v)
 		return
 	}
 	if isNull(n) {
@@ -137,9 +102,9 @@ func (d *decoder) decode(path string, n ast.Node, v reflect.Value, depth int) {
 		p, err := intOrPercentFromNode(n)
 		d.set(path, n, v, reflect.ValueOf(p), err)
 	case v.Kind() == reflect.Struct:
-		d.decodeStruct(path, n, v, depth)
+		d.decodeStruct(path, n, v)
 	case v.Kind() == reflect.Slice:
-		d.decodeSlice(path, n, v, depth)
+		d.decodeSlice(path, n, v)
 	case v.Kind() == reflect.Map:
 		d.decodeStringMap(path, n, v)
 	case v.Kind() == reflect.String:
@@ -174,7 +139,7 @@ func (d *decoder) set(path string, n ast.Node, v, x reflect.Value, err error) {
 
 // decodePointer allocates optional sections. A null section ("tcp:", "recreate:") is present and
 // empty; a null or empty-mapping pause ("pause: {}") is a zero duration: wait for a promote.
-func (d *decoder) decodePointer(path string, n ast.Node, v reflect.Value, depth int) {
+func (d *decoder) decodePointer(path string, n ast.Node, v reflect.Value) {
 	elem := v.Type().Elem()
 	p := reflect.New(elem)
 	switch {
@@ -183,7 +148,7 @@ func (d *decoder) decodePointer(path string, n ast.Node, v reflect.Value, depth 
 	case isNull(n):
 		return
 	default:
-		d.decode(path, n, p.Elem(), depth)
+		d.decode(path, n, p.Elem())
 	}
 	d.present[path] = true
 	v.Set(p)
@@ -226,7 +191,7 @@ func (d *decoder) key(path string, mv *ast.MappingValueNode) (string, bool) {
 	return "", false
 }
 
-func (d *decoder) decodeStruct(path string, n ast.Node, v reflect.Value, depth int) {
+func (d *decoder) decodeStruct(path string, n ast.Node, v reflect.Value) {
 	values, ok := mappingValues(n)
 	if !ok {
 		d.fail(path, n, "must be a mapping of fields, not %s", describe(n))
@@ -245,11 +210,11 @@ func (d *decoder) decodeStruct(path string, n ast.Node, v reflect.Value, depth i
 			d.fail(fp, mv.Key, "%s", unknownFieldMessage(name, fields))
 			continue
 		}
-		d.decode(fp, mv.Value, v.Field(f.index), depth+1)
+		d.decode(fp, mv.Value, v.Field(f.index))
 	}
 }
 
-func (d *decoder) decodeSlice(path string, n ast.Node, v reflect.Value, depth int) {
+func (d *decoder) decodeSlice(path string, n ast.Node, v reflect.Value) {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
 		d.fail(path, n, "must be a list, not %s", describe(n))
@@ -262,7 +227,7 @@ func (d *decoder) decodeSlice(path string, n ast.Node, v reflect.Value, depth in
 	for i, item := range seq.Values {
 		ip := indexPath(path, i)
 		d.pos[ip] = position(item)
-		d.decode(ip, item, out.Index(i), depth+1)
+		d.decode(ip, item, out.Index(i))
 	}
 	v.Set(out)
 }

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
+
+	"github.com/cutover/cutover/internal/yamlread"
 )
 
 // Override applies `cutover deploy --set path=value --env KEY=VALUE` to a spec document and
@@ -17,21 +18,18 @@ import (
 // ("--set run.command=./app"); any other value is read as YAML ("--set replicas=3",
 // "--set run.args=[a,b]"). An env entry sets run.env.KEY to VALUE as written. A path to an
 // unknown field, an entry without "=" and a value that is not YAML are errors, reported
-// together; the result is not validated (Parse it). Comments and anchors are not kept.
+// together; the result is not validated (Parse it). The document is read within Limits, as
+// Parse reads it; comments are not kept and aliases are written out in full.
 func Override(doc []byte, sets []string, env []string) ([]byte, error) {
 	if len(sets) == 0 && len(env) == 0 {
 		return doc, nil
 	}
-	root0, ferr := parseDocument(doc)
-	if ferr != nil {
-		return nil, fmt.Errorf("override: %w", Errors{ferr})
-	}
-	if root0 != nil && newDecoder(root0).expandedSize(root0, map[string]int{}) >= maxNodes {
-		// The YAML decoder below expands aliases without a limit ("billion laughs").
-		return nil, fmt.Errorf("override: document expands to more than %d values through aliases", maxNodes)
+	parsed, err := yamlread.Parse(doc, Limits)
+	if err != nil {
+		return nil, fmt.Errorf("override: %w", Errors{readError(err)})
 	}
 	var root yaml.MapSlice
-	if err := yaml.UnmarshalWithOptions(doc, &root, yaml.UseOrderedMap()); err != nil {
+	if err := parsed.Decode(&root, yaml.UseOrderedMap()); err != nil {
 		return nil, fmt.Errorf("override: read spec: %w", err)
 	}
 	var errs []error
@@ -97,7 +95,7 @@ func overrideValue(path, raw string) ([]string, any, error) {
 		return segs, raw, nil
 	}
 	var v any
-	if err := yaml.UnmarshalWithOptions([]byte(raw), &v, yaml.UseOrderedMap()); err != nil {
+	if err := yamlread.Unmarshal([]byte(raw), &v, Limits, yaml.UseOrderedMap()); err != nil {
 		return nil, nil, fmt.Errorf("value %q is not YAML: %w", raw, err)
 	}
 	return segs, v, nil
@@ -142,42 +140,4 @@ func quoteStrings(v any) any {
 		return yamlString(v)
 	}
 	return v
-}
-
-// expandedSize counts the values n stands for once aliases are expanded, up to maxNodes.
-// sizes memoizes anchors by name; an alias to an anchor being counted (a cycle) counts as maxNodes.
-func (d *decoder) expandedSize(n ast.Node, sizes map[string]int) int {
-	if isNull(n) {
-		return 1
-	}
-	total := 1
-	switch v := n.(type) {
-	case *ast.AliasNode:
-		if v.Value == nil || v.Value.GetToken() == nil {
-			return 1
-		}
-		name := v.Value.GetToken().Value
-		if size, ok := sizes[name]; ok {
-			return size
-		}
-		sizes[name] = maxNodes // in progress: a cycle reaches this
-		size := d.expandedSize(d.anchors[name], sizes)
-		sizes[name] = size
-		return size
-	case *ast.AnchorNode:
-		return d.expandedSize(v.Value, sizes)
-	case *ast.TagNode:
-		return d.expandedSize(v.Value, sizes)
-	case *ast.MappingNode:
-		for _, mv := range v.Values {
-			total += d.expandedSize(mv, sizes)
-		}
-	case *ast.MappingValueNode:
-		total += d.expandedSize(v.Key, sizes) + d.expandedSize(v.Value, sizes)
-	case *ast.SequenceNode:
-		for _, item := range v.Values {
-			total += d.expandedSize(item, sizes)
-		}
-	}
-	return min(total, maxNodes)
 }

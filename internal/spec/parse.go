@@ -2,31 +2,31 @@ package spec
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/lexer"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/cutover/cutover/internal/yamlread"
 )
 
 // MaxSize is the largest spec document Parse reads, in bytes. Specs are a few kilobytes; the
 // limit bounds the YAML parser's time, which grows faster than the size.
 const MaxSize = 64 << 10
 
-const (
-	maxFlowDepth   = 64
-	maxBlockColumn = 512
-)
+// Limits are what a spec document may cost (see yamlread.Limits): MaxSize bytes, 32 levels
+// of nesting (a spec has about six), 256 aliases, and with the aliases expanded 40,000
+// values (more than MaxSize bytes can write without them) and 256 KiB of text.
+var Limits = yamlread.Limits{Bytes: MaxSize, Depth: 32, Aliases: 256, Nodes: 40_000, ExpandedBytes: 4 * MaxSize}
 
 // Parse reads a spec file strictly: malformed YAML, unknown fields and values of the wrong type
 // are errors, then defaults are applied to the fields the document leaves out (an explicit zero
 // stays zero) and the result is validated. Every problem is reported at once, as Errors sorted
 // by position, each with its field path and, where the document has the field, its line and
-// column; file names the document in the messages. On error the Service is nil.
+// column; file names the document in the messages. A document past Limits is one error naming
+// the limit. An alias stands for the latest anchor of its name before it, as in YAML. On error
+// the Service is nil.
 func Parse(data []byte, file string) (*Service, error) {
 	root, ferr := parseDocument(data)
 	if ferr != nil {
@@ -34,9 +34,9 @@ func Parse(data []byte, file string) (*Service, error) {
 		return nil, Errors{ferr}
 	}
 	var s Service
-	d := newDecoder(root)
+	d := newDecoder()
 	if root != nil {
-		d.decodeStruct("", d.resolve(root), reflect.ValueOf(&s).Elem(), 0)
+		d.decodeStruct("", d.resolve(root), reflect.ValueOf(&s).Elem())
 	}
 	applyDefaults(&s, func(path string) bool { return d.present[path] })
 	errs := d.errs
@@ -59,43 +59,17 @@ func Parse(data []byte, file string) (*Service, error) {
 	return &s, nil
 }
 
-// parseDocument parses data into the body of its single document (nil for an empty one).
-func parseDocument(data []byte) (root ast.Node, ferr *FieldError) {
-	defer func() {
-		// The YAML parser is not ours; a crafted document must not take the daemon down.
-		if r := recover(); r != nil {
-			root, ferr = nil, &FieldError{Message: fmt.Sprintf("malformed YAML: %v", r)}
-		}
-	}()
-	if len(data) > MaxSize {
-		return nil, &FieldError{Message: fmt.Sprintf("spec is %d bytes; the limit is %d", len(data), MaxSize)}
-	}
-	tokens := lexer.Tokenize(string(data))
-	if e := checkNesting(tokens); e != nil {
-		return nil, e
-	}
-	f, err := parser.Parse(tokens, 0)
+// parseDocument reads data within Limits into the body of its single document, its aliases
+// resolved (nil for an empty document).
+func parseDocument(data []byte) (ast.Node, *FieldError) {
+	doc, err := yamlread.Parse(data, Limits)
 	if err != nil {
-		return nil, syntaxError(err)
+		return nil, readError(err)
 	}
-	var docs []*ast.DocumentNode
-	for _, doc := range f.Docs {
-		if doc != nil && doc.Body != nil {
-			docs = append(docs, doc)
-		}
-	}
-	switch len(docs) {
-	case 0:
+	body := doc.Root()
+	if body == nil {
 		return nil, nil
-	case 1:
-	default:
-		e := &FieldError{Message: "a spec file holds one YAML document, found " + fmt.Sprint(len(docs))}
-		if p := position(docs[1].Body); p != nil {
-			e.Line, e.Column = p.Line, p.Column
-		}
-		return nil, e
 	}
-	body := docs[0].Body
 	if _, ok := mappingValues(body); !ok {
 		e := &FieldError{Message: "a spec must be a mapping of fields (name, run, route, ...), not " + describe(body)}
 		if p := position(body); p != nil {
@@ -106,44 +80,13 @@ func parseDocument(data []byte) (root ast.Node, ferr *FieldError) {
 	return body, nil
 }
 
-// checkNesting refuses documents nested deeper than any spec is: the YAML parser takes time
-// quadratic in the depth, so "[[[[..." would otherwise hold a request for minutes.
-func checkNesting(tokens token.Tokens) *FieldError {
-	depth := 0
-	for _, tk := range tokens {
-		deep := false
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			depth++
-			deep = depth > maxFlowDepth
-		case token.SequenceEndType, token.MappingEndType:
-			depth--
-		case token.SequenceEntryType, token.MappingKeyType:
-			// "- - - -" nests block lists on one line; the column is the depth.
-			deep = tk.Position != nil && tk.Position.Column > maxBlockColumn
-		}
-		if deep {
-			e := &FieldError{Message: "malformed YAML: nested too deeply"}
-			if tk.Position != nil {
-				e.Line, e.Column = tk.Position.Line, tk.Position.Column
-			}
-			return e
-		}
+// readError turns an error of the YAML reader into a FieldError at its position.
+func readError(err error) *FieldError {
+	var re *yamlread.Error
+	if !errors.As(err, &re) {
+		return &FieldError{Message: err.Error()}
 	}
-	return nil
-}
-
-// syntaxError turns a YAML parser error into a FieldError at its position.
-func syntaxError(err error) *FieldError {
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		e := &FieldError{Message: "malformed YAML: " + ye.GetMessage()}
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			e.Line, e.Column = tk.Position.Line, tk.Position.Column
-		}
-		return e
-	}
-	return &FieldError{Message: "malformed YAML: " + err.Error()}
+	return &FieldError{Line: re.Line, Column: re.Column, Message: re.Msg}
 }
 
 // failedAt reports whether path, or a field it is part of, had a decode error.

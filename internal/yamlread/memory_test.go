@@ -1,0 +1,94 @@
+package yamlread
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// RedefinitionBomb is the review's reproduction of finding 4: levels lists of nine aliases to
+// the list before, each anchor then redefined to a scalar. A guard that follows an alias to
+// the last definition of its anchor sees a few values; the decoder builds 9^levels.
+func redefinitionBomb(levels int) string {
+	var b strings.Builder
+	b.WriteString("l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i < levels; i++ {
+		fmt.Fprintf(&b, "l%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	b.WriteString("redefined: [")
+	for i := range levels {
+		fmt.Fprintf(&b, "&a%d x, ", i)
+	}
+	b.WriteString("]\n")
+	return b.String()
+}
+
+// flagBomb is the shape of the review's reproduction of finding 5: a flag whose object
+// variant doubles a 600-byte string through eleven levels of anchors, 1.1 KB of YAML that
+// stands for 1.2 MB of text.
+func flagBomb() string {
+	var b strings.Builder
+	b.WriteString("flags:\n  - key: big\n    type: object\n    default_variant: off\n    variants:\n")
+	fmt.Fprintf(&b, "      v0: &v0 {s: %s}\n", strings.Repeat("x", 600))
+	for i := 1; i <= 11; i++ {
+		fmt.Fprintf(&b, "      v%d: &v%d {a: *v%d, b: *v%d}\n", i, i, i-1, i-1)
+	}
+	b.WriteString("      off: {}\n")
+	return b.String()
+}
+
+// allocated returns the bytes f allocates on the heap. It counts every allocation, freed or
+// not, so it bounds how far the heap can grow while f runs.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestBombsStayBounded feeds the review's reproductions and other pathological documents
+// and checks the error and that parsing allocates a bounded amount, whatever the document
+// would expand to.
+func TestBombsStayBounded(t *testing.T) {
+	const bound = 48 << 20
+	for _, tc := range []struct {
+		name, doc string
+		limit     string
+	}{
+		{"anchor redefinition bomb", redefinitionBomb(9), LimitNodes},
+		{"flag import bomb", flagBomb(), LimitExpandedBytes},
+		{"deep flow nesting", "a: " + strings.Repeat("[", 60_000), LimitDepth},
+		{"deep flow mappings", "a: " + strings.Repeat("{a: ", 15_000), LimitDepth},
+		{"deep block lists", "a:\n" + strings.Repeat("- ", 30_000) + "x\n", LimitDepth},
+		{"deep through aliases", deepAliases(), LimitDepth},
+		{"huge scalar", "a: " + strings.Repeat("x", 10<<20), LimitBytes},
+		{"huge scalar repeated", "a: &a " + strings.Repeat("x", 60_000) + "\nb: [" + strings.Repeat("*a, ", 99) + "*a]\n", LimitExpandedBytes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			n := allocated(func() {
+				var v any
+				err = Unmarshal([]byte(tc.doc), &v, testLimits)
+			})
+			var e *Error
+			if !errors.As(err, &e) || e.Limit != tc.limit {
+				t.Errorf("Unmarshal(%s) = %v, want an *Error for limit %q", tc.name, err, tc.limit)
+			}
+			t.Logf("%d bytes in: %v; %.1f MB allocated", len(tc.doc), err, float64(n)/(1<<20))
+			if n > bound {
+				t.Errorf("Unmarshal(%s) allocated %d MB, want at most %d MB", tc.name, n>>20, bound>>20)
+			}
+		})
+	}
+}
+
+// deepAliases nests a list 20 deep, then aliases it inside itself twice: 60 levels expanded.
+func deepAliases() string {
+	return "a: &a " + strings.Repeat("[", 20) + strings.Repeat("]", 20) + "\n" +
+		"b: &b " + strings.Repeat("[", 20) + "*a" + strings.Repeat("]", 20) + "\n" +
+		"c: " + strings.Repeat("[", 20) + "*b" + strings.Repeat("]", 20) + "\n"
+}
