@@ -32,7 +32,7 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("load compose: %w", err)
 	}
-	cp, findings, err := loadProject(ctx, files, opts)
+	cp, findings, err := loadProject(ctx, src, opts)
 	if err != nil {
 		if serr := src.syntaxError(); serr != nil {
 			return nil, fmt.Errorf("load compose: %w", serr)
@@ -69,12 +69,12 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 	return p, nil
 }
 
-// loadProject runs compose-go over the files with every service, and returns what its
-// attribute check found that cutover does not support.
-func loadProject(ctx context.Context, files []string, opts Options) (*types.Project, []loader.UnsupportedAttribute, error) {
+// loadProject runs compose-go over the files' checked bytes with every service, and returns
+// what its attribute check found that cutover does not support.
+func loadProject(ctx context.Context, src *sources, opts Options) (*types.Project, []loader.UnsupportedAttribute, error) {
 	wd := opts.WorkingDir
 	if wd == "" {
-		wd = filepath.Dir(files[0])
+		wd = filepath.Dir(src.files[0].name)
 	}
 	wd, err := filepath.Abs(wd)
 	if err != nil {
@@ -84,10 +84,7 @@ func loadProject(ctx context.Context, files []string, opts Options) (*types.Proj
 	if err != nil {
 		return nil, nil, err
 	}
-	details := types.ConfigDetails{WorkingDir: wd, Environment: env}
-	for _, f := range files {
-		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f})
-	}
+	details := types.ConfigDetails{WorkingDir: wd, Environment: env, ConfigFiles: src.configFiles()}
 	var findings []loader.UnsupportedAttribute
 	report := func(fs []loader.UnsupportedAttribute) { findings = append(findings, fs...) }
 	project, err := loader.LoadWithContext(ctx, details,

@@ -8,13 +8,19 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/yamlread"
 )
+
+// Limits are what a compose file may cost (see yamlread.Limits): 1 MiB, 64 levels of
+// nesting, 1,000 aliases, and with the aliases expanded 100,000 values and 4 MiB of text.
+// compose-go parses the file again to build its model; it reads the very bytes checked here.
+var Limits = yamlread.Limits{Bytes: 1 << 20, Depth: 64, Aliases: 1000, Nodes: 100_000, ExpandedBytes: 4 << 20}
 
 // sources are the compose files as written, kept to put file positions on errors.
 // compose-go's model has no positions, so they are looked up by path in our own parse.
@@ -23,13 +29,16 @@ type sources struct {
 }
 
 type sourceFile struct {
-	name string    // as the caller gave it
-	root *ast.File // nil when the file does not parse here
-	err  error     // a syntax error with its position, or nil
+	name string   // as the caller gave it
+	data []byte   // the file's bytes, checked within Limits
+	root ast.Node // the document's body, aliases resolved; nil when the file does not parse here
+	err  error    // a syntax error with its position, or nil
 }
 
-// readSources reads and parses every file. A file that cannot be read is an error; a file
-// that does not parse is kept with its syntax error, reported only if compose-go fails too.
+// readSources reads and parses every file within Limits. A file that cannot be read or is
+// past a limit is an error. A file that does not parse here is kept with its syntax error,
+// reported only if compose-go fails too, unless it holds aliases: then what they expand to
+// cannot be measured, and it is refused.
 func readSources(files []string) (*sources, error) {
 	src := &sources{}
 	for _, name := range files {
@@ -37,38 +46,41 @@ func readSources(files []string) (*sources, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read compose file: %w", err)
 		}
-		f := sourceFile{name: name}
-		var ferr *spec.FieldError
-		if f.root, ferr = parseYAML(data); ferr != nil {
-			ferr.File = name
-			f.err = ferr
+		f := sourceFile{name: name, data: data}
+		doc, err := yamlread.Parse(data, Limits)
+		var re *yamlread.Error
+		switch {
+		case err == nil:
+			f.root = doc.Root()
+		case errors.As(err, &re) && re.Limit == "" && !hasAlias(data):
+			f.err = &spec.FieldError{File: name, Line: re.Line, Column: re.Column, Message: re.Msg}
+		case errors.As(err, &re):
+			return nil, &spec.FieldError{File: name, Line: re.Line, Column: re.Column, Message: re.Msg}
+		default:
+			return nil, fmt.Errorf("read compose file %s: %w", name, err)
 		}
 		src.files = append(src.files, f)
 	}
 	return src, nil
 }
 
-// parseYAML parses data; a syntax error comes back with its line and column.
-func parseYAML(data []byte) (f *ast.File, ferr *spec.FieldError) {
-	defer func() {
-		// The YAML parser is not ours: a crafted file must not panic the caller.
-		if r := recover(); r != nil {
-			f, ferr = nil, &spec.FieldError{Message: fmt.Sprintf("malformed YAML: %v", r)}
+// hasAlias reports whether data holds an alias token.
+func hasAlias(data []byte) bool {
+	for _, tk := range lexer.Tokenize(string(data)) {
+		if tk.Type == token.AliasType {
+			return true
 		}
-	}()
-	f, err := parser.ParseBytes(data, 0)
-	if err == nil {
-		return f, nil
 	}
-	var ye yaml.Error
-	if !errors.As(err, &ye) {
-		return nil, &spec.FieldError{Message: "malformed YAML: " + err.Error()}
+	return false
+}
+
+// configFiles are the files with their checked bytes, for compose-go.
+func (s *sources) configFiles() []types.ConfigFile {
+	out := make([]types.ConfigFile, len(s.files))
+	for i, f := range s.files {
+		out[i] = types.ConfigFile{Filename: f.name, Content: f.data}
 	}
-	ferr = &spec.FieldError{Message: "malformed YAML: " + ye.GetMessage()}
-	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-		ferr.Line, ferr.Column = tk.Position.Line, tk.Position.Column
-	}
-	return nil, ferr
+	return out
 }
 
 // syntaxError returns the first file's syntax error, or nil when every file parsed.
@@ -110,10 +122,10 @@ func (s *sources) locate(path []string) (file string, line, col int) {
 	best := -1
 	for i := len(s.files) - 1; i >= 0; i-- {
 		f := s.files[i]
-		if f.root == nil || len(f.root.Docs) == 0 {
+		if f.root == nil {
 			continue
 		}
-		depth, pos := lookup(f.root.Docs[0].Body, path)
+		depth, pos := lookup(f.root, path)
 		if pos != nil && depth > best {
 			best, file, line, col = depth, f.name, pos.Line, pos.Column
 		}
@@ -164,12 +176,10 @@ func childNode(n ast.Node, seg string) (ast.Node, *token.Position) {
 	return nil, nil
 }
 
-// unwrap skips the anchors and tags around a node.
+// unwrap skips the tags around a node.
 func unwrap(n ast.Node) ast.Node {
 	for {
 		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
 		case *ast.TagNode:
 			n = v.Value
 		default:
@@ -181,10 +191,10 @@ func unwrap(n ast.Node) ast.Node {
 // has returns the first file that has the top-level key.
 func (s *sources) has(key string) (string, bool) {
 	for _, f := range s.files {
-		if f.root == nil || len(f.root.Docs) == 0 {
+		if f.root == nil {
 			continue
 		}
-		if depth, _ := lookup(f.root.Docs[0].Body, []string{key}); depth == 1 {
+		if depth, _ := lookup(f.root, []string{key}); depth == 1 {
 			return f.name, true
 		}
 	}
