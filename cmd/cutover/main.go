@@ -12,6 +12,7 @@ import (
 	"github.com/cutover/cutover/examples/demoapp/app"
 	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/daemon"
+	"github.com/cutover/cutover/internal/demo"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
 )
@@ -32,7 +33,7 @@ func main() {
 					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})
 		},
 		Demo: func(ctx context.Context, o cli.DemoOptions, out io.Writer) error {
-			return daemon.Demo(ctx, daemon.DemoOptions{Rate: o.Rate, Exit: o.Exit}, out)
+			return demo.Run(ctx, demo.Options{Rate: o.Rate, Exit: o.Exit}, out)
 		},
 		CheckSpec:      daemon.CheckSpec,
 		LintMigrations: coordinator.LintMigrations,

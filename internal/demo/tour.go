@@ -1,73 +1,17 @@
-package daemon
+package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"os"
-	"path/filepath"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/loadgen"
 )
-
-// Demo runs `cutover demo`: a private daemon in a temporary directory, the bundled demo app
-// (this binary's hidden `demoapp` command) under constant load, then a rolling deploy, a
-// blue-green deploy and a rollback with progress and a running tally; everything is stopped
-// and removed when ctx ends.
-func Demo(ctx context.Context, opts DemoOptions, out io.Writer) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("demo: find own binary: %w", err)
-	}
-	dir, err := os.MkdirTemp("", "cutover-demo-")
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	logFile, err := os.Create(filepath.Join(dir, "daemon.log"))
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	defer logFile.Close()
-	d, err := New(ctx, Options{StateDir: filepath.Join(dir, "state"), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logFile, nil)), Tick: 100 * time.Millisecond})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	runCtx, stopDaemon := context.WithCancel(context.WithoutCancel(ctx))
-	daemonDone := make(chan error, 1)
-	go func() { daemonDone <- d.Run(runCtx) }()
-	defer func() {
-		fmt.Fprintln(out, "\nstopping: draining and stopping every instance, removing", dir)
-		stopDaemon()
-		<-daemonDone
-	}()
-	listen, err := freeLoopback()
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	t := &tour{out: out, client: api.NewClient("http://"+d.Addr(), d.Token()), exe: exe, listen: listen, state: filepath.Join(dir, "state")}
-	fmt.Fprintf(out, "cutover demo: daemon on %s, state in %s, log in %s\n", d.Addr(), t.state, logFile.Name())
-	err = t.run(ctx, opts)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
-
-// DemoOptions configure Demo.
-type DemoOptions struct {
-	// Rate is the constant load in requests per second.
-	Rate int
-	// Exit ends the demo after the tour instead of serving until ctx is done.
-	Exit bool
-}
 
 // tour is the scripted part of the demo.
 type tour struct {
@@ -78,7 +22,7 @@ type tour struct {
 	state  string
 }
 
-func (t *tour) run(ctx context.Context, opts DemoOptions) error {
+func (t *tour) run(ctx context.Context, opts Options) error {
 	url := "http://" + t.listen + "/"
 	fmt.Fprintf(t.out, "\n1/4 first deployment of service demo (version v1, 3 instances) on %s\n", url)
 	if err := t.deploy(ctx, "v1", "rolling: {max_surge: 1, max_unavailable: 0}"); err != nil {
@@ -124,7 +68,7 @@ func (t *tour) run(ctx context.Context, opts DemoOptions) error {
 	stopLoad()
 	<-loadDone
 	sum := tally.Snapshot()
-	fmt.Fprintf(t.out, "\nload during the tour: %d requests, %d served, %d failed | by version %v\n", sum.Sent, sum.OK, sum.Failed, sum.ByVersion)
+	fmt.Fprintf(t.out, "\nload during the tour: %d requests, %d served, %d failed | by version %s\n", sum.Sent, sum.OK, sum.Failed, versions(sum.ByVersion))
 	t.tryThis(url)
 	if opts.Exit {
 		return nil
@@ -202,23 +146,15 @@ func (t *tour) printTally(ctx context.Context, tally *loadgen.Tally) {
 	}
 }
 
+// versions lists responses by version, in version order: "v1:140 v2:512 v3:548".
 func versions(m map[string]int64) string {
-	var parts []string
-	for _, v := range []string{"v1", "v2", "v3"} {
+	parts := make([]string, 0, len(m))
+	for _, v := range slices.Sorted(maps.Keys(m)) {
 		if m[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%s:%d", v, m[v]))
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func freeLoopback() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
