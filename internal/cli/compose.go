@@ -4,24 +4,36 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/compose"
 	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/stack"
 )
 
-// deployCompose imports compose files and deploys the selected services (all when none is
-// named) in dependency order. Every warning is printed first. A service that another one
-// depends on with condition service_healthy is waited for before the dependent is deployed;
-// with --wait every service is.
-func (a *app) deployCompose(ctx context.Context, files, services []string, message string, wf waitFlags) error {
+// deployCompose plans the compose files as a stack (an invalid one is a usage error), and,
+// unless dryRun, deploys the selected services (all when none is named) in dependency order.
+// Every warning is printed first. A service that another one depends on with condition
+// service_healthy is waited for before the dependent is deployed; with --wait every service is.
+func (a *app) deployCompose(ctx context.Context, files, services []string, message string, wf waitFlags, dryRun bool) error {
 	if err := wf.check(); err != nil {
+		return err
+	}
+	plan, against, err := a.planStack(ctx, files)
+	if err != nil {
+		return err
+	}
+	if dryRun {
+		return a.printPlan(plan, against, services)
+	}
+	if err := routedOnly(plan, services, files[0]); err != nil {
 		return err
 	}
 	p, err := compose.Load(ctx, files, services, compose.Options{Env: environ()})
 	if err != nil {
-		return err
+		return &usageError{err: err}
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintln(a.stderr, "warning: "+w)
@@ -71,4 +83,19 @@ func environ() map[string]string {
 		}
 	}
 	return env
+}
+
+// routedOnly refuses a deploy of services of another kind than routed: the daemon deploys
+// routed services only for now; --dry-run plans every kind.
+func routedOnly(plan *stack.Plan, selected []string, file string) error {
+	for _, st := range plan.Steps {
+		if len(selected) > 0 && !slices.Contains(selected, st.Service.Name) {
+			continue
+		}
+		if st.Kind != stack.Routed {
+			return usagef("service %s is a %s service: cutover deploys routed services (a published HTTP port) only; "+
+				"cutover deploy -f %s --dry-run shows the whole stack", st.Service.Name, st.Kind, file)
+		}
+	}
+	return nil
 }

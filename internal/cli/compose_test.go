@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/cli"
 	cutover "github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
@@ -91,6 +95,123 @@ func TestDeployComposeFile(t *testing.T) {
 	}
 	if n := len(svc.Instances); n != 2 {
 		t.Errorf("api instances: %d, want 2 (deploy.replicas)", n)
+	}
+
+	// Planned against what runs: api's environment changed, db did not.
+	if err := os.WriteFile(filepath.Join(dir, "api.env"), []byte("VERSION=api2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "deploy", "-f", file, "--dry-run")
+	if r.code != 0 {
+		t.Fatalf("dry run: exit %d; stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"planned against what the daemon runs", "db       routed  rolling   unchanged",
+		"api      routed  rolling   changed: env VERSION changed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "api2") {
+		t.Errorf("dry run shows an environment value:\n%s", r.stdout)
+	}
+	if deps, err := c.Deployments(context.Background(), "api", 5); err != nil || len(deps) != 1 {
+		t.Errorf("api deployments after the dry run: %d (%v), want still 1", len(deps), err)
+	}
+}
+
+// TestDeployDryRunWithoutDaemon plans a whole stack (every kind) with no daemon running: it
+// prints each service's kind and strategy, writes no state, and compose-go's own log lines
+// become cutover warnings instead of leaking.
+func TestDeployDryRunWithoutDaemon(t *testing.T) {
+	var leaked bytes.Buffer
+	logrus.SetOutput(&leaked)
+	t.Cleanup(func() { logrus.SetOutput(os.Stderr) })
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"web/Dockerfile": "FROM scratch\n", "db_password": "hunter2\n",
+		"compose.yaml": `version: "3"
+services:
+  web:
+    build: ./web
+    ports: ["127.0.0.1:18080:8080"]
+    depends_on:
+      db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+  db:
+    image: demo:1
+    read_only: yes
+    volumes: ["data:/data"]
+    secrets: [db_password]
+    healthcheck: {test: ["CMD", "/healthprobe"]}
+  migrate:
+    image: demo:1
+    restart: "no"
+  worker:
+    image: demo:1
+    x-cutover: {min_ready: 2s}
+volumes: {data: {}}
+secrets:
+  db_password: {file: ./db_password}
+`} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	r := runWith(t, cli.Commands{}, "--state", state, "--addr", "http://127.0.0.1:1", "--token", "x",
+		"deploy", "-f", filepath.Join(dir, "compose.yaml"), "--dry-run")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"no daemon answered: planned against nothing running",
+		"db       stateful  stop-then-start    new",
+		"migrate  job       run to completion  new",
+		"web      routed    rolling            new",
+		"worker   worker    start-first        new",
+		"warning: " + filepath.Join(dir, "compose.yaml") + ": version is obsolete and ignored",
+		"for boolean is not supported by YAML 1.2",
+		"dry run: nothing was changed",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "hunter2") {
+		t.Errorf("the secret's contents were printed:\n%s%s", r.stdout, r.stderr)
+	}
+	if leaked.Len() > 0 {
+		t.Errorf("compose-go logged past cutover: %q", leaked.String())
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("state directory %s: %v; want none written by a dry run", state, err)
+	}
+}
+
+// TestDeployComposeInvalidStack: a stack cutover cannot run exits 2 with the position of the
+// key at fault, and nothing is deployed (no daemon is even asked to).
+func TestDeployComposeInvalidStack(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	cases := map[string]string{
+		"services:\n  a:\n    image: x\n    ports: [\"8080:80\"]\n  b:\n    image: x\n    ports: [\"127.0.0.1:8080:80\"]\n": "compose.yaml:7:13: services.b.ports: port 8080 is already published by service a",
+		"services:\n  a:\n    build: ./nope\n": "compose.yaml:3:5: services.a.build.context: build context " + filepath.Join(dir, "nope") + " does not exist",
+		"services:\n  a:\n    image: x\n    depends_on: {b: {condition: service_started}}\n  b:\n    image: x\n    depends_on: {a: {condition: service_started}}\n": "compose.yaml:4:18: services.a.depends_on: dependency cycle detected",
+	}
+	for doc, want := range cases {
+		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, extra := range [][]string{{"--dry-run"}, nil} {
+			r := runWith(t, cli.Commands{}, append([]string{"--state", t.TempDir(), "--addr", "http://127.0.0.1:1", "--token", "x",
+				"deploy", "-f", file}, extra...)...)
+			if r.code != cli.ExitUsage || !strings.Contains(r.stderr, want) {
+				t.Errorf("deploy %v: exit %d, stderr %q; want exit 2 and %q", extra, r.code, r.stderr, want)
+			}
+		}
 	}
 }
 

@@ -40,6 +40,7 @@ func (a *app) deployCmd() *cobra.Command {
 	var req api.DeployRequest
 	var specFile string
 	var composeFiles []string
+	var dryRun bool
 	var wf waitFlags
 	cmd := &cobra.Command{
 		Use:   "deploy SERVICE | deploy -f compose.yaml [SERVICE...]",
@@ -56,7 +57,8 @@ deployment's progress until it ends, and its exit code says how it ended.
   cutover deploy web --image registry.example.com/web:1.4.2 --message "fix login" --wait --timeout 10m
   cutover deploy web --set replicas=3 --env LOG_LEVEL=debug
   cat web.yaml | cutover deploy web --spec -
-  cutover deploy -f compose.yaml web worker --wait`,
+  cutover deploy -f compose.yaml web worker --wait
+  cutover deploy -f compose.yaml --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(composeFiles) > 0 {
 				return nil
@@ -68,7 +70,10 @@ deployment's progress until it ends, and its exit code says how it ended.
 				if specFile != "" || req.Image != "" || len(req.Set) > 0 || len(req.Env) > 0 {
 					return usagef("-f cannot be combined with --spec, --image, --set or --env")
 				}
-				return a.deployCompose(cmd.Context(), composeFiles, args, req.Message, wf)
+				return a.deployCompose(cmd.Context(), composeFiles, args, req.Message, wf, dryRun)
+			}
+			if dryRun {
+				return usagef("--dry-run plans a compose stack: give -f compose.yaml")
 			}
 			req.Service = args[0]
 			return a.deploy(cmd.Context(), req, specFile, wf)
@@ -76,6 +81,7 @@ deployment's progress until it ends, and its exit code says how it ended.
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&composeFiles, "file", "f", nil, "compose file to deploy services from (repeatable; later files override)")
+	f.BoolVar(&dryRun, "dry-run", false, "with -f, print what would be deployed (each service's kind, strategy and changes) and change nothing")
 	f.StringVar(&specFile, "spec", "", "spec file to deploy (- reads standard input)")
 	f.StringArrayVar(&req.Set, "set", nil, "override a spec field, path=value (repeatable): --set replicas=3")
 	f.StringArrayVar(&req.Env, "env", nil, "set an environment variable, KEY=VALUE (repeatable)")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/tree"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/cutover/cutover/internal/spec"
@@ -32,7 +33,7 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("load compose: %w", err)
 	}
-	cp, findings, err := loadProject(ctx, src, opts)
+	cp, findings, logged, err := loadProject(ctx, src, opts, supportedPaths)
 	if err != nil {
 		if serr := src.syntaxError(); serr != nil {
 			return nil, fmt.Errorf("load compose: %w", serr)
@@ -46,7 +47,7 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("load compose: %w", err)
 	}
-	p := &Project{Name: cp.Name, Warnings: projectWarnings(findings)}
+	p := &Project{Name: cp.Name, Warnings: append(projectWarnings(findings), logged...)}
 	if file, ok := src.has("version"); ok {
 		// compose-go drops it before its attribute check (and logs through logrus).
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: version is obsolete and ignored", file))
@@ -70,39 +71,45 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 }
 
 // loadProject runs compose-go over the files' checked bytes with every service, and returns
-// what its attribute check found that cutover does not support.
-func loadProject(ctx context.Context, src *sources, opts Options) (*types.Project, []loader.UnsupportedAttribute, error) {
+// what its attribute check found outside the supported paths and the warnings compose-go
+// logged.
+func loadProject(ctx context.Context, src *sources, opts Options, supported []tree.Path) (
+	*types.Project, []loader.UnsupportedAttribute, []string, error) {
 	wd := opts.WorkingDir
 	if wd == "" {
 		wd = filepath.Dir(src.files[0].name)
 	}
 	wd, err := filepath.Abs(wd)
 	if err != nil {
-		return nil, nil, fmt.Errorf("working directory: %w", err)
+		return nil, nil, nil, fmt.Errorf("working directory: %w", err)
 	}
 	env, err := environment(wd, opts.Env)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	details := types.ConfigDetails{WorkingDir: wd, Environment: env, ConfigFiles: src.configFiles()}
 	var findings []loader.UnsupportedAttribute
 	report := func(fs []loader.UnsupportedAttribute) { findings = append(findings, fs...) }
-	project, err := loader.LoadWithContext(ctx, details,
-		func(o *loader.Options) {
-			if opts.ProjectName != "" {
-				o.SetProjectName(opts.ProjectName, true)
-			} else {
-				o.SetProjectName(loader.NormalizeProjectName(filepath.Base(wd)), false)
-			}
-			o.Profiles = opts.Profiles
-		},
-		loader.WithUnsupportedAttributesCheck(unsupportedValues, report),
-		loader.WithSupportedAttributes(supportedPaths, report),
-	)
+	var project *types.Project
+	logged, err := quietly(func() (err error) {
+		project, err = loader.LoadWithContext(ctx, details,
+			func(o *loader.Options) {
+				if opts.ProjectName != "" {
+					o.SetProjectName(opts.ProjectName, true)
+				} else {
+					o.SetProjectName(loader.NormalizeProjectName(filepath.Base(wd)), false)
+				}
+				o.Profiles = opts.Profiles
+			},
+			loader.WithUnsupportedAttributesCheck(unsupportedValues, report),
+			loader.WithSupportedAttributes(supported, report),
+		)
+		return err
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return project, findings, nil
+	return project, findings, logged, nil
 }
 
 // environment is the .env file of the working directory, if any, overlaid with env.

@@ -97,9 +97,18 @@ func (s *sources) syntaxError() error {
 // ("services.web.deploy.replicas: ...", "validating f.yaml: services.web.imagee false schema").
 var modelPath = regexp.MustCompile(`\b(?:services|networks|volumes|configs|secrets)(?:\.[^\s:.]+)+`)
 
+// cycleRE finds the first edge of compose-go's dependency cycle message.
+var cycleRE = regexp.MustCompile(`dependency cycle detected: (\S+) -> (\S+)`)
+
 // locateError puts the position of the model path an error of compose-go names in front of
 // it, when the path is found in the files; other errors are returned as they are.
 func (s *sources) locateError(err error) error {
+	if m := cycleRE.FindStringSubmatch(err.Error()); m != nil {
+		file, line, col := s.locate([]string{"services", m[1], "depends_on", m[2]})
+		if line > 0 {
+			return fmt.Errorf("%s:%d:%d: services.%s.depends_on: %w", file, line, col, m[1], err)
+		}
+	}
 	p := modelPath.FindString(err.Error())
 	if p == "" {
 		return err

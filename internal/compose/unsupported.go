@@ -2,6 +2,7 @@ package compose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -33,23 +34,25 @@ var updateKeys = []string{"parallelism", "delay", "failure_action", "monitor", "
 
 // supportedPaths is supported as compose-go paths.
 var supportedPaths = func() []tree.Path {
+	all := slices.Clone(supported)
+	for _, k := range updateKeys {
+		all = append(all, "deploy.update_config."+k, "deploy.rollback_config."+k)
+	}
+	return paths(all)
+}()
+
+// paths turns attributes (below services.<name> unless they start with "/") into compose-go paths.
+func paths(attrs []string) []tree.Path {
 	var out []tree.Path
-	add := func(p string) {
+	for _, p := range attrs {
 		if rest, ok := strings.CutPrefix(p, "/"); ok {
 			out = append(out, tree.Path(rest))
-			return
+			continue
 		}
 		out = append(out, tree.Path("services.*."+p))
 	}
-	for _, p := range supported {
-		add(p)
-	}
-	for _, k := range updateKeys {
-		add("deploy.update_config." + k)
-		add("deploy.rollback_config." + k)
-	}
 	return out
-}()
+}
 
 // unsupportedValues are supported attributes whose value cutover cannot honour.
 var unsupportedValues = []loader.UnsupportedAttributePattern{
@@ -121,3 +124,21 @@ func scalar(v any) (string, bool) {
 	}
 	return "", false
 }
+
+// stackSupported adds to supported what a stack deploy reads: builds, restart policies,
+// volumes, secrets and networks.
+var stackSupported = []string{
+	"build", "build.context", "build.dockerfile", "build.args", "build.args.*", "build.target",
+	"restart",
+	"volumes", "volumes.[].type", "volumes.[].source", "volumes.[].target", "volumes.[].read_only",
+	"volumes.[].bind", "volumes.[].bind.create_host_path", "volumes.[].volume",
+	"secrets", "secrets.[].source", "secrets.[].target",
+	"networks", "networks.*", "networks.*.aliases",
+	"/volumes", "/volumes.*", "/volumes.*.name", "/volumes.*.labels", "/volumes.*.labels.*", "/volumes.*.external",
+	"/secrets", "/secrets.*", "/secrets.*.file", "/secrets.*.name",
+	"/networks", "/networks.*", "/networks.*.name", "/networks.*.external", "/networks.*.labels", "/networks.*.labels.*",
+	"/networks.*.driver", "/networks.*.internal",
+}
+
+// stackSupportedPaths is supported and stackSupported as compose-go paths.
+var stackSupportedPaths = append(slices.Clone(supportedPaths), paths(stackSupported)...)
