@@ -8,21 +8,23 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/yamlread"
 )
 
 // absMigrations rewrites a relative database.migrations of a spec document to an absolute
 // path resolved against the spec file's directory (the working directory for standard
 // input), in place, so that every other line, and the lines in the daemon's messages, stay
-// as the user wrote them. A document without the field, or one that does not parse (the
-// daemon reports why), is returned as it is.
+// as the user wrote them. A document without the field, or one that does not parse within
+// spec.Limits (the daemon reports why), is returned as it is.
 func absMigrations(doc []byte, specFile string) ([]byte, error) {
-	f, err := parser.ParseBytes(doc, 0)
-	if err != nil {
+	parsed, err := yamlread.Parse(doc, spec.Limits)
+	if err != nil || parsed.Root() == nil {
 		return doc, nil
 	}
 	path, _ := yaml.PathString("$.database.migrations")
-	node, err := path.FilterFile(f)
+	node, err := path.FilterNode(parsed.Root())
 	if err != nil || node == nil {
 		return doc, nil
 	}

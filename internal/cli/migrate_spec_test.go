@@ -2,6 +2,7 @@ package cli
 
 import (
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,22 @@ func TestAbsMigrations(t *testing.T) {
 	got, _ := absMigrations([]byte("database:\n  migrations: m\n"), "-")
 	if !strings.Contains(string(got), "\"/") {
 		t.Errorf("standard input: %q, want an absolute path from the working directory", got)
+	}
+}
+
+// TestAbsMigrationsLeavesBombsToTheDaemon: a spec past the reader's limits is sent as it is
+// (the daemon refuses it, naming the limit); reading it here allocates a bounded amount.
+func TestAbsMigrationsLeavesBombsToTheDaemon(t *testing.T) {
+	doc := []byte("database: {migrations: m}\nx: " + strings.Repeat("[", 60_000) + "\n")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got, err := absMigrations(doc, "-")
+	runtime.ReadMemStats(&after)
+	if err != nil || string(got) != string(doc) {
+		t.Errorf("absMigrations(60,000 nested lists) changed the document or failed: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("absMigrations(60,000 nested lists) allocated %d MB, want at most 64 MB", n>>20)
 	}
 }
