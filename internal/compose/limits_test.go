@@ -51,7 +51,7 @@ func TestLoadRefusesBombs(t *testing.T) {
 		{"anchor redefinition bomb", redefinitionBomb(8), "document expands to more than 100000 values through aliases"},
 		{"bomb in x-cutover", "    x-cutover:\n      route: {hosts: &h [a, a, a, a, a, a, a, a, a, a]}\n      probes: &p {x: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]}\n      hooks: &q {x: [*p, *p, *p, *p, *p, *p, *p, *p, *p, *p]}\n      strategy: &r {x: [*q, *q, *q, *q, *q, *q, *q, *q, *q, *q]}\n      stop_grace: &s {x: [*r, *r, *r, *r, *r, *r, *r, *r, *r, *r]}\n", "values through aliases"},
 		{"deep nesting", "x-deep: " + strings.Repeat("[", 100_000), "nested too deeply: more than 64 levels"},
-		{"huge file", "x-big: " + strings.Repeat("x", 2<<20) + "\n", "the limit is 1048576"},
+		{"huge file", "x-big: " + strings.Repeat("x", 2<<20) + "\n", "the limit is 262144"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := bombFile(t, tc.doc)

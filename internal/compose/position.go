@@ -17,10 +17,11 @@ import (
 	"github.com/cutover/cutover/internal/yamlread"
 )
 
-// Limits are what a compose file may cost (see yamlread.Limits): 1 MiB, 64 levels of
-// nesting, 1,000 aliases, and with the aliases expanded 100,000 values and 4 MiB of text.
-// compose-go parses the file again to build its model; it reads the very bytes checked here.
-var Limits = yamlread.Limits{Bytes: 1 << 20, Depth: 64, Aliases: 1000, Nodes: 100_000, ExpandedBytes: 4 << 20}
+// Limits are what a compose file may cost (see yamlread.Limits): 256 KiB (the YAML parsers
+// hold hundreds of bytes per byte of a dense file while they read it), 64 levels of nesting,
+// 1,000 aliases, and with the aliases expanded 100,000 values and 4 MiB of text. compose-go
+// parses the file again to build its model; it reads the very bytes checked here.
+var Limits = yamlread.Limits{Bytes: 256 << 10, Depth: 64, Aliases: 1000, Nodes: 100_000, ExpandedBytes: 4 << 20}
 
 // sources are the compose files as written, kept to put file positions on errors.
 // compose-go's model has no positions, so they are looked up by path in our own parse.

@@ -33,14 +33,15 @@ type Document struct {
 	Flags    []Flag    `json:"flags" yaml:"flags"`
 }
 
-// DocumentLimits are what a flags-as-code file may cost (see yamlread.Limits): the control
-// API's 1 MiB body, 64 levels of nesting (object variants nest), 1,000 aliases, and with the
-// aliases expanded 150,000 values and 4 MiB of text.
-var DocumentLimits = yamlread.Limits{Bytes: 1 << 20, Depth: 64, Aliases: 1000, Nodes: 150_000, ExpandedBytes: 4 << 20}
+// DocumentLimits are what a flags-as-code file may cost (see yamlread.Limits): 256 KiB (the
+// YAML parser holds about 400 bytes per byte of a dense document while it reads it), 64
+// levels of nesting (object variants nest), 1,000 aliases, and with the aliases expanded
+// 100,000 values and 4 MiB of text.
+var DocumentLimits = yamlread.Limits{Bytes: 256 << 10, Depth: 64, Aliases: 1000, Nodes: 100_000, ExpandedBytes: 4 << 20}
 
 // FlagLimits are what the YAML text of one flag may cost: a stored flag is at most
-// MaxFlagBytes, and its text is read within four times that.
-var FlagLimits = yamlread.Limits{Bytes: 4 * MaxFlagBytes, Depth: 64, Aliases: 256, Nodes: 50_000, ExpandedBytes: 4 * MaxFlagBytes}
+// MaxFlagBytes, and its text is read within that size and four times that expanded.
+var FlagLimits = yamlread.Limits{Bytes: MaxFlagBytes, Depth: 64, Aliases: 256, Nodes: 50_000, ExpandedBytes: 4 * MaxFlagBytes}
 
 // ParseDocument decodes a flags-as-code YAML file strictly: syntax errors, unknown fields,
 // wrong types, duplicate keys and every semantic problem are all reported at once in one

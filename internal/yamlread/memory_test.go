@@ -55,24 +55,31 @@ func allocated(f func()) uint64 {
 // would expand to.
 func TestBombsStayBounded(t *testing.T) {
 	const bound = 48 << 20
+	big := Limits{Bytes: 1 << 20, Depth: 64, Aliases: 1000, Nodes: 150_000, ExpandedBytes: 4 << 20}
 	for _, tc := range []struct {
 		name, doc string
 		limit     string
+		lim       Limits // testLimits when zero
 	}{
-		{"anchor redefinition bomb", redefinitionBomb(9), LimitNodes},
-		{"flag import bomb", flagBomb(), LimitExpandedBytes},
-		{"deep flow nesting", "a: " + strings.Repeat("[", 60_000), LimitDepth},
-		{"deep flow mappings", "a: " + strings.Repeat("{a: ", 15_000), LimitDepth},
-		{"deep block lists", "a:\n" + strings.Repeat("- ", 30_000) + "x\n", LimitDepth},
-		{"deep through aliases", deepAliases(), LimitDepth},
-		{"huge scalar", "a: " + strings.Repeat("x", 10<<20), LimitBytes},
-		{"huge scalar repeated", "a: &a " + strings.Repeat("x", 60_000) + "\nb: [" + strings.Repeat("*a, ", 99) + "*a]\n", LimitExpandedBytes},
+		{"anchor redefinition bomb", redefinitionBomb(9), LimitNodes, Limits{}},
+		{"flag import bomb", flagBomb(), LimitExpandedBytes, Limits{}},
+		{"deep flow nesting", "a: " + strings.Repeat("[", 60_000), LimitDepth, Limits{}},
+		{"deep flow mappings", "a: " + strings.Repeat("{a: ", 15_000), LimitDepth, Limits{}},
+		{"deep block lists", "a:\n" + strings.Repeat("- ", 30_000) + "x\n", LimitDepth, Limits{}},
+		{"deep through aliases", deepAliases(), LimitDepth, Limits{}},
+		{"staircase of long keys", staircase(500, 1<<20), LimitDepth, big},
+		{"huge scalar", "a: " + strings.Repeat("x", 10<<20), LimitBytes, Limits{}},
+		{"huge scalar repeated", "a: &a " + strings.Repeat("x", 60_000) + "\nb: [" + strings.Repeat("*a, ", 99) + "*a]\n", LimitExpandedBytes, Limits{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			lim := tc.lim
+			if lim == (Limits{}) {
+				lim = testLimits
+			}
 			var err error
 			n := allocated(func() {
 				var v any
-				err = Unmarshal([]byte(tc.doc), &v, testLimits)
+				err = Unmarshal([]byte(tc.doc), &v, lim)
 			})
 			var e *Error
 			if !errors.As(err, &e) || e.Limit != tc.limit {
@@ -91,4 +98,15 @@ func deepAliases() string {
 	return "a: &a " + strings.Repeat("[", 20) + strings.Repeat("]", 20) + "\n" +
 		"b: &b " + strings.Repeat("[", 20) + "*a" + strings.Repeat("]", 20) + "\n" +
 		"c: " + strings.Repeat("[", 20) + "*b" + strings.Repeat("]", 20) + "\n"
+}
+
+// staircase writes keys of n bytes, each indented one more than the last, up to size bytes:
+// a mapping nested as deep as the size allows, which the parser reads in memory growing
+// with the square of the depth (524 MB for 1 MB of 500-byte keys).
+func staircase(n, size int) string {
+	var b strings.Builder
+	for i := 0; b.Len()+i+n+2 <= size; i++ {
+		b.WriteString(strings.Repeat(" ", i) + strings.Repeat("k", n) + ":\n")
+	}
+	return b.String()
 }

@@ -138,29 +138,46 @@ func Parse(data []byte, lim Limits) (doc *Document, err error) {
 	return &Document{root: root}, nil
 }
 
-// checkNesting refuses flow collections nested deeper than depth, and block list entries
-// further right than 16 columns a level, before the parser sees them: its time grows with
-// the square of the nesting, so "[[[[..." would hold a caller for minutes.
+// checkNesting refuses, before the parser sees them, flow collections nested deeper than
+// depth, lines indented into more than depth+1 blocks (a scalar may sit on its own, more
+// indented line) and block list entries further right than 16 columns a level: the parser's
+// time and memory grow with the square of the nesting, so "[[[[..." or a staircase of keys
+// would hold a caller for minutes and take gigabytes.
 func checkNesting(tokens token.Tokens, depth int) *Error {
-	level := 0
+	level, line := 0, 0
+	var indents []int // the columns of the open blocks
+	var prev token.Type
 	for _, tk := range tokens {
+		if tk.Position == nil || tk.Type == token.CommentType {
+			continue
+		}
 		deep := false
+		// The first token of a line, outside flow collections and block scalars: its
+		// indentation says how many blocks it is in.
+		if tk.Position.Line != line && level == 0 && prev != token.LiteralType && prev != token.FoldedType {
+			c := tk.Position.Column
+			for len(indents) > 0 && indents[len(indents)-1] > c {
+				indents = indents[:len(indents)-1]
+			}
+			if len(indents) == 0 || indents[len(indents)-1] < c {
+				indents = append(indents, c)
+			}
+			deep = len(indents) > depth+1
+		}
+		line, prev = tk.Position.Line, tk.Type
 		switch tk.Type {
 		case token.SequenceStartType, token.MappingStartType:
 			level++
-			deep = level > depth
+			deep = deep || level > depth
 		case token.SequenceEndType, token.MappingEndType:
 			level--
 		case token.SequenceEntryType, token.MappingKeyType:
 			// "- - - -" nests block lists on one line; the column is the depth.
-			deep = tk.Position != nil && tk.Position.Column > 16*depth
+			deep = deep || tk.Position.Column > 16*depth
 		}
 		if deep {
-			e := &Error{Limit: LimitDepth, Msg: fmt.Sprintf("nested too deeply: more than %d levels", depth)}
-			if tk.Position != nil {
-				e.Line, e.Column = tk.Position.Line, tk.Position.Column
-			}
-			return e
+			return &Error{Line: tk.Position.Line, Column: tk.Position.Column, Limit: LimitDepth,
+				Msg: fmt.Sprintf("nested too deeply: more than %d levels", depth)}
 		}
 	}
 	return nil
