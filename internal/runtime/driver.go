@@ -46,6 +46,25 @@ type ContainerOptions struct {
 	ReadOnlyRootFS bool
 	// Healthcheck replaces the image's HEALTHCHECK; nil keeps the image's own.
 	Healthcheck *Healthcheck
+	// Networks the container joins (the first when it is created, the others before it
+	// starts), each with the names it is known by there; its port stays published.
+	Networks []NetworkAttachment
+	// Mounts are named volumes and bind mounts.
+	Mounts []Mount
+}
+
+// NetworkAttachment is a network a container joins and its aliases on it.
+type NetworkAttachment struct {
+	Name    string
+	Aliases []string
+}
+
+// Mount is a named volume (Volume set) or a bind mount of a host path, at Target.
+type Mount struct {
+	Volume   bool
+	Source   string // the volume's name, or an absolute host path
+	Target   string
+	ReadOnly bool
 }
 
 // Healthcheck is a Docker-style health check. Test is ["CMD", prog, args...],

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 
@@ -95,6 +96,15 @@ func (o Options) createRequest(s runtime.InstanceSpec) createRequest {
 		Resources:      container.Resources{Memory: o.MemoryBytes, NanoCPUs: o.NanoCPUs},
 	}
 	req := createRequest{config: cfg, host: host}
+	if c := s.Container; c != nil {
+		host.Mounts = mounts(c.Mounts)
+		if len(c.Networks) > 0 {
+			first := c.Networks[0]
+			host.NetworkMode = container.NetworkMode(first.Name)
+			req.network = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+				first.Name: {Aliases: slices.Clone(first.Aliases)}}}
+		}
+	}
 	portKey := natPort(strconv.Itoa(port))
 	if o.Network != "" {
 		host.NetworkMode = container.NetworkMode(o.Network)
@@ -125,6 +135,19 @@ func (o Options) forInstance(c *runtime.ContainerOptions) Options {
 	}
 	o.ReadOnlyRootFS = o.ReadOnlyRootFS || c.ReadOnlyRootFS
 	return o
+}
+
+// mounts is Docker's form of the instance's volumes and bind mounts.
+func mounts(ms []runtime.Mount) []mount.Mount {
+	var out []mount.Mount
+	for _, m := range ms {
+		t := mount.TypeBind
+		if m.Volume {
+			t = mount.TypeVolume
+		}
+		out = append(out, mount.Mount{Type: t, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	return out
 }
 
 // healthConfig is Docker's form of a health check.

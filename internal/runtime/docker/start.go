@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 
 	"github.com/cutover/cutover/internal/runtime"
 )
@@ -58,7 +60,11 @@ func (d *Driver) start(ctx context.Context, s runtime.InstanceSpec) error {
 		return fmt.Errorf("create container %s from image %s: %w", name, s.Image, err)
 	}
 	d.forgetHistory(s.ID)
-	if err := d.cli.ContainerStart(ctx, name, container.StartOptions{}); err != nil {
+	err = d.connectNetworks(ctx, name, s.Container)
+	if err == nil {
+		err = d.cli.ContainerStart(ctx, name, container.StartOptions{})
+	}
+	if err != nil {
 		// A container that never ran is not an instance: leave nothing behind for List.
 		rmErr := d.cli.ContainerRemove(context.WithoutCancel(ctx), name, container.RemoveOptions{Force: true})
 		what := "image " + s.Image
@@ -69,6 +75,21 @@ func (d *Driver) start(ctx context.Context, s runtime.InstanceSpec) error {
 	}
 	d.logger.Info("instance started", "instance", s.ID, "service", s.Service, "revision", s.Revision,
 		"container", name, "image", s.Image)
+	return nil
+}
+
+// connectNetworks joins the container to every network after the first (which it was
+// created on), with its aliases there.
+func (d *Driver) connectNetworks(ctx context.Context, name string, c *runtime.ContainerOptions) error {
+	if c == nil || len(c.Networks) < 2 {
+		return nil
+	}
+	for _, n := range c.Networks[1:] {
+		es := &network.EndpointSettings{Aliases: slices.Clone(n.Aliases)}
+		if err := d.cli.NetworkConnect(ctx, n.Name, name, es); err != nil {
+			return fmt.Errorf("connect %s to network %s: %w", name, n.Name, err)
+		}
+	}
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -203,4 +205,49 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 		errs = append(errs, cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
 	}
 	return errors.Join(errs...)
+}
+
+var probe struct {
+	once sync.Once
+	tag  string
+	err  error
+}
+
+// ProbeImage returns an image FROM scratch holding only healthprobe as its entrypoint, built
+// once per test process from this checkout and tagged by its binary's digest, so that test
+// processes of other checkouts building at the same time cannot replace it under the test.
+func ProbeImage(t testing.TB) string {
+	t.Helper()
+	cli := Client(t)
+	probe.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cutover-dockertest-")
+		if err != nil {
+			probe.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		bin := filepath.Join(dir, "healthprobe")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", bin,
+			"github.com/cutover/cutover/internal/runtime/docker/dockertest/healthprobe")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			probe.err = fmt.Errorf("go build healthprobe: %w\n%s", err, out)
+			return
+		}
+		b, err := os.ReadFile(bin)
+		if err != nil {
+			probe.err = err
+			return
+		}
+		sum := sha256.Sum256(b)
+		probe.tag = "cutover-healthprobe:" + hex.EncodeToString(sum[:8])
+		probe.err = Build(context.Background(), cli, probe.tag, map[string]File{
+			"Dockerfile":  {Data: []byte("FROM scratch\nCOPY healthprobe /\nENTRYPOINT [\"/healthprobe\"]\n")},
+			"healthprobe": {Data: b, Mode: 0o755},
+		})
+	})
+	if probe.err != nil {
+		t.Fatalf("build the healthprobe image: %v", probe.err)
+	}
+	return probe.tag
 }
