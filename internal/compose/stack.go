@@ -141,6 +141,9 @@ func stackService(cp *types.Project, svc types.ServiceConfig, warnings []string,
 	}
 	s.Warnings = append(s.Warnings, m.warnings...)
 	ext, errs := stackExtension(&s, svc.Extensions[ExtensionKey], func(k string) stack.Pos { return at(ExtensionKey, k) })
+	if route, ok := ext["route"].(map[string]any); ok {
+		_, s.Listens = route["listen"]
+	}
 	return s, ext, errs
 }
 

@@ -4,7 +4,8 @@ import "fmt"
 
 // KindOf decides a service's kind from the project: the x-cutover override when set; else
 // job when another service waits for it with service_completed_successfully and it does
-// not restart on its own; else routed when it publishes a port, stateful when it mounts a
+// not restart on its own; else routed when it publishes a port (or x-cutover gives it a
+// route.listen), stateful when it mounts a
 // named volume, worker otherwise.
 func KindOf(p *Project, s *Service) Kind {
 	if s.Override != "" {
@@ -14,7 +15,7 @@ func KindOf(p *Project, s *Service) Kind {
 		return Job
 	}
 	switch {
-	case len(s.Ports) > 0:
+	case len(s.Ports) > 0 || s.Listens:
 		return Routed
 	case namedVolume(s) != "":
 		return Stateful

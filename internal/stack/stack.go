@@ -65,7 +65,9 @@ type Service struct {
 	Args    []string
 	Env     map[string]string
 	// Ports are the published host ports.
-	Ports   []Port
+	Ports []Port
+	// Listens says x-cutover gives the service a route.listen address of its own.
+	Listens bool
 	Volumes []Volume
 	Secrets []Secret
 	// Networks the service joins; empty means the project's default network.
