@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Go's HTTP/1 server accepts some requests whose framing other parsers may read differently,
 // and repairs them before a handler can tell: it drops Content-Length when Transfer-Encoding is
 // present, merges equal duplicate Content-Length headers, ignores Transfer-Encoding on HTTP/1.0,
-// unfolds obs-fold lines and accepts a bare LF as a line end. The guard watches the raw bytes of
+// unfolds obs-fold lines and accepts a bare LF as a line end (in chunked framing too, until
+// the handler reads the body, by when the request has reached an app). The guard watches the raw bytes of
 // each client connection and marks such requests so that the handler refuses them (400) before
 // they reach an app.
 
@@ -33,8 +36,14 @@ const (
 )
 
 // verdict is one request's judgment; bad may be set after the handler has taken it when a
-// body framing error arrives later.
-type verdict struct{ bad bool }
+// body framing error arrives later: then the connection's reads fail from there on
+// (errLateFraming), so that the body's reader fails and the handler answers 400 instead of
+// waiting for bytes that a parser may read otherwise.
+type verdict struct{ bad, taken bool }
+
+// errLateFraming is the read error of a connection whose request body turned out ambiguous
+// after its request was handed to the handler.
+var errLateFraming = errors.New("ambiguous request body framing")
 
 // guardConn is a client connection whose read bytes are scanned for ambiguous requests.
 type guardConn struct {
@@ -50,6 +59,7 @@ type guardConn struct {
 	clValue string
 	remain  int64
 	queue   []*verdict
+	broken  atomic.Bool // errLateFraming: reads fail
 	// tlsState is the TLS connection's state once a request asked for it (see withTLS); only
 	// the connection's serving goroutine, which runs its requests in turn, touches it.
 	tlsState *tls.ConnectionState
@@ -95,6 +105,7 @@ func (g *guardConn) ambiguous() bool {
 	}
 	v := g.queue[0]
 	g.queue = g.queue[1:]
+	v.taken = true
 	return v.bad
 }
 
@@ -108,10 +119,17 @@ func stopGuard(c net.Conn) {
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
+	if g.broken.Load() {
+		return 0, errLateFraming
+	}
 	n, err := g.Conn.Read(p)
 	if n > 0 {
 		g.mu.Lock()
 		g.scan(p[:n])
+		if g.cur != nil && g.cur.bad && g.cur.taken {
+			g.broken.Store(true)
+			err = errLateFraming
+		}
 		g.mu.Unlock()
 	}
 	return n, err
@@ -157,6 +175,13 @@ func (g *guardConn) scan(b []byte) {
 // onLine handles one complete line, LF included.
 func (g *guardConn) onLine(l []byte) {
 	bareLF := len(l) < 2 || l[len(l)-2] != '\r'
+	if g.state != scanHead && (bareLF || bytes.IndexByte(l[:len(l)-2], '\r') >= 0) {
+		// RFC 9112 allows only CRLF to end a line of chunked framing, and Go's server refuses
+		// anything else only once the handler reads the body, after the request has gone
+		// upstream: refuse it while the head is judged.
+		g.fail()
+		return
+	}
 	l = bytes.TrimRight(l, "\r\n")
 	switch g.state {
 	case scanHead:

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // listenerHandler serves the requests that arrive on one listener.
@@ -71,10 +70,14 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // forward sends the request to x.t, retrying once on another target when the connection
-// could not be made and the request may be repeated, and writes the answer to w.
+// could not be made and the request may be repeated, and writes the answer to w. A failure
+// is the revision's (counted, and for a refused connect or a timeout the target ejected) only
+// when the app caused it: a client that went away, whose body failed to read (cut, malformed,
+// over the cap) or that stalled its body for Config.ClientStall is counted apart
+// (Counts.ClientErrors) and never ejects a target.
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 	out := newOutbound(r)
-	var body *replayBody
+	var body *requestBody
 	if r.Body != nil && r.Body != http.NoBody {
 		// The transport reads the body in its own goroutine, which may still be at it (if only
 		// for the final read that sees EOF) when the upstream's answer arrives. By default the
@@ -82,7 +85,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		// closes it: the transport's next read then fails, it closes the upstream connection
 		// and the answer being copied is cut. Full duplex leaves the body to the transport.
 		_ = http.NewResponseController(w).EnableFullDuplex() // HTTP/2 is always full duplex
-		body = &replayBody{rc: r.Body}
+		body = &requestBody{rc: r.Body, now: p.now}
 		out.Body = body
 	}
 	for attempt := 0; ; attempt++ {
@@ -96,8 +99,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 			return
 		}
 		release(g, t)
-		if r.Context().Err() != nil {
-			return // the client went away; nobody to answer
+		if p.clientFault(w, r, x, body, err) {
+			return
 		}
 		var de *dialError
 		dialFailed := errors.As(err, &de)
@@ -111,9 +114,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 			p.eject(t)
 			p.fail(w, x, http.StatusGatewayTimeout, "upstream timed out\n", err)
 			return
-		case bodyTooLarge(err):
-			w.Header()["Connection"] = valClose // the rest of the body is never read
-			p.fail(w, x, http.StatusRequestEntityTooLarge, "request body too large\n", err)
+		case body != nil && body.stalled(p.now(), p.cfg.ClientStall):
+			p.clientStalled(w, x, err)
 			return
 		}
 		// Nothing of the answer reached the client yet: a request that may be repeated is
@@ -265,18 +267,3 @@ func newOutbound(r *http.Request) *http.Request {
 	o.req.Close = false
 	return &o.req
 }
-
-// replayBody lets a request body survive a failed connect: the transport closes the body it
-// was given even when it never read it, and a retry needs it open.
-type replayBody struct {
-	rc   io.ReadCloser
-	read atomic.Bool
-}
-
-func (b *replayBody) Read(p []byte) (int, error) {
-	b.read.Store(true)
-	return b.rc.Read(p)
-}
-
-// Close does nothing: the server closes the inbound body when the handler returns.
-func (b *replayBody) Close() error { return nil }

@@ -23,6 +23,11 @@ type Counts struct {
 	ConnectErrors int64
 	// Timeouts counts upstreams that did not send response headers within the route's timeout.
 	Timeouts int64
+	// ClientErrors counts requests routed to the revision that failed on the client's side:
+	// the client went away, cut or malformed its body, sent more than the route's body cap, or
+	// stalled its body while the upstream gave up (see forward). They are not the revision's
+	// failures: they are in neither Requests nor Errors.
+	ClientErrors int64
 	// LatencySum is the sum of the requests' latencies, up to the upstream's response headers.
 	LatencySum time.Duration
 	// Latency is the fine histogram of those latencies, in package latency's layout:
@@ -63,6 +68,7 @@ type revStats struct {
 	errors        atomic.Int64
 	connectErrors atomic.Int64
 	timeouts      atomic.Int64
+	clientErrors  atomic.Int64
 	latencySum    atomic.Int64
 	buckets       [maxBuckets]atomic.Int64 // per bound, non-cumulative; the last used slot is +Inf
 	inflight      atomic.Int64
@@ -94,6 +100,7 @@ func (s *revStats) counts() Counts {
 		Errors:        s.errors.Load(),
 		ConnectErrors: s.connectErrors.Load(),
 		Timeouts:      s.timeouts.Load(),
+		ClientErrors:  s.clientErrors.Load(),
 		LatencySum:    time.Duration(s.latencySum.Load()),
 		Latency:       make([]int64, latency.Buckets),
 	}
@@ -145,8 +152,8 @@ func (p *Proxy) Stats(service string) map[int]Counts {
 // Collector returns a Prometheus collector of the proxy's per-revision metrics, each labelled
 // with service, revision and role (the revision's current Group.Role, "unknown" if empty):
 // cutover_requests_total{code_class}, cutover_request_errors_total{kind} (kind: 5xx, connect,
-// timeout), cutover_request_duration_seconds (buckets LatencyBounds) and
-// cutover_upstream_inflight.
+// timeout), cutover_client_errors_total (Counts.ClientErrors), cutover_request_duration_seconds
+// (buckets LatencyBounds) and cutover_upstream_inflight.
 func (p *Proxy) Collector() prometheus.Collector { return collector{p} }
 
 var (
@@ -155,6 +162,8 @@ var (
 		"Requests answered, by service, revision, role and status class.", append(slices.Clone(revLabels), "code_class"), nil)
 	descErrors = prometheus.NewDesc("cutover_request_errors_total",
 		"Request errors: 5xx answers, failed connects and upstream timeouts.", append(slices.Clone(revLabels), "kind"), nil)
+	descClientErrors = prometheus.NewDesc("cutover_client_errors_total",
+		"Requests that failed on the client's side (gone, body cut, malformed, too large or stalled); not the revision's errors.", revLabels, nil)
 	descDuration = prometheus.NewDesc("cutover_request_duration_seconds",
 		"Time until the upstream's response headers.", revLabels, nil)
 	descInflight = prometheus.NewDesc("cutover_upstream_inflight",
@@ -167,6 +176,7 @@ type collector struct{ p *Proxy }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descRequests
 	ch <- descErrors
+	ch <- descClientErrors
 	ch <- descDuration
 	ch <- descInflight
 }
@@ -200,6 +210,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descErrors, &s.errors, "5xx")
 		counter(descErrors, &s.connectErrors, "connect")
 		counter(descErrors, &s.timeouts, "timeout")
+		ch <- prometheus.MustNewConstMetric(descClientErrors, prometheus.CounterValue, float64(s.clientErrors.Load()), lv...)
 		ch <- s.histogram(lv)
 		ch <- prometheus.MustNewConstMetric(descInflight, prometheus.GaugeValue, float64(s.inflight.Load()), lv...)
 	}

@@ -77,6 +77,10 @@ func TestStatsAndMetrics(t *testing.T) {
 	}
 
 	expected := `
+# HELP cutover_client_errors_total Requests that failed on the client's side (gone, body cut, malformed, too large or stalled); not the revision's errors.
+# TYPE cutover_client_errors_total counter
+cutover_client_errors_total{revision="3",role="stable",service="web"} 0
+cutover_client_errors_total{revision="4",role="stable",service="web"} 0
 # HELP cutover_request_errors_total Request errors: 5xx answers, failed connects and upstream timeouts.
 # TYPE cutover_request_errors_total counter
 cutover_request_errors_total{kind="5xx",revision="3",role="stable",service="web"} 1

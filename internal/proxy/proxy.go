@@ -37,6 +37,10 @@ type Config struct {
 	// EjectDuration is how long a target that refused a connection is passed over while other
 	// targets of its service are available (default 10s; negative disables ejection).
 	EjectDuration time.Duration
+	// ClientStall is how long a client may leave its request body without a byte before an
+	// upstream failure of that request is put down to the client rather than the app (an app
+	// that gives up on a stalled upload is not failing); default 1s. See forward.
+	ClientStall time.Duration
 	// RequestIDHeader names the request id header, kept when the client sent one and generated
 	// otherwise, forwarded upstream and set on the response (default "X-Request-Id").
 	RequestIDHeader string
@@ -64,6 +68,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EjectDuration == 0 {
 		c.EjectDuration = 10 * time.Second
+	}
+	if c.ClientStall == 0 {
+		c.ClientStall = time.Second
 	}
 	if c.Listen == nil {
 		c.Listen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

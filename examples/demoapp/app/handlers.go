@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync/atomic"
@@ -134,11 +135,20 @@ type echoReply struct {
 	Proto      string              `json:"proto"`
 	Version    string              `json:"version"`
 	Headers    map[string][]string `json:"headers"`
+	BodyBytes  int64               `json:"body_bytes"`
 }
 
+// echo reads the whole request body, as an upload endpoint does, then answers what it saw;
+// a body it cannot read (cut or malformed by the client) gets 400.
 func (a *app) echo(w http.ResponseWriter, r *http.Request) {
+	n, err := io.Copy(io.Discard, r.Body)
+	if err != nil {
+		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(echoReply{
+		BodyBytes:  n,
 		Method:     r.Method,
 		Path:       r.URL.Path,
 		Query:      r.URL.RawQuery,
