@@ -6,9 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cutover/cutover/internal/hostile"
 )
 
 // hostileCanary deploys v1, then a healthy v2 as a canary at weight 50 whose analysis has an
@@ -57,6 +61,56 @@ func TestBareLFCannotRollBackHealthyCanary(t *testing.T) {
 	t.Logf("load %s", sum)
 	if got.Status != "succeeded" {
 		t.Fatalf("healthy canary under bare-LF requests: %s %q; want succeeded", got.Status, got.Reason)
+	}
+	if sum.Failed != 0 {
+		t.Errorf("%d normal requests failed", sum.Failed)
+	}
+}
+
+// TestHostileClientCannotRollBackHealthyCanary runs every kind of hostile traffic
+// (internal/hostile, four of each kind) against a healthy canary at weight 50 whose analysis
+// has max_error_rate 0.1, beside normal load, through the real daemon: the canary is promoted,
+// neither revision counts an error, no target is ejected and no normal request fails. Rerun a
+// seed with HOSTILE_SEED.
+func TestHostileClientCannotRollBackHealthyCanary(t *testing.T) {
+	var logs syncBuffer
+	h := newHarnessLogging(t, &logs)
+	listen := freeAddr(t)
+	id := hostileCanary(t, h, listen, "10s")
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("HOSTILE_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("HOSTILE_SEED: %v", err)
+		}
+	}
+	stop := startLoad(t, listen, 10) // light, so that charged attacks would move the error rate
+	n := 4 * len(hostile.Kinds)
+	tally := hostile.Run(context.Background(), hostile.Config{Addr: listen, Target: hostile.Target{Host: "web", Path: "/echo"},
+		Seed: seed, N: n, Workers: 8})
+	got := h.wait(id, 90*time.Second)
+	sum := stop()
+	t.Logf("seed %d: %s; load %s", seed, tally, sum)
+	if tally.Sent != n {
+		t.Errorf("sent %d attacks, want %d", tally.Sent, n)
+	}
+	if got.Status != "succeeded" {
+		t.Errorf("seed %d: healthy canary under hostile traffic: %s %q; want succeeded", seed, got.Status, got.Reason)
+	}
+	if k := tally.ByStatus[http.StatusBadGateway] + tally.ByStatus[http.StatusGatewayTimeout]; k != 0 {
+		t.Errorf("seed %d: %d attacks answered 502/504, blaming an app", seed, k)
+	}
+	svc, err := h.client.Service(context.Background(), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rev, c := range svc.Traffic {
+		if c.Errors != 0 {
+			t.Errorf("seed %d: revision %d counts %d errors of %d requests", seed, rev, c.Errors, c.Requests)
+		}
+	}
+	if n := strings.Count(logs.String(), "target ejected"); n != 0 {
+		t.Errorf("seed %d: %d targets ejected", seed, n)
 	}
 	if sum.Failed != 0 {
 		t.Errorf("%d normal requests failed", sum.Failed)

@@ -24,7 +24,7 @@ type app struct {
 
 // startApp runs the demo app as a real process named name (its X-Instance header) with env
 // added, and waits until it answers /healthz. It is killed at cleanup.
-func startApp(t *testing.T, name string, env ...string) *app {
+func startApp(t testing.TB, name string, env ...string) *app {
 	t.Helper()
 	bin := testbin.Demoapp(t)
 	for range 5 {
