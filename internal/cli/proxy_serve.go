@@ -30,7 +30,7 @@ func addProxyServeFlags(f *pflag.FlagSet, o *ServeOptions, pf *proxyServeFlags) 
 	f.IntVar(&o.ProxyMaxHeaderBytes, "max-header-bytes", defaultProxyMaxHeaderBytes,
 		"proxy: largest request header block (beyond: 431)")
 	f.StringArrayVar(&pf.trusted, "trusted-proxy", nil,
-		"proxy: a client network (CIDR, or one IP) whose X-Forwarded-For/-Proto/-Host are kept; repeatable (default none: they are overwritten)")
+		"proxy: a client network (CIDR, or one IP) whose X-Forwarded-For/-Proto/-Host are kept and whose Forwarded, X-Real-IP, True-Client-IP, X-Forwarded-Port/-Prefix… reach the app; repeatable (default none: the first are overwritten, the others removed)")
 }
 
 // checkProxyServeFlags refuses bad values of those flags, naming the flag, and sets

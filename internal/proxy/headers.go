@@ -16,6 +16,22 @@ import (
 var hopByHop = []string{
 	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Http2-Settings", // RFC 9113 section 3.1 withdrew h2c's upgrade; never forward it
+}
+
+// clientForwarding reports whether k (canonical) is one of the headers, besides the
+// X-Forwarded-For/-Proto/-Host the proxy sets itself, by which proxies tell an app who the
+// client is, how it came or which path it asked for. An app may trust them (for logs, rate
+// limits, redirects, access rules), so they reach it only from a trusted proxy.
+func clientForwarding(k string) bool {
+	switch k {
+	case "Forwarded", "X-Real-Ip", "True-Client-Ip", "X-Client-Ip", "Cf-Connecting-Ip",
+		"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Server", "X-Forwarded-Ssl",
+		"X-Forwarded-Scheme", "X-Forwarded-Uri", "X-Forwarded-Path", "X-Url-Scheme",
+		"Front-End-Https", "X-Original-Url", "X-Rewrite-Url", "X-Original-Forwarded-For":
+		return true
+	}
+	return false
 }
 
 // Shared read-only header values; full slice expressions so that an append copies.
@@ -62,11 +78,16 @@ func upgradeType(h http.Header) string {
 
 // rewriteRequest turns the inbound request's header into the upstream request's, in place
 // (the server does not read it once the handler runs): hop-by-hop headers are removed (an
-// upgrade is kept), X-Forwarded-For/-Proto/-Host are set (a client's own are kept only from a
-// trusted proxy) and the request id is kept or generated. It returns the request id's header value and the upgrade protocol, if any.
+// upgrade is kept, but not one to h2c), X-Forwarded-For/-Proto/-Host are set (a client's own
+// are kept only from a trusted proxy), the other forwarding headers (clientForwarding) are
+// removed unless the client is a trusted proxy, and the request id is kept or generated. It
+// returns the request id's header value and the upgrade protocol, if any.
 func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string) {
 	h := r.Header
 	upgrade = upgradeType(h)
+	if upgrade != "" && h2c(upgrade) {
+		upgrade = "" // served as the HTTP/1.1 request it also is
+	}
 	te := trailersTE(h)
 	removeHopByHop(h)
 	if upgrade != "" {
@@ -80,6 +101,13 @@ func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string)
 	vals := make([]string, 3)
 	vals[0] = clientIP(r.RemoteAddr)
 	trusted := p.trusted(vals[0])
+	if !trusted {
+		for k := range h {
+			if clientForwarding(k) {
+				delete(h, k)
+			}
+		}
+	}
 	if prior, ok := h[canonicalXFF]; ok && len(prior) > 0 && trusted {
 		vals[0] = strings.Join(prior, ", ") + ", " + vals[0]
 	}
@@ -104,6 +132,16 @@ func (p *Proxy) rewriteRequest(r *http.Request) (reqID []string, upgrade string)
 	vals[2] = p.ids.next()
 	h[key] = vals[2:3:3]
 	return h[key], upgrade
+}
+
+// h2c reports whether the upgrade protocols list h2c.
+func h2c(upgrade string) bool {
+	for tok := range strings.SplitSeq(upgrade, ",") {
+		if strings.EqualFold(textproto.TrimString(tok), "h2c") {
+			return true
+		}
+	}
+	return false
 }
 
 // trusted reports whether the client at ip is a trusted proxy whose X-Forwarded-* headers

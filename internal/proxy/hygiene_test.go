@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -180,6 +181,61 @@ func TestForwardedHeaders(t *testing.T) {
 			for k, v := range tt.want {
 				if got := strings.Join(h[k], ", "); got != v {
 					t.Errorf("upstream saw %s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// TestClientForwardingHeaders checks on a raw socket that the other headers by which proxies
+// tell an app who the client is and how it came (Forwarded, X-Real-IP, True-Client-IP,
+// X-Forwarded-Port, X-Forwarded-Prefix and their kin) reach the app only from a trusted proxy,
+// and that an h2c upgrade never reaches it.
+func TestClientForwardingHeaders(t *testing.T) {
+	forged := map[string]string{
+		"Forwarded": "for=1.2.3.4;proto=https;host=evil.example", "X-Real-Ip": "1.2.3.4",
+		"True-Client-Ip": "1.2.3.4", "X-Forwarded-Port": "443", "X-Forwarded-Prefix": "/admin",
+		"X-Forwarded-Server": "evil.example", "X-Forwarded-Ssl": "on", "X-Client-Ip": "1.2.3.4",
+		"Cf-Connecting-Ip": "1.2.3.4", "X-Original-Url": "/admin", "X-Rewrite-Url": "/admin",
+	}
+	var req strings.Builder
+	req.WriteString("GET / HTTP/1.1\r\nHost: app.example\r\n")
+	for k, v := range forged {
+		req.WriteString(k + ": " + v + "\r\n")
+	}
+	req.WriteString("\r\n")
+	const h2c = "GET / HTTP/1.1\r\nHost: app.example\r\nConnection: Upgrade, HTTP2-Settings\r\n" +
+		"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
+	for _, trusted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			cfg := Config{}
+			if trusted {
+				cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+			}
+			p := startProxy(t, cfg)
+			addr := route(t, p, Route{Service: "web"})
+			up, _, seen := countingUpstream(t)
+			p.SetTargets("web", one(up), 0)
+			if s := rawExchange(t, addr, req.String()); s != http.StatusOK {
+				t.Fatalf("got status %d, want 200", s)
+			}
+			h := <-seen
+			for k, v := range forged {
+				got, ok := h[k]
+				switch {
+				case trusted && strings.Join(got, ", ") != v:
+					t.Errorf("from a trusted proxy, upstream saw %s = %q, want %q", k, got, v)
+				case !trusted && ok:
+					t.Errorf("from an untrusted client, %s = %q reached the upstream", k, got)
+				}
+			}
+			if s := rawExchange(t, addr, h2c); s != http.StatusOK {
+				t.Fatalf("h2c upgrade: got status %d, want 200 (served as HTTP/1.1)", s)
+			}
+			h = <-seen
+			for _, k := range []string{"Upgrade", "Connection", "Http2-Settings"} {
+				if v, ok := h[k]; ok {
+					t.Errorf("h2c upgrade: %s = %q reached the upstream", k, v)
 				}
 			}
 		})

@@ -45,8 +45,10 @@ type Config struct {
 	// otherwise, forwarded upstream and set on the response (default "X-Request-Id").
 	RequestIDHeader string
 	// TrustedProxies are the client networks whose X-Forwarded-For, -Proto and -Host are kept
-	// (the client's address is appended to X-Forwarded-For). From any other client they are
-	// overwritten. Default none.
+	// (the client's address is appended to X-Forwarded-For) and whose other forwarding headers
+	// (Forwarded, X-Real-IP, True-Client-IP, X-Forwarded-Port, X-Forwarded-Prefix and their
+	// kin) reach the app. From any other client the first are overwritten and the others
+	// removed. Default none.
 	TrustedProxies []netip.Prefix
 	// Listen opens the listener of a route's address (default net.Listen("tcp", addr)). The
 	// daemon serves through it on sockets inherited from the process it replaces.
