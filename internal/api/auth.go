@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
 
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -79,19 +80,26 @@ func (k *Keyring) Check(token string) bool {
 	return !empty && (isCur == 1 || (isPrev == 1 && prevOK))
 }
 
-// Require wraps next so that it serves only requests bearing "Authorization: Bearer <token>"
-// with a token Check admits; others get 401 {"error":"unauthorized"} with WWW-Authenticate:
-// Bearer, the same answer whatever was wrong.
+// Require wraps next so that it serves only requests bearing one "Authorization: Bearer
+// <token>" header with a token Check admits; others (a request with two Authorization headers
+// too, which proxies and servers may read differently) get 401 {"error":"unauthorized"} with
+// WWW-Authenticate: Bearer, the same answer whatever was wrong. The request next serves
+// carries the token's name (AdminName) for Identity.
 func (k *Keyring) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		auth := r.Header["Authorization"]
+		var scheme, got string
+		ok := len(auth) == 1
+		if ok {
+			scheme, got, ok = strings.Cut(auth[0], " ")
+		}
 		match := k.Check(strings.TrimSpace(got))
 		if !ok || !strings.EqualFold(scheme, "Bearer") || !match {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cutover"`)
 			writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: "unauthorized"})
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, AdminName)))
 	})
 }
 
@@ -153,4 +161,17 @@ func ReadToken(path string) (string, error) {
 		return "", fmt.Errorf("read token: %s is empty", path)
 	}
 	return tok, nil
+}
+
+// AdminName is the name of the control API's token: the author that revisions, deployments,
+// flag changes and events record for a request it authenticated.
+const AdminName = "admin"
+
+type identityKey struct{}
+
+// Identity returns the name of the token that authenticated the request whose context is ctx,
+// "" when none did.
+func Identity(ctx context.Context) string {
+	name, _ := ctx.Value(identityKey{}).(string)
+	return name
 }

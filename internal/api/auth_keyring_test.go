@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,5 +76,49 @@ func TestRefusalsLookAlike(t *testing.T) {
 		if code, _ := answer(h); code != http.StatusOK {
 			t.Errorf("Authorization %q: %d, want 200", h, code)
 		}
+	}
+}
+
+// TestTwoAuthorizationHeadersRefused is the review's reproduction: with two Authorization
+// headers the first one won, so a front end that checks the last one could be passed by a
+// client adding its own. A request with more than one is refused with the same 401 as every
+// refusal, on a raw socket whichever comes first.
+func TestTwoAuthorizationHeadersRefused(t *testing.T) {
+	k := NewKeyring("secret-token")
+	srv := httptest.NewServer(k.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "in as "+Identity(r.Context()))
+	})))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	send := func(headers string) (int, string) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n"+headers+"Connection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate") + "|" + string(b)
+	}
+	_, refusal := send("")
+	for _, h := range []string{
+		"Authorization: Bearer secret-token\r\nAuthorization: Bearer wrong\r\n",
+		"Authorization: Bearer wrong\r\nAuthorization: Bearer secret-token\r\n",
+		"Authorization: Bearer secret-token\r\nAuthorization: Bearer secret-token\r\n",
+	} {
+		if code, got := send(h); code != http.StatusUnauthorized || got != refusal {
+			t.Errorf("%q: %d %q, want 401 %q", h, code, got, refusal)
+		}
+	}
+	if code, got := send("Authorization: Bearer secret-token\r\n"); code != http.StatusOK || got != "|in as admin" {
+		t.Errorf("one good header: %d %q, want 200 in as admin", code, got)
 	}
 }

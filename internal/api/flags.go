@@ -11,7 +11,7 @@ import (
 // that a daemon without flags (and the tests of the rest of the API) need not provide it.
 // Errors follow Backend's rules: wrap ErrNotFound, ErrConflict or ErrInvalid, or be a
 // *ValidationError (with line and column for YAML input) where the caller is at fault.
-// who names the person or program making a change, for the audit history.
+// who names the token that made a change (Identity), for the audit history.
 type FlagsBackend interface {
 	// Flags lists every flag, ordered by key.
 	Flags(ctx context.Context) ([]FlagStatus, error)

@@ -9,8 +9,9 @@ import (
 	"github.com/cutover/cutover/internal/flags"
 )
 
-// flagRoutes registers the feature flag routes when a FlagsBackend was given. Mutating
-// requests name their author in the query parameter who, for the audit history.
+// flagRoutes registers the feature flag routes when a FlagsBackend was given. The author of a
+// change, for the audit history, is the name of the token that made it (Identity); a who
+// query parameter is ignored.
 func (h *handler) flagRoutes(v1 *http.ServeMux) {
 	if h.flags == nil {
 		return
@@ -58,7 +59,7 @@ func (h *handler) getFlag(w http.ResponseWriter, r *http.Request) {
 // putFlag answers PUT /v1/flags/{key}: a JSON flag, or the YAML text of one flag when the
 // body's type is application/yaml.
 func (h *handler) putFlag(w http.ResponseWriter, r *http.Request) {
-	key, who := r.PathValue("key"), r.URL.Query().Get("who")
+	key, who := r.PathValue("key"), Identity(r.Context())
 	if isYAML(r) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		if err != nil {
@@ -91,7 +92,7 @@ func isYAML(r *http.Request) bool {
 }
 
 func (h *handler) deleteFlag(w http.ResponseWriter, r *http.Request) {
-	err := h.flags.DeleteFlag(r.Context(), r.URL.Query().Get("who"), r.PathValue("key"))
+	err := h.flags.DeleteFlag(r.Context(), Identity(r.Context()), r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -101,7 +102,7 @@ func (h *handler) deleteFlag(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) enableFlag(enabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := h.flags.SetFlagEnabled(r.Context(), r.URL.Query().Get("who"), r.PathValue("key"), enabled)
+		f, err := h.flags.SetFlagEnabled(r.Context(), Identity(r.Context()), r.PathValue("key"), enabled)
 		h.reply(w, r, http.StatusOK, f, err)
 	}
 }
@@ -112,7 +113,7 @@ func (h *handler) rolloutFlag(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	f, err := h.flags.SetFlagRollout(r.Context(), r.URL.Query().Get("who"), r.PathValue("key"), req)
+	f, err := h.flags.SetFlagRollout(r.Context(), Identity(r.Context()), r.PathValue("key"), req)
 	h.reply(w, r, http.StatusOK, f, err)
 }
 
@@ -132,7 +133,7 @@ func (h *handler) flagHistory(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, r, http.StatusOK, nonNil(list), err)
 }
 
-// importFlags answers POST /v1/flags/import with a YAML body; query prune, dry_run, file, who.
+// importFlags answers POST /v1/flags/import with a YAML body; query prune, dry_run, file.
 func (h *handler) importFlags(w http.ResponseWriter, r *http.Request) {
 	var opts flags.ImportOptions
 	var err error
@@ -149,7 +150,7 @@ func (h *handler) importFlags(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, fmt.Errorf("read flags file: %w", err))
 		return
 	}
-	res, err := h.flags.ImportFlags(r.Context(), r.URL.Query().Get("who"), body, r.URL.Query().Get("file"), opts)
+	res, err := h.flags.ImportFlags(r.Context(), Identity(r.Context()), body, r.URL.Query().Get("file"), opts)
 	if res.Changes == nil {
 		res.Changes = []flags.Record{}
 	}
@@ -164,7 +165,7 @@ func (h *handler) createSDKToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	t, err := h.flags.CreateSDKToken(r.Context(), r.URL.Query().Get("who"), req.Name)
+	t, err := h.flags.CreateSDKToken(r.Context(), Identity(r.Context()), req.Name)
 	h.reply(w, r, http.StatusCreated, t, err)
 }
 
@@ -174,7 +175,7 @@ func (h *handler) listSDKTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) revokeSDKToken(w http.ResponseWriter, r *http.Request) {
-	if err := h.flags.RevokeSDKToken(r.Context(), r.URL.Query().Get("who"), r.PathValue("name")); err != nil {
+	if err := h.flags.RevokeSDKToken(r.Context(), Identity(r.Context()), r.PathValue("name")); err != nil {
 		h.fail(w, r, err)
 		return
 	}

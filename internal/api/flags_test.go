@@ -66,11 +66,12 @@ func TestFlagRoutes(t *testing.T) {
 	if _, err := c.ImportFlags(ctx, "cid", []byte("flags: []\n"), "x.yaml", flags.ImportOptions{Prune: true, DryRun: true}); err != nil {
 		t.Errorf("ImportFlags: %v", err)
 	}
+	// The author is the token's name, not the who the client sent.
 	want := []string{
-		"PutFlag ann f boolean",
-		`PutFlagYAML ann f "colour: blue\n" f.yaml`,
-		"SetFlagEnabled bob g false",
-		`ImportFlags cid "flags: []\n" x.yaml prune=true dry=true`,
+		"PutFlag admin f boolean",
+		`PutFlagYAML admin f "colour: blue\n" f.yaml`,
+		"SetFlagEnabled admin g false",
+		`ImportFlags admin "flags: []\n" x.yaml prune=true dry=true`,
 	}
 	if diff := cmp.Diff(stub.calls, want); diff != "" {
 		t.Errorf("calls (-got +want):\n%s", diff)

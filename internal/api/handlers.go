@@ -82,6 +82,7 @@ func (h *handler) deploy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Service = name
+	req.Who = Identity(r.Context())
 	d, err := h.b.Deploy(r.Context(), req)
 	h.reply(w, r, http.StatusCreated, d, err)
 }
@@ -92,6 +93,7 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	req.Who = Identity(r.Context())
 	d, err := h.b.Rollback(r.Context(), r.PathValue("name"), req)
 	h.reply(w, r, http.StatusCreated, d, err)
 }

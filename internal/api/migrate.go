@@ -29,6 +29,7 @@ func WithMigrations(mb MigrateBackend) Option {
 
 // MigrateRequest is the body of up, contract and down.
 type MigrateRequest struct {
+	// Who is ignored: the daemon records the name of the token that made the request.
 	Who string `json:"who,omitempty"`
 	// To is the version down keeps (every applied migration above it is undone).
 	To int `json:"to,omitempty"`

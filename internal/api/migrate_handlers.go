@@ -38,6 +38,7 @@ func (h *handler) migrateRun(run func(context.Context, string, MigrateRequest) (
 			h.fail(w, r, err)
 			return
 		}
+		req.Who = Identity(r.Context())
 		res, err := run(r.Context(), r.PathValue("name"), req)
 		res.Applied = nonNil(res.Applied)
 		h.reply(w, r, http.StatusOK, res, err)

@@ -22,14 +22,16 @@ type DeployRequest struct {
 	// Env holds "KEY=VALUE" overrides of run.env.
 	Env   []string `json:"env,omitempty"`
 	Image string   `json:"image,omitempty"`
-	// Who and Message are recorded with the revision.
+	// Message is recorded with the revision. Who is ignored: the daemon records the name of
+	// the token that made the request (Identity).
 	Who     string `json:"who,omitempty"`
 	Message string `json:"message,omitempty"`
 }
 
 // RollbackRequest asks to return a service to an earlier revision (To 0: the one before stable).
 type RollbackRequest struct {
-	To  int    `json:"to,omitempty"`
+	To int `json:"to,omitempty"`
+	// Who is ignored: the daemon records the name of the token that made the request.
 	Who string `json:"who,omitempty"`
 	// Force rolls back to a revision that predates an applied database contract part
 	// (refused otherwise); it needs a Reason, recorded as a rollback_forced event.

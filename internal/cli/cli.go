@@ -78,6 +78,8 @@ type app struct {
 	token    string
 	ca       string
 	output   string
+	// term escapes the text output's control characters (see terminalWriter); nil with -o json.
+	term *terminalWriter
 	// started is set once a subcommand's run begins: errors before it are usage errors.
 	started bool
 }
@@ -85,6 +87,9 @@ type app struct {
 // Main runs the CLI with args (without the program name) and returns the process exit code
 // (see the Exit constants). Errors are printed once, as "error: <chain>", on stderr.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, cmds Commands) int {
+	errOut := newTerminalWriter(stderr)
+	defer errOut.Flush()
+	stderr = errOut
 	a := &app{cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
 	root.SetArgs(args)
@@ -92,6 +97,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	if a.term != nil {
+		_ = a.term.Flush()
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -153,6 +161,10 @@ func (a *app) begin() error {
 		return err
 	}
 	a.stateDir = dir
+	if a.output == "text" {
+		a.term = newTerminalWriter(a.stdout)
+		a.stdout = a.term
+	}
 	return nil
 }
 

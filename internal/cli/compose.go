@@ -60,7 +60,7 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 			return fmt.Errorf("deploy %s: %w", s.Name, err)
 		}
 		req := api.DeployRequest{Service: s.Name, Spec: string(doc), SpecFile: files[0] + " (service " + s.Name + ")",
-			Who: whoami(), Message: message}
+			Message: message}
 		d, err := c.Deploy(ctx, req)
 		if err != nil {
 			return fmt.Errorf("deploy %s: %w", s.Name, err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
@@ -111,7 +110,6 @@ func (a *app) deploy(ctx context.Context, req api.DeployRequest, specFile string
 		}
 		req.Spec, req.SpecFile = string(data), specFile
 	}
-	req.Who = whoami()
 	c, err := a.client()
 	if err != nil {
 		return err
@@ -152,7 +150,6 @@ is recorded as a rollback_forced event.
 			if req.Force && strings.TrimSpace(req.Reason) == "" {
 				return usagef("--force needs --reason TEXT, which is recorded")
 			}
-			req.Who = whoami()
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -205,12 +202,4 @@ func (a *app) readInput(name string) ([]byte, error) {
 		return io.ReadAll(a.stdin)
 	}
 	return os.ReadFile(name)
-}
-
-// whoami names the person deploying, for the revision's record.
-func whoami() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	return os.Getenv("USER")
 }

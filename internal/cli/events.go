@@ -121,6 +121,6 @@ func (a *app) printEvents(evs []api.Event) {
 		if e.DeploymentID != 0 {
 			dep = fmt.Sprintf(" deployment %d", e.DeploymentID)
 		}
-		fmt.Fprintf(a.stdout, "%s %s%s %s: %s\n", stamp(e.Time), e.Service, dep, e.Type, e.Message)
+		fmt.Fprintf(a.stdout, "%s %s%s %s: %s\n", stamp(e.Time), e.Service, dep, e.Type, cell(e.Message))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -24,7 +23,8 @@ func (a *app) flagsCmd() *cobra.Command {
 Evaluation Protocol at <daemon>/ofrep/v1/... to holders of an SDK token ('cutover flags token
 create NAME'), which can evaluate flags and do nothing else.
 
-Every change is recorded with who made it, and what the flag was before and after
+Every change is recorded with the name of the token that made it ("admin" for the API
+token), and what the flag was before and after
 ('cutover flags history'). 'cutover flags disable KEY' is the kill switch: the flag serves
 its default variant to every client at once; SDKs subscribed to the event stream hear of it
 within a second. Flags can live in git: 'cutover flags export' and 'cutover flags import'.
@@ -153,7 +153,7 @@ func (a *app) flagsEnableCmd(enable bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := c.SetFlagEnabled(cmd.Context(), flagsWho(), args[0], enable)
+			f, err := c.SetFlagEnabled(cmd.Context(), "", args[0], enable)
 			if err != nil {
 				return err
 			}
@@ -181,7 +181,7 @@ func (a *app) flagsDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteFlag(cmd.Context(), flagsWho(), args[0]); err != nil {
+			if err := c.DeleteFlag(cmd.Context(), "", args[0]); err != nil {
 				return err
 			}
 			if a.json() {
@@ -191,16 +191,6 @@ func (a *app) flagsDeleteCmd() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// flagsWho names the author of a flag change: the user, and the deployment hook it runs
-// in when it does (the daemon sets CUTOVER_HOOK and friends for hooks).
-func flagsWho() string {
-	who := whoami()
-	if hook := os.Getenv("CUTOVER_HOOK"); hook != "" {
-		who += fmt.Sprintf(" (hook %s of %s deployment %s)", hook, os.Getenv("CUTOVER_SERVICE"), os.Getenv("CUTOVER_DEPLOYMENT"))
-	}
-	return who
 }
 
 // withFlagClient runs fn with a client, for commands whose output is fn's.

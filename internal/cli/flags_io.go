@@ -169,7 +169,7 @@ only shows what would change. FILE - reads standard input.`,
 				return &usageError{err: fmt.Errorf("read flags file: %w", err)}
 			}
 			return a.withFlagClient(cmd.Context(), func(ctx context.Context, c *api.Client) error {
-				res, err := c.ImportFlags(ctx, flagsWho(), data, args[0], opts)
+				res, err := c.ImportFlags(ctx, "", data, args[0], opts)
 				if err != nil {
 					return err
 				}

@@ -54,7 +54,7 @@ numbers, text, or a JSON object.`,
 				if err != nil {
 					return &usageError{err: fmt.Errorf("read flag: %w", err)}
 				}
-				f, err = c.PutFlagYAML(cmd.Context(), flagsWho(), args[0], data, o.file)
+				f, err = c.PutFlagYAML(cmd.Context(), "", args[0], data, o.file)
 				if err != nil {
 					return err
 				}
@@ -123,7 +123,7 @@ func (a *app) setFromOptions(cmd *cobra.Command, c *api.Client, key string, o se
 	if cmd.Flags().Changed("enabled") {
 		f.Enabled = o.enabled
 	}
-	return c.PutFlag(ctx, flagsWho(), f)
+	return c.PutFlag(ctx, "", f)
 }
 
 // parseVariants reads NAME=VALUE pairs as values of type t.
@@ -179,7 +179,7 @@ is; --resume continues the schedule; --clear removes the rollout.`,
 				return err
 			}
 			return a.withFlagClient(cmd.Context(), func(ctx context.Context, c *api.Client) error {
-				f, err := c.SetFlagRollout(ctx, flagsWho(), args[0], req)
+				f, err := c.SetFlagRollout(ctx, "", args[0], req)
 				if err != nil {
 					return err
 				}

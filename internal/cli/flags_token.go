@@ -25,7 +25,7 @@ OpenFeature OFREP provider as its bearer token (Authorization: Bearer <token>).`
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withFlagClient(cmd.Context(), func(ctx context.Context, c *api.Client) error {
-				t, err := c.CreateSDKToken(ctx, flagsWho(), args[0])
+				t, err := c.CreateSDKToken(ctx, "", args[0])
 				if err != nil {
 					return err
 				}
@@ -65,7 +65,7 @@ OpenFeature OFREP provider as its bearer token (Authorization: Bearer <token>).`
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withFlagClient(cmd.Context(), func(ctx context.Context, c *api.Client) error {
-				if err := c.RevokeSDKToken(ctx, flagsWho(), args[0]); err != nil {
+				if err := c.RevokeSDKToken(ctx, "", args[0]); err != nil {
 					return err
 				}
 				if a.json() {

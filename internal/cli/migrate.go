@@ -269,7 +269,6 @@ func (a *app) migrateRun(cmd *cobra.Command, what, service string, req api.Migra
 	if err != nil {
 		return err
 	}
-	req.Who = whoami()
 	res, err := run(c, cmd.Context(), service, req)
 	if err != nil {
 		return fmt.Errorf("migrate %s %s: %w", what, service, err)

@@ -29,8 +29,11 @@ func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 }
 
-// row writes cells as one tab-separated line.
+// row writes cells as one tab-separated line, each cell on it whatever it holds.
 func row(w io.Writer, cells ...string) {
+	for i, c := range cells {
+		cells[i] = cell(c)
+	}
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
 }
 

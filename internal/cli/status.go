@@ -95,7 +95,8 @@ func (a *app) watchStatus(ctx context.Context, c *api.Client, name string) error
 			}
 			fmt.Fprintf(&frame, "error: %v\n", err)
 		}
-		fmt.Fprintf(a.stdout, "%s%s\n(every %v, %s; Ctrl-C to stop)\n", clearScreen, frame.String(),
+		a.control(clearScreen)
+		fmt.Fprintf(a.stdout, "%s\n(every %v, %s; Ctrl-C to stop)\n", frame.String(),
 			watchEvery, time.Now().Format("15:04:05"))
 		select {
 		case <-ctx.Done():

@@ -180,7 +180,8 @@ func TestSDKTokensOnlyEvaluate(t *testing.T) {
 	}
 }
 
-// TestFlagChangesAreAudited: who, what, before and after, newest first, also as events.
+// TestFlagChangesAreAudited: who (the token's name, whatever the client says), what, before
+// and after, newest first, also as events.
 func TestFlagChangesAreAudited(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -201,7 +202,7 @@ func TestFlagChangesAreAudited(t *testing.T) {
 	for _, r := range hist {
 		got = append(got, fmt.Sprintf("%s %s before=%t after=%t", r.Actor, r.Action, string(r.Before) != "null", string(r.After) != "null"))
 	}
-	want := []string{"cid rollout before=true after=true", "bob disable before=true after=true", "ann create before=false after=true"}
+	want := []string{"admin rollout before=true after=true", "admin disable before=true after=true", "admin create before=false after=true"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("history:\n got %q\nwant %q", got, want)
 	}

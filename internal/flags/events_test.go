@@ -141,3 +141,34 @@ func TestOFREPEventsEndOnDone(t *testing.T) {
 		}
 	}
 }
+
+// TestOFREPQueryTokensAndDuplicateHeaders: a token in the event stream's query is checked by
+// QueryTokens (nil: refused), so that a daemon can keep its admin token out of URLs; a
+// request with two Authorization or two X-API-Key headers has no token.
+func TestOFREPQueryTokensAndDuplicateHeaders(t *testing.T) {
+	m, _ := newTestServer(t)
+	srv := httptest.NewServer(NewOFREPHandler(m, slog.New(slog.DiscardHandler), OFREPOptions{Tokens: testChecker{}}))
+	t.Cleanup(srv.Close)
+	if _, resp := openEvents(t, srv.URL+EventsPath+"?token="+sdkToken, nil); resp.StatusCode != 401 {
+		t.Errorf("events with ?token and no QueryTokens = %d, want 401", resp.StatusCode)
+	}
+	if _, resp := openEvents(t, srv.URL+EventsPath, map[string]string{"Authorization": "Bearer " + sdkToken}); resp.StatusCode != 200 {
+		t.Errorf("events with the token in the header = %d, want 200", resp.StatusCode)
+	}
+	for name, h := range map[string]http.Header{
+		"two authorization": {"Authorization": {"Bearer " + sdkToken, "Bearer nope"}},
+		"two api keys":      {"X-Api-Key": {sdkToken, "nope"}},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/ofrep/v1/evaluate/flags/static-bool", strings.NewReader(`{"context":{}}`))
+		req.Header = h
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
+		}
+	}
+}

@@ -21,6 +21,11 @@ const EventsPath = "/ofrep/v1/events"
 type OFREPOptions struct {
 	// Tokens authenticates SDK tokens. Nil refuses every request (401).
 	Tokens TokenChecker
+	// QueryTokens authenticates a token sent as the query parameter token of the event
+	// stream, for EventSource clients that cannot set headers. A token in a URL ends up in
+	// logs and browser history, so it should admit only tokens that can do no more than
+	// evaluate (not an admin token). Nil refuses tokens in the query.
+	QueryTokens TokenChecker
 	// Now is the evaluation clock; time.Now when nil.
 	Now func() time.Time
 	// MaxBodyBytes caps a request body; 64 KiB by default.
@@ -73,8 +78,13 @@ func NewOFREPHandler(m *Manager, logger *slog.Logger, opts OFREPOptions) http.Ha
 func (h *ofrep) auth(allowQuery bool, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := errUnauthorized
-		if tok := requestToken(r, allowQuery); tok != "" && h.opts.Tokens != nil {
-			err = h.opts.Tokens.CheckToken(r.Context(), tok)
+		tok, inQuery := requestToken(r, allowQuery)
+		check := h.opts.Tokens
+		if inQuery {
+			check = h.opts.QueryTokens
+		}
+		if tok != "" && check != nil {
+			err = check.CheckToken(r.Context(), tok)
 		}
 		switch {
 		case err == nil:

@@ -78,7 +78,7 @@ func newTestServer(t *testing.T) (*Manager, *httptest.Server) {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(NewOFREPHandler(m, logger, OFREPOptions{Tokens: testChecker{}, Heartbeat: 50 * time.Millisecond}))
+	srv := httptest.NewServer(NewOFREPHandler(m, logger, OFREPOptions{Tokens: testChecker{}, QueryTokens: testChecker{}, Heartbeat: 50 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	return m, srv
 }

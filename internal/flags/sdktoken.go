@@ -101,6 +101,23 @@ func (t *SDKTokens) CheckToken(_ context.Context, token string) error {
 	return nil
 }
 
+// SDKOnly returns the TokenChecker of the SDK tokens alone, never an admin token: for a
+// token sent in a URL (OFREPOptions.QueryTokens), which ends up in logs and browser history.
+func (t *SDKTokens) SDKOnly() TokenChecker { return sdkOnly{t} }
+
+type sdkOnly struct{ t *SDKTokens }
+
+func (s sdkOnly) CheckToken(_ context.Context, token string) error {
+	sum := sha256.Sum256([]byte(token))
+	s.t.mu.RLock()
+	_, ok := s.t.hashes[sum]
+	s.t.mu.RUnlock()
+	if !ok {
+		return errUnknownToken
+	}
+	return nil
+}
+
 // Create makes a token named name on behalf of actor; the answer is the only time its secret
 // is shown. A bad name wraps ErrBadRequest, a taken one ErrConflict.
 func (t *SDKTokens) Create(ctx context.Context, actor, name string) (SDKToken, error) {

@@ -60,7 +60,7 @@ func NewService(ctx context.Context, st Store, ts TokenStore, logger *slog.Logge
 		return nil, err
 	}
 	s.tokens = tokens
-	s.ofrep = NewOFREPHandler(s.manager, logger, OFREPOptions{Tokens: tokens, Done: s.stop})
+	s.ofrep = NewOFREPHandler(s.manager, logger, OFREPOptions{Tokens: tokens, QueryTokens: tokens.SDKOnly(), Done: s.stop})
 	return s, nil
 }
 

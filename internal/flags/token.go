@@ -52,18 +52,26 @@ func (s *StaticTokens) CheckToken(_ context.Context, token string) error {
 	return errUnauthorized
 }
 
-// requestToken returns the token of r: "Authorization: Bearer <t>" (OFREP's BearerAuth),
-// "X-API-Key: <t>" (its ApiKeyAuth) or, when allowQuery, the query parameter token (for
-// EventSource clients that cannot set headers).
-func requestToken(r *http.Request, allowQuery bool) string {
-	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		return strings.TrimSpace(tok)
+// requestToken returns the token of r and whether it came from the query: one
+// "Authorization: Bearer <t>" (OFREP's BearerAuth), one "X-API-Key: <t>" (its ApiKeyAuth) or,
+// when allowQuery, the query parameter token (for EventSource clients that cannot set
+// headers). A request with two Authorization or two X-API-Key headers, which other parsers
+// may read differently, has no token.
+func requestToken(r *http.Request, allowQuery bool) (token string, inQuery bool) {
+	auth, keys := r.Header["Authorization"], r.Header["X-Api-Key"]
+	if len(auth) > 1 || len(keys) > 1 {
+		return "", false
 	}
-	if k := r.Header.Get("X-API-Key"); k != "" {
-		return k
+	if len(auth) == 1 {
+		if scheme, tok, ok := strings.Cut(auth[0], " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok), false
+		}
+	}
+	if len(keys) == 1 && keys[0] != "" {
+		return keys[0], false
 	}
 	if allowQuery {
-		return r.URL.Query().Get("token")
+		return r.URL.Query().Get("token"), true
 	}
-	return ""
+	return "", false
 }
