@@ -82,7 +82,7 @@ func (d *Daemon) recoverInstances(ctx context.Context) error {
 		return err
 	}
 	statuses, err := d.driver.List(ctx)
-	var unavailable *unavailableError
+	var unavailable *runtime.UnavailableError
 	if err != nil && !errors.As(err, &unavailable) {
 		return fmt.Errorf("list instances: %w", err)
 	}
@@ -122,7 +122,7 @@ func (d *Daemon) recoverInstances(ctx context.Context) error {
 		d.logger.Info("instances adopted", "count", adopted)
 	}
 	if unavailable != nil {
-		d.logger.Warn("container runtime unavailable; keeping container records and retrying", "instances", deferred, "error", unavailable.err)
+		d.logger.Warn("container runtime unavailable; keeping container records and retrying", "instances", deferred, "error", unavailable.Err)
 		d.tasks.launch(d.sweepContainersLater)
 	}
 	return nil

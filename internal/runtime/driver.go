@@ -1,7 +1,8 @@
 // Package runtime declares the one shared extension point of cutover: Driver, which starts,
 // stops, lists and reads the logs of instances (processes, containers, pods). It owns no
 // policy: what to run and when is the rollout controller's; whether an instance is healthy
-// is the health package's, unless a driver observes health itself (Status.Health).
+// is the health package's, unless a driver observes health itself (Status.Health). Mux is a
+// Driver over a process and a container driver, routing each instance by its spec.
 package runtime
 
 import (

@@ -1,0 +1,33 @@
+package daemon
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/process"
+)
+
+// defaultDrivers is the process driver under StateDir/run, its records' env sealed by
+// sealer, and the Docker driver owning the containers labelled with StateDir. The Docker
+// engine is not contacted here: when it does not answer, processes still run and image
+// deployments fail at their check.
+func defaultDrivers(opts Options, sealer process.Sealer) (*runtime.Mux, error) {
+	logger := opts.Logger.With("component", "runtime")
+	pd, err := process.New(filepath.Join(opts.StateDir, "run"), logger, process.Options{Sealer: sealer})
+	if err != nil {
+		return nil, fmt.Errorf("process runtime: %w", err)
+	}
+	owner, err := filepath.Abs(opts.StateDir)
+	if err != nil {
+		owner = opts.StateDir
+	}
+	dd, err := docker.New(logger, docker.Options{Owner: owner})
+	if err != nil {
+		// Only a broken DOCKER_* environment gets here; processes must still run.
+		opts.Logger.Warn("docker runtime unavailable", "error", err)
+		return runtime.NewMux(pd, nil), nil
+	}
+	return runtime.NewMux(pd, dd), nil
+}
