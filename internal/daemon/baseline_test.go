@@ -8,28 +8,8 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/analysis"
+	"github.com/cutover/cutover/internal/fleet"
 )
-
-func TestIsBaseline(t *testing.T) {
-	for _, tc := range []struct {
-		id   string
-		want bool
-	}{
-		{newInstanceID("web", 3, true), true},
-		{newInstanceID("web", 3, false), false},
-		{newInstanceID("my-web-b", 12, false), false},
-		{"web-3-b0a1b2c", true},
-		{"web-3-b0a1b2", false},  // an ordinary ID whose hex starts with b
-		{"web-3-bxyzxyz", false}, // not hex
-		{"web-3-c0a1b2c", false}, // no b mark
-		{"web-b0a1b2c-3-0a1b2c", false},
-		{"", false},
-	} {
-		if got := isBaseline(tc.id); got != tc.want {
-			t.Errorf("isBaseline(%q) = %v, want %v", tc.id, got, tc.want)
-		}
-	}
-}
 
 // TestHealthyCanaryWithBaselineIsPromoted: a canary with baseline: true runs fresh instances
 // of the stable revision with the canary's share, is judged against them (the verdict's
@@ -67,7 +47,7 @@ func TestHealthyCanaryWithBaselineIsPromoted(t *testing.T) {
 	}
 	weights = svc.Weights
 	for _, in := range svc.Instances {
-		if isBaseline(in.ID) {
+		if fleet.IsBaseline(in.ID) {
 			baselines = append(baselines, in.ID)
 			if in.Revision != 1 {
 				t.Errorf("baseline instance %s runs revision %d, want 1", in.ID, in.Revision)
@@ -118,7 +98,7 @@ func TestHealthyCanaryWithBaselineIsPromoted(t *testing.T) {
 			return false
 		}
 		for _, in := range svc.Instances {
-			if isBaseline(in.ID) || in.Revision != 2 {
+			if fleet.IsBaseline(in.ID) || in.Revision != 2 {
 				return false
 			}
 		}

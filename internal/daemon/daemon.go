@@ -22,6 +22,7 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/flags"
+	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/handoff"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
@@ -89,10 +90,11 @@ type Daemon struct {
 	tokens  *apiTokens
 	apiTLS  *tls.Config
 	apiLn   net.Listener
-	fleet   *fleet
+	fleet   *fleet.Fleet
+	events  eventLog
 	flags   *flags.Service
 	tasks   tasks
-	started chan *rollout.Deployment
+	started chan *fleet.Active
 	mig     *coordinator.Coordinator
 	// lock is the state directory's lock; listeners hands out (inherited) listeners.
 	lock         *os.File
@@ -145,9 +147,8 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		lock.Close()
 		return nil, err
 	}
-	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf, fleet: newFleet(),
-		started: make(chan *rollout.Deployment, 64), lock: lock, listeners: listenersOf(opts)}
-	d.mig = d.newMigrations()
+	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf,
+		events: eventLog{store: st, logger: opts.Logger}, started: make(chan *fleet.Active, 64), lock: lock, listeners: listenersOf(opts)}
 	d.flags, err = flags.NewService(ctx, flagStore{st}, sdkTokenStore{st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
 			d.event(ctx, "", 0, typ, msg, data)
@@ -166,7 +167,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	pc := opts.Proxy
 	pc.Listen = d.proxyListen
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
-	d.ctrl = rollout.NewController(d, d, d, d.newHookRunner(), d, opts.Logger.With("component", "rollout"), rollout.Config{})
+	d.fleet = fleet.New(fleet.Config{Store: st, Proxy: d.proxy, Runtime: d.driver, Events: d.events, Logger: opts.Logger,
+		Secrets: secretsOf, Tick: opts.Tick, RetryInterval: opts.RetryInterval})
+	d.mig = d.newMigrations()
+	d.ctrl = rollout.NewController(d.fleet.Instances(), d.fleet.Traffic(), d.fleet.Recorder(), d.newHookRunner(), d.fleet.Metrics(),
+		opts.Logger.With("component", "rollout"), rollout.Config{})
 	ln, err := d.listeners.Listen("api", opts.Listen)
 	if err != nil {
 		d.close()
@@ -237,7 +242,7 @@ wait:
 	stopWork()
 	d.tasks.wait()
 	if d.opts.StopInstancesOnExit && !handedOff {
-		d.stopAll(context.Background())
+		d.fleet.StopAll(context.Background())
 	}
 	stopProxy()
 	if err := <-proxyDone; err != nil && !errors.Is(err, context.Canceled) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/spec"
@@ -32,9 +33,7 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode spec: %w", err)
 	}
-	d.fleet.mu.Lock()
-	from := d.fleet.service(s.Name).stable
-	d.fleet.mu.Unlock()
+	from, _ := d.fleet.Serving(s.Name)
 	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message, Migrations: migrations}
 	return d.begin(ctx, s, rev, "deploy", from, append(spec.Warnings(s), notes...))
 }
@@ -85,23 +84,17 @@ func (d *Daemon) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.
 // checkDeployable refuses a spec that cannot run here: a route owned by another service, a
 // listen address that cannot be opened, a command that does not exist.
 func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
-	route := proxyRoute(*s)
-	d.fleet.mu.Lock()
-	for _, other := range d.fleet.services {
-		if other.name != s.Name && other.stable > 0 && proxy.Conflict(route, proxyRoute(other.spec)) {
-			d.fleet.mu.Unlock()
-			return fmt.Errorf("route %s %v%v is already owned by service %s: %w", s.Route.Listen, s.Route.Hosts, s.Route.Paths, other.name, api.ErrConflict)
-		}
+	route := fleet.Route(*s)
+	if owner := d.fleet.RouteOwner(s.Name, route); owner != "" {
+		return fmt.Errorf("route %s %v%v is already owned by service %s: %w", s.Route.Listen, s.Route.Hosts, s.Route.Paths, owner, api.ErrConflict)
 	}
-	d.fleet.mu.Unlock()
 	if err := proxy.CheckTLS(route); err != nil {
 		return &api.ValidationError{Fields: []api.FieldError{{Path: "route.tls", Message: err.Error()}}}
 	}
 	if active, err := d.store.ActiveDeployment(ctx, s.Name); err == nil {
 		return fmt.Errorf("service %s has deployment %d %s: wait for it, or abort it: %w", s.Name, active.ID, active.Status, api.ErrConflict)
 	}
-	probe := instanceSpec(store.Instance{ID: s.Name + "-check", Service: s.Name}, *s)
-	if err := d.driver.Check(ctx, probe); err != nil {
+	if err := d.fleet.Check(ctx, *s); err != nil {
 		path := "run.command"
 		if s.Run.Image != "" {
 			path = "run.image"
@@ -114,20 +107,19 @@ func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
 // begin records the revision (new when rev.Number is 0) and the deployment, sets the route
 // and starts driving. A failure before the commit leaves everything as it was.
 func (d *Daemon) begin(ctx context.Context, s *spec.Service, rev store.Revision, kind string, from int, warnings []string) (api.Deployment, error) {
-	raw, _ := json.Marshal(s)
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return api.Deployment{}, fmt.Errorf("encode spec of %s: %w", s.Name, err)
+	}
 	now := time.Now().UTC()
 	st := rollout.State{Strategy: s.Strategy.Type, From: from, To: rev.Number, Replicas: s.Replicas,
 		Status: rollout.StatusRunning, Phase: "pending", StartedAt: now, LastProgressAt: now}
-	stateRaw, _ := json.Marshal(st)
-	d.fleet.mu.Lock()
-	prev := d.fleet.services[s.Name]
-	var prevRoute *proxy.Route
-	if prev != nil && prev.stable > 0 {
-		r := proxyRoute(prev.spec)
-		prevRoute = &r
+	stateRaw, err := json.Marshal(st)
+	if err != nil {
+		return api.Deployment{}, fmt.Errorf("encode state: %w", err)
 	}
-	d.fleet.mu.Unlock()
-	if err := d.proxy.SetRoute(proxyRoute(*s)); err != nil {
+	prevRoute := d.fleet.StableRoute(s.Name)
+	if err := d.proxy.SetRoute(fleet.Route(*s)); err != nil {
 		return api.Deployment{}, fmt.Errorf("route %s: %w: %w", s.Route.Listen, err, api.ErrConflict)
 	}
 	svc := store.Service{Name: s.Name, Spec: raw, Stable: from}
@@ -143,16 +135,10 @@ func (d *Daemon) begin(ctx context.Context, s *spec.Service, rev store.Revision,
 	}
 	st.To = rev.Number
 	rd := &rollout.Deployment{ID: stored.ID, Service: s.Name, Spec: *s, State: st}
-	if err := d.SaveState(ctx, rd); err != nil {
+	if err := d.fleet.Recorder().SaveState(ctx, rd); err != nil {
 		return api.Deployment{}, err
 	}
-	d.fleet.mu.Lock()
-	fs := d.fleet.service(s.Name)
-	fs.revisions[rev.Number] = *s
-	if fs.stable == 0 {
-		fs.spec = *s
-	}
-	d.fleet.mu.Unlock()
+	d.fleet.NoteRevision(s.Name, rev.Number, *s)
 	msg := fmt.Sprintf("%s of %s started: revision %d → %d (%s)", kind, s.Name, from, rev.Number, s.Strategy.Type)
 	d.event(ctx, s.Name, stored.ID, "deployment_started", msg, map[string]any{"from": from, "to": rev.Number, "strategy": s.Strategy.Type})
 	for _, w := range warnings {

@@ -12,7 +12,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/cutover/cutover/internal/api"
-	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
 )
@@ -138,20 +137,6 @@ func TestImageDeployWithoutEngineFailsBeforeChanges(t *testing.T) {
 	}
 	if _, err := h.client.Service(context.Background(), "img"); err == nil {
 		t.Errorf("service img was recorded although its deploy was refused")
-	}
-}
-
-// TestDockerHealthGatesServing: an instance whose probes pass is not served while the
-// runtime reports its container unhealthy or starting.
-func TestDockerHealthGatesServing(t *testing.T) {
-	for _, tc := range []struct {
-		health runtime.Health
-		want   bool
-	}{{runtime.HealthUnknown, true}, {runtime.HealthHealthy, true}, {runtime.HealthStarting, false}, {runtime.HealthUnhealthy, false}} {
-		in := &instance{ready: true, status: runtime.Status{State: runtime.StateRunning, Addr: "127.0.0.1:1", Health: tc.health}}
-		if got := in.serving(); got != tc.want {
-			t.Errorf("serving with health %q = %v, want %v", tc.health, got, tc.want)
-		}
 	}
 }
 

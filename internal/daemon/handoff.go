@@ -58,7 +58,7 @@ func (d *Daemon) proxyListen(addr string) (net.Listener, error) {
 
 // startControl launches the control plane's loops under the tasks' current context.
 func (d *Daemon) startControl() {
-	d.tasks.launch(d.reconcileLoop)
+	d.tasks.launch(d.runFleet)
 	d.tasks.launch(d.deploymentLauncher)
 	d.tasks.launch(func(ctx context.Context) {
 		if err := d.flags.Run(ctx); err != nil {
@@ -157,9 +157,7 @@ func (d *Daemon) dropQueuedDeployments() {
 func (d *Daemon) resumeControl(ctx context.Context) context.CancelFunc {
 	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.tasks.start(workCtx)
-	d.fleet.mu.Lock()
-	clear(d.fleet.services)
-	d.fleet.mu.Unlock()
+	d.fleet.Reset()
 	if err := d.recover(workCtx); err != nil {
 		d.logger.Error("resume after a failed hand-off", "error", err)
 	}

@@ -7,23 +7,8 @@ import (
 
 // newHookRunner wires hooks.Runner to the fleet, the services' secrets and the API.
 func (d *Daemon) newHookRunner() *hooks.Runner {
-	return hooks.NewRunner(hookTargets{d.fleet}, hookRedactor{}, hookAPI{d}, d.logger,
+	return hooks.NewRunner(d.fleet, hookRedactor{}, hookAPI{d}, d.logger,
 		hooks.Config{APICA: d.opts.APITLSCert})
-}
-
-// hookTargets adapts the fleet to hooks.Targets.
-type hookTargets struct{ fleet *fleet }
-
-// TargetURL is the URL of one serving instance of the revision, or "".
-func (t hookTargets) TargetURL(service string, rev int) string {
-	t.fleet.mu.Lock()
-	defer t.fleet.mu.Unlock()
-	for _, in := range t.fleet.service(service).sortedInstances() {
-		if in.rec.Revision == rev && in.serving() {
-			return "http://" + in.status.Addr
-		}
-	}
-	return ""
 }
 
 // hookRedactor adapts redaction of a service's secrets to hooks.Redactor.

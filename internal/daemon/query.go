@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/rollout"
@@ -45,7 +44,7 @@ func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) 
 	}
 	out := api.Service{Name: name, Stable: rec.Stable, Replicas: sp.Replicas, Strategy: sp.Strategy.Type,
 		Listen: sp.Route.Listen, URL: "http://" + spec.DialAddr(sp.Route.Listen), Hosts: sp.Route.Hosts, Paths: sp.Route.Paths,
-		Weights: d.currentWeights(name), Traffic: map[int]api.Counts{}}
+		Weights: d.fleet.Weights(name), Traffic: map[int]api.Counts{}}
 	for rev, c := range d.proxy.Stats(name) {
 		out.Traffic[rev] = api.Counts{Requests: c.Requests, Errors: c.Errors + c.ConnectErrors + c.Timeouts}
 	}
@@ -62,39 +61,11 @@ func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) 
 	return out, nil
 }
 
-// currentWeights reports each revision's share of traffic as the proxy applies it.
-func (d *Daemon) currentWeights(name string) map[int]int {
-	d.fleet.mu.Lock()
-	defer d.fleet.mu.Unlock()
-	groups := targetGroups(d.fleet.service(name))
-	total := 0
-	for _, g := range groups {
-		total += g.Weight
-	}
-	out := map[int]int{}
-	for _, g := range groups {
-		if total > 0 {
-			out[g.Revision] = g.Weight * 100 / total
-		}
-	}
-	return out
-}
-
 func (d *Daemon) instanceViews(name string) []api.Instance {
-	d.fleet.mu.Lock()
-	defer d.fleet.mu.Unlock()
 	var out []api.Instance
-	for _, in := range d.fleet.service(name).sortedInstances() {
-		state := string(in.status.State)
-		if in.stopping {
-			state = "stopping"
-		}
-		msg := in.status.Message
-		if msg == "" {
-			msg = in.message
-		}
-		out = append(out, api.Instance{ID: in.rec.ID, Revision: in.rec.Revision, State: state, Addr: in.status.Addr,
-			Ready: in.ready, Live: in.live, Target: in.serving(), Restarts: in.status.Restarts, Message: msg, Started: in.rec.CreatedAt})
+	for _, in := range d.fleet.InstanceViews(name) {
+		out = append(out, api.Instance{ID: in.ID, Revision: in.Revision, State: in.State, Addr: in.Addr,
+			Ready: in.Ready, Live: in.Live, Target: in.Target, Restarts: in.Restarts, Message: in.Message, Started: in.Started})
 	}
 	return out
 }
@@ -111,14 +82,7 @@ func (d *Daemon) History(ctx context.Context, service string) ([]api.Revision, e
 	if err != nil {
 		return nil, err
 	}
-	d.fleet.mu.Lock()
-	warm := map[int]bool{}
-	for _, in := range d.fleet.service(service).instances {
-		if in.serving() {
-			warm[in.rec.Revision] = true
-		}
-	}
-	d.fleet.mu.Unlock()
+	warm := d.fleet.Warm(service)
 	out := make([]api.Revision, 0, len(revs))
 	for _, r := range revs {
 		var rs spec.Service
@@ -203,31 +167,12 @@ func CheckSpec(yaml []byte, file string) api.CheckResult {
 	return api.CheckResult{Valid: true, Warnings: spec.Warnings(s)}
 }
 
-// Logs implements api.Backend: each instance's output, every line prefixed with its ID.
+// Logs implements api.Backend: each instance's output, every line prefixed with its ID and
+// the service's secret values hidden.
 func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow bool, w io.Writer) error {
-	all, err := d.driver.List(ctx)
+	ids, err := d.fleet.LogSources(ctx, service, revision)
 	if err != nil {
 		return err
-	}
-	seen := map[string]bool{}
-	var ids []string
-	for _, st := range all {
-		if st.Service == service && (revision == 0 || st.Revision == revision) {
-			seen[st.ID] = true
-			ids = append(ids, st.ID)
-		}
-	}
-	if revision != 0 {
-		// Instances of an old revision are gone from the runtime; their logs are not.
-		past, err := d.pastInstances(ctx, service, revision)
-		if err != nil {
-			return err
-		}
-		for _, id := range past {
-			if !seen[id] {
-				ids = append(ids, id)
-			}
-		}
 	}
 	if len(ids) == 0 {
 		if _, err := d.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
@@ -235,12 +180,11 @@ func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow 
 		}
 		return nil
 	}
-	sort.Strings(ids)
 	red, err := d.logRedactor(ctx, service)
 	if err != nil {
 		return err
 	}
-	return copyLogs(ctx, d.driver, ids, follow, red, w)
+	return d.fleet.Logs(ctx, ids, follow, red.redact, w)
 }
 
 // logRedactor hides in instance output the secret values of every revision of service that
@@ -259,32 +203,4 @@ func (d *Daemon) logRedactor(ctx context.Context, service string) (redactor, err
 		values = append(values, secretValues(s)...)
 	}
 	return newRedactor(values), nil
-}
-
-// pastInstances lists the instances of a revision that were ever started, from the events.
-func (d *Daemon) pastInstances(ctx context.Context, service string, revision int) ([]string, error) {
-	var ids []string
-	var after int64
-	for {
-		evs, err := d.store.ListEvents(ctx, store.EventFilter{Service: service, AfterID: after, Limit: 1000})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range evs {
-			after = e.ID
-			if e.Type != "instance_started" {
-				continue
-			}
-			var data struct {
-				Instance string `json:"instance"`
-				Revision int    `json:"revision"`
-			}
-			if json.Unmarshal(e.Data, &data) == nil && data.Revision == revision {
-				ids = append(ids, data.Instance)
-			}
-		}
-		if len(evs) < 1000 {
-			return ids, nil
-		}
-	}
 }

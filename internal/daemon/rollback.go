@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/rollout"
@@ -43,15 +42,16 @@ func (d *Daemon) Rollback(ctx context.Context, service string, req api.RollbackR
 	if err != nil {
 		return api.Deployment{}, err
 	}
-	d.fleet.mu.Lock()
-	warm := d.fleet.service(service).readyCount(to) >= rs.Replicas
-	d.fleet.mu.Unlock()
 	var out api.Deployment
-	if warm {
-		out, err = d.switchBack(ctx, &rs, svc.Stable, to, req.Who)
-	} else {
+	sw, err := d.ctrl.Switch(ctx, d.fleet.Recorder(), rs, svc.Stable, to)
+	switch {
+	case err == nil:
+		out, err = d.Deployment(ctx, sw.ID)
+	case errors.Is(err, rollout.ErrNotWarm):
 		rev.CreatedBy = req.Who
 		out, err = d.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
+	default:
+		err = fmt.Errorf("rollback of %s to revision %d: %w", service, to, err)
 	}
 	if err == nil && forced != "" {
 		d.event(ctx, service, out.ID, "rollback_forced", forced, map[string]any{"to": to, "who": req.Who, "reason": req.Reason})
@@ -99,84 +99,21 @@ func (d *Daemon) servedRevisions(ctx context.Context, service string) (map[int]b
 	return out, nil
 }
 
-// switchBack moves all traffic to a warm revision in one swap, then records the deployment
-// that did it, the new stable revision and the warm window of the revision that served, in
-// one transaction (one fsync).
-func (d *Daemon) switchBack(ctx context.Context, rs *spec.Service, from, to int, who string) (api.Deployment, error) {
-	start := time.Now()
-	if err := d.SetWeights(ctx, rs.Name, map[int]int{to: 100}, 0); err != nil {
-		return api.Deployment{}, err
-	}
-	switched := time.Since(start)
-	now := time.Now().UTC()
-	st := rollout.State{Strategy: "switch", From: from, To: to, Replicas: rs.Replicas, Status: rollout.StatusSucceeded,
-		Phase: "promoted", StartedAt: now, LastProgressAt: now, SwitchedAt: now}
-	rd := &rollout.Deployment{Service: rs.Name, Spec: *rs, State: st}
-	retire := d.retirements(rd)
-	raw, _ := json.Marshal(rs)
-	stateRaw, _ := json.Marshal(st)
-	msg := fmt.Sprintf("rolled back to warm revision %d in one switch (%s)", to, switched.Round(time.Microsecond))
-	data, _ := json.Marshal(map[string]any{"from": from, "to": to, "switch_us": switched.Microseconds()})
-	var stored store.Deployment
-	err := d.store.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		_, stored, err = tx.BeginDeployment(ctx, store.Service{Name: rs.Name, Spec: raw, Stable: from},
-			store.Revision{Service: rs.Name, Number: to},
-			store.Deployment{Service: rs.Name, Kind: "rollback", From: from, Strategy: "switch",
-				Status: string(rollout.StatusSucceeded), State: stateRaw, FinishedAt: now})
-		if err != nil {
-			return err
-		}
-		if err := tx.SetStable(ctx, rs.Name, to); err != nil {
-			return err
-		}
-		for _, in := range retire {
-			if err := tx.PutInstance(ctx, in); err != nil {
-				return err
-			}
-		}
-		_, err = tx.AddEvent(ctx, store.Event{Service: rs.Name, DeploymentID: stored.ID, Type: "deployment_succeeded", Message: msg, Data: data})
-		return err
-	})
-	if err != nil {
-		d.restoreWeights(ctx, rs.Name, from)
-		return api.Deployment{}, fmt.Errorf("record rollback of %s: %w", rs.Name, err)
-	}
-	d.logger.Info("deployment_succeeded", "service", rs.Name, "deployment_id", stored.ID, "message", msg)
-	d.fleet.mu.Lock()
-	s := d.fleet.service(rs.Name)
-	s.stable, s.spec, s.preview = to, *rs, 0
-	d.fleet.mu.Unlock()
-	return toAPIDeployment(stored, st), nil
-}
-
-func (d *Daemon) restoreWeights(ctx context.Context, service string, rev int) {
-	if err := d.SetWeights(ctx, service, map[int]int{rev: 100}, 0); err != nil {
-		d.logger.Warn("restore weights", "service", service, "error", err)
-	}
-}
-
 // Act implements api.Backend: the action is handed to the deployment's controller, which
 // persists it before answering.
 func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deployment, error) {
 	if action == "retry" {
 		return d.retry(ctx, service)
 	}
-	d.fleet.mu.Lock()
-	a := d.fleet.services[service]
-	var active *activeDeployment
-	if a != nil {
-		active = a.active
-	}
-	d.fleet.mu.Unlock()
+	active := d.fleet.ActiveDeployment(service)
 	if active == nil {
 		return api.Deployment{}, fmt.Errorf("service %s has no running deployment: %w", service, api.ErrNotFound)
 	}
 	req := rollout.Request{Action: rollout.Action(action), Done: make(chan error, 1)}
 	select {
-	case active.requests <- req:
-	case <-active.done:
-		return api.Deployment{}, fmt.Errorf("deployment %d has ended: %w", active.d.ID, api.ErrConflict)
+	case active.Requests <- req:
+	case <-active.Done:
+		return api.Deployment{}, fmt.Errorf("deployment %d has ended: %w", active.Deployment.ID, api.ErrConflict)
 	case <-ctx.Done():
 		return api.Deployment{}, ctx.Err()
 	}
@@ -188,7 +125,7 @@ func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deploymen
 	case <-ctx.Done():
 		return api.Deployment{}, ctx.Err()
 	}
-	return d.Deployment(ctx, active.d.ID)
+	return d.Deployment(ctx, active.Deployment.ID)
 }
 
 // retry deploys again the revision of the service's latest deployment when that one ended
@@ -218,8 +155,6 @@ func (d *Daemon) retry(ctx context.Context, service string) (api.Deployment, err
 	if err := json.Unmarshal(rev.Spec, &rs); err != nil {
 		return api.Deployment{}, fmt.Errorf("decode revision %d: %w", last.To, err)
 	}
-	d.fleet.mu.Lock()
-	stable := d.fleet.service(service).stable
-	d.fleet.mu.Unlock()
+	stable, _ := d.fleet.Serving(service)
 	return d.begin(ctx, &rs, rev, "retry", stable, spec.Warnings(&rs))
 }

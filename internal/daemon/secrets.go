@@ -69,3 +69,8 @@ func urlPassword(v string) string {
 	_, pw, _ := strings.Cut(rest[:at], ":")
 	return pw
 }
+
+// secretsOf hides rs's secret values in text (fleet.Config.Secrets).
+func secretsOf(rs spec.Service) func(string) string {
+	return newRedactor(secretValues(rs)).redact
+}

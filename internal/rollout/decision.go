@@ -1,7 +1,8 @@
-// Package rollout owns deployments: the strategies (recreate, rolling, blue-green, canary) as
-// pure functions from persisted state and the latest observation to a decision, and the
-// controller that carries decisions out through the interfaces it declares (Instances,
-// Traffic, Recorder). It does not know which runtime, proxy or store sits behind them.
+// Package rollout owns deployments: the strategies (recreate, rolling, blue-green, canary, and
+// the warm rollback's switch) as pure functions from persisted state and the latest
+// observation to a decision, and the controller that carries decisions out through the
+// interfaces it declares (Instances, Traffic, Recorder, SwitchRecorder). It does not know
+// which runtime, proxy or store sits behind them.
 package rollout
 
 import (

@@ -1,28 +1,16 @@
-package daemon
+package fleet
 
 import (
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/cutover/cutover/internal/health"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/store"
 )
 
-// fleet is the daemon's in-memory view of every service and instance. The store is the
-// record; the fleet is what the proxy and the controller act on. One mutex guards it all:
-// nothing slow (I/O, waiting) happens while it is held.
-type fleet struct {
-	mu       sync.Mutex
-	services map[string]*service
-}
-
-func newFleet() *fleet { return &fleet{services: map[string]*service{}} }
-
-// service is one service's live state.
+// service is one service's live state, guarded by the fleet's lock.
 type service struct {
 	name   string
 	spec   spec.Service // the spec of the latest deployment (route, replicas)
@@ -35,40 +23,38 @@ type service struct {
 	instances map[string]*instance
 	// active is the running deployment, nil when none; canary is its new revision while it
 	// is a canary deployment (the proxy's canary role), else 0.
-	active *activeDeployment
+	active *Active
 	canary int
 	// targets says whether the proxy has a target of the service (see noteTargets).
 	targets targetState
 }
 
-type activeDeployment struct {
-	d        *rollout.Deployment
-	wake     chan struct{}
-	requests chan rollout.Request
-	done     chan struct{}
+// Active is a running deployment as the fleet tracks it. Wake prompts its controller to
+// look again (an instance changed); Requests carries operator actions to it; Done is closed
+// by whoever drives it once it stops driving.
+type Active struct {
+	Deployment *rollout.Deployment
+	Wake       chan struct{}
+	Requests   chan rollout.Request
+	Done       chan struct{}
 }
 
-// instance is one instance's live state.
+// instance is one instance's live state, guarded by the fleet's lock.
 type instance struct {
 	rec        store.Instance
 	status     runtime.Status
 	ready      bool
 	readySince time.Time
 	live       bool
-	confirmed  bool // the prober has reported ready since the daemon started
+	confirmed  bool // the prober has reported ready since the fleet was recovered
 	stopping   bool
 	message    string
-	prober     *health.Prober
+	prober     Prober
 	stopProbe  func()
 }
 
-func (f *fleet) service(name string) *service {
-	s := f.services[name]
-	if s == nil {
-		s = &service{name: name, revisions: map[int]spec.Service{}, instances: map[string]*instance{}}
-		f.services[name] = s
-	}
-	return s
+func newService(name string) *service {
+	return &service{name: name, revisions: map[int]spec.Service{}, instances: map[string]*instance{}}
 }
 
 // sortedInstances returns the service's instances ordered by creation time and ID.
@@ -100,7 +86,7 @@ func (in *instance) serving() bool {
 func (s *service) readyCount(rev int) int {
 	n := 0
 	for _, in := range s.instances {
-		if in.rec.Revision == rev && in.serving() && !isBaseline(in.rec.ID) {
+		if in.rec.Revision == rev && in.serving() && !IsBaseline(in.rec.ID) {
 			n++
 		}
 	}
@@ -112,7 +98,21 @@ func (s *service) wakeDeployment() {
 		return
 	}
 	select {
-	case s.active.wake <- struct{}{}:
+	case s.active.Wake <- struct{}{}:
 	default:
 	}
+}
+
+// role is a revision's part in the service's traffic, for canary routing and metrics; a
+// negative revision is a baseline group.
+func (s *service) role(rev int) string {
+	switch {
+	case rev < 0:
+		return "baseline"
+	case rev != 0 && rev == s.canary:
+		return "canary"
+	case rev == s.stable:
+		return "stable"
+	}
+	return ""
 }

@@ -1,0 +1,139 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cutover/cutover/internal/proxy"
+	"github.com/cutover/cutover/internal/rollout"
+	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// applyTraffic computes the service's target groups from its serving instances and the
+// recorded weights and hands them to the proxy in one swap. The fleet lock is held.
+func (f *Fleet) applyTraffic(s *service) {
+	groups := targetGroups(s)
+	f.proxy.SetTargets(s.name, groups, s.preview)
+	f.noteTargets(s, len(groups) > 0)
+}
+
+// targetGroups groups serving instances by revision, a canary's baseline instances apart
+// under rollout.BaselineRevision; with explicit weights each group gets its revision's
+// weight, otherwise its number of targets (every ready instance equal).
+func targetGroups(s *service) []proxy.Group {
+	byRev := map[int][]proxy.Target{}
+	for _, in := range s.sortedInstances() {
+		if in.serving() {
+			rev := in.rec.Revision
+			if IsBaseline(in.rec.ID) {
+				rev = rollout.BaselineRevision(rev)
+			}
+			byRev[rev] = append(byRev[rev], proxy.Target{ID: in.rec.ID, Addr: in.status.Addr})
+		}
+	}
+	revs := make([]int, 0, len(byRev))
+	for r := range byRev {
+		revs = append(revs, r)
+	}
+	sort.Ints(revs)
+	groups := make([]proxy.Group, 0, len(revs))
+	for _, r := range revs {
+		w := len(byRev[r])
+		if s.weights != nil {
+			w = s.weights[r]
+		}
+		groups = append(groups, proxy.Group{Revision: r, Weight: w, Targets: byRev[r], Role: s.role(r)})
+	}
+	return groups
+}
+
+// shares is each revision's share of the groups' traffic, in percent.
+func shares(groups []proxy.Group) map[int]int {
+	total := 0
+	for _, g := range groups {
+		total += g.Weight
+	}
+	out := map[int]int{}
+	for _, g := range groups {
+		if total > 0 {
+			out[g.Revision] = g.Weight * 100 / total
+		}
+	}
+	return out
+}
+
+// Route converts a spec's route to the proxy's.
+func Route(s spec.Service) proxy.Route {
+	r := proxy.Route{
+		Service: s.Name,
+		Listen:  s.Route.Listen,
+		Hosts:   s.Route.Hosts,
+		Paths:   s.Route.Paths,
+		Balance: s.Route.Balance,
+		Timeout: s.Route.Timeout.D(),
+		Limits: proxy.Limits{MaxBody: s.Route.MaxBodyBytes(), MaxConcurrency: s.Route.MaxConcurrency,
+			QueueTimeout: s.Route.QueueTimeout.D()},
+	}
+	if t := s.Route.TLS; t != nil {
+		r.TLS = &proxy.TLS{CertFile: t.Cert, KeyFile: t.Key}
+	}
+	if bg := s.Strategy.BlueGreen; bg != nil {
+		r.PreviewHeader = bg.PreviewHeader
+		r.PreviewListen = bg.PreviewListen
+	}
+	if c := s.Strategy.Canary; c != nil {
+		r.Canary = proxy.CanaryRouting{Header: c.Routing.Header, Cookie: c.Routing.Cookie, Sticky: c.Routing.Sticky}
+	}
+	return r
+}
+
+// targetState is whether a service's requests reach an instance.
+type targetState uint8
+
+const (
+	targetsNever   targetState = iota // no target yet: the first deployment is starting
+	targetsServing                    // the proxy has a target
+	targetsLost                       // it had one and has none now
+)
+
+// noteTargets records when a service's last target leaves the proxy (its requests then get
+// 503 with Retry-After) and when one is back. The fleet lock is held, so the event is
+// written in the background, stamped with the time of the change.
+func (f *Fleet) noteTargets(s *service, has bool) {
+	var typ, msg string
+	switch {
+	case has && s.targets == targetsLost:
+		typ, msg = "targets_restored", fmt.Sprintf("service %s has a ready instance again; the proxy routes to it", s.name)
+	case !has && s.targets == targetsServing:
+		typ, msg = "no_targets", fmt.Sprintf("service %s has no ready instance: the proxy answers 503 with Retry-After", s.name)
+	}
+	switch {
+	case has:
+		s.targets = targetsServing
+	case s.targets == targetsServing:
+		s.targets = targetsLost
+	}
+	if typ == "" {
+		return
+	}
+	e := store.Event{Time: time.Now(), Service: s.name, Type: typ, Message: msg}
+	var err error
+	if e.Data, err = json.Marshal(map[string]any{"stable": s.stable}); err != nil {
+		f.logger.Warn("record event", "service", e.Service, "event", typ, "error", err)
+		return
+	}
+	f.tasks.launch(func(ctx context.Context) {
+		if ctx.Err() != nil {
+			return // shutting down: instances stop by design
+		}
+		if _, err := f.store.AddEvent(ctx, e); err != nil {
+			f.logger.Warn("record event", "service", e.Service, "event", typ, "error", err)
+			return
+		}
+		f.logger.Info(typ, "service", e.Service)
+	})
+}
