@@ -151,7 +151,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		events: eventLog{store: st, logger: opts.Logger}, started: make(chan *fleet.Active, 64), lock: lock, listeners: listenersOf(opts)}
 	d.flags, err = flags.NewService(ctx, flagStore{st}, sdkTokenStore{st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
-			d.event(ctx, "", 0, typ, msg, data)
+			d.events.Record(ctx, "", 0, typ, msg, data)
 		}})
 	if err != nil {
 		st.Close()
@@ -257,7 +257,7 @@ wait:
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d, "", d.logger.With("component", "api"), api.WithFlags(flagsAPI{d.flags}), api.WithMigrations(d.mig),
+	mux.Handle("/", api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagsAPI{d.flags}), api.WithMigrations(d.mig),
 		api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d)))
 	mux.Handle("/metrics", d.tokens.keys.Require(d.metricsHandler()))
 	mux.Handle("/ofrep/", d.flags.OFREP())

@@ -17,15 +17,15 @@ import (
 
 // Deploy implements api.Backend: validate everything, then record the revision and the
 // deployment in one transaction, then hand it to the controller. Nothing changes on error.
-func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deployment, error) {
-	s, err := d.resolveSpec(ctx, req)
+func (b *backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deployment, error) {
+	s, err := b.resolveSpec(ctx, req)
 	if err != nil {
 		return api.Deployment{}, err
 	}
-	if err := d.checkDeployable(ctx, s); err != nil {
+	if err := b.checkDeployable(ctx, s); err != nil {
 		return api.Deployment{}, err
 	}
-	notes, migrations, err := d.mig.CheckDatabase(ctx, s)
+	notes, migrations, err := b.mig.CheckDatabase(ctx, s)
 	if err != nil {
 		return api.Deployment{}, err
 	}
@@ -33,18 +33,18 @@ func (d *Daemon) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploym
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode spec: %w", err)
 	}
-	from, _ := d.fleet.Serving(s.Name)
+	from, _ := b.fleet.Serving(s.Name)
 	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message, Migrations: migrations}
-	return d.begin(ctx, s, rev, "deploy", from, append(spec.Warnings(s), notes...))
+	return b.begin(ctx, s, rev, "deploy", from, append(spec.Warnings(s), notes...))
 }
 
 // resolveSpec builds the spec of the new revision from the request: the given YAML, or the
 // service's current spec, with the overrides applied, parsed and validated.
-func (d *Daemon) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
+func (b *backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
 	doc := []byte(req.Spec)
 	file := req.SpecFile
 	if len(doc) == 0 {
-		cur, err := d.store.GetService(ctx, req.Service)
+		cur, err := b.store.GetService(ctx, req.Service)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("service %s has never been deployed: give a spec (--spec FILE): %w", req.Service, api.ErrInvalid)
 		}
@@ -83,18 +83,18 @@ func (d *Daemon) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.
 
 // checkDeployable refuses a spec that cannot run here: a route owned by another service, a
 // listen address that cannot be opened, a command that does not exist.
-func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
+func (b *backend) checkDeployable(ctx context.Context, s *spec.Service) error {
 	route := fleet.Route(*s)
-	if owner := d.fleet.RouteOwner(s.Name, route); owner != "" {
+	if owner := b.fleet.RouteOwner(s.Name, route); owner != "" {
 		return fmt.Errorf("route %s %v%v is already owned by service %s: %w", s.Route.Listen, s.Route.Hosts, s.Route.Paths, owner, api.ErrConflict)
 	}
 	if err := proxy.CheckTLS(route); err != nil {
 		return &api.ValidationError{Fields: []api.FieldError{{Path: "route.tls", Message: err.Error()}}}
 	}
-	if active, err := d.store.ActiveDeployment(ctx, s.Name); err == nil {
+	if active, err := b.store.ActiveDeployment(ctx, s.Name); err == nil {
 		return fmt.Errorf("service %s has deployment %d %s: wait for it, or abort it: %w", s.Name, active.ID, active.Status, api.ErrConflict)
 	}
-	if err := d.fleet.Check(ctx, *s); err != nil {
+	if err := b.fleet.Check(ctx, *s); err != nil {
 		path := "run.command"
 		if s.Run.Image != "" {
 			path = "run.image"
@@ -106,7 +106,7 @@ func (d *Daemon) checkDeployable(ctx context.Context, s *spec.Service) error {
 
 // begin records the revision (new when rev.Number is 0) and the deployment, sets the route
 // and starts driving. A failure before the commit leaves everything as it was.
-func (d *Daemon) begin(ctx context.Context, s *spec.Service, rev store.Revision, kind string, from int, warnings []string) (api.Deployment, error) {
+func (b *backend) begin(ctx context.Context, s *spec.Service, rev store.Revision, kind string, from int, warnings []string) (api.Deployment, error) {
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode spec of %s: %w", s.Name, err)
@@ -118,15 +118,15 @@ func (d *Daemon) begin(ctx context.Context, s *spec.Service, rev store.Revision,
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode state: %w", err)
 	}
-	prevRoute := d.fleet.StableRoute(s.Name)
-	if err := d.proxy.SetRoute(fleet.Route(*s)); err != nil {
+	prevRoute := b.fleet.StableRoute(s.Name)
+	if err := b.proxy.SetRoute(fleet.Route(*s)); err != nil {
 		return api.Deployment{}, fmt.Errorf("route %s: %w: %w", s.Route.Listen, err, api.ErrConflict)
 	}
 	svc := store.Service{Name: s.Name, Spec: raw, Stable: from}
 	dep := store.Deployment{Service: s.Name, Kind: kind, From: from, Strategy: s.Strategy.Type, Status: string(rollout.StatusRunning), State: stateRaw}
-	rev, stored, err := d.store.BeginDeployment(ctx, svc, rev, dep)
+	rev, stored, err := b.store.BeginDeployment(ctx, svc, rev, dep)
 	if err != nil {
-		d.restoreRoute(s.Name, prevRoute)
+		b.restoreRoute(s.Name, prevRoute)
 		var ce *store.ConflictError
 		if errors.As(err, &ce) {
 			return api.Deployment{}, fmt.Errorf("%w: %w", err, api.ErrConflict)
@@ -135,28 +135,28 @@ func (d *Daemon) begin(ctx context.Context, s *spec.Service, rev store.Revision,
 	}
 	st.To = rev.Number
 	rd := &rollout.Deployment{ID: stored.ID, Service: s.Name, Spec: *s, State: st}
-	if err := d.fleet.Recorder().SaveState(ctx, rd); err != nil {
+	if err := b.fleet.Recorder().SaveState(ctx, rd); err != nil {
 		return api.Deployment{}, err
 	}
-	d.fleet.NoteRevision(s.Name, rev.Number, *s)
+	b.fleet.NoteRevision(s.Name, rev.Number, *s)
 	msg := fmt.Sprintf("%s of %s started: revision %d → %d (%s)", kind, s.Name, from, rev.Number, s.Strategy.Type)
-	d.event(ctx, s.Name, stored.ID, "deployment_started", msg, map[string]any{"from": from, "to": rev.Number, "strategy": s.Strategy.Type})
+	b.events.Record(ctx, s.Name, stored.ID, "deployment_started", msg, map[string]any{"from": from, "to": rev.Number, "strategy": s.Strategy.Type})
 	for _, w := range warnings {
-		d.event(ctx, s.Name, stored.ID, "deployment_warning", w, nil)
+		b.events.Record(ctx, s.Name, stored.ID, "deployment_warning", w, nil)
 	}
-	d.activate(rd)
+	b.activate(rd)
 	out := toAPIDeployment(stored, st)
 	out.Warnings = warnings
 	return out, nil
 }
 
-func (d *Daemon) restoreRoute(service string, prev *proxy.Route) {
+func (b *backend) restoreRoute(service string, prev *proxy.Route) {
 	if prev == nil {
-		d.proxy.RemoveRoute(service)
+		b.proxy.RemoveRoute(service)
 		return
 	}
-	if err := d.proxy.SetRoute(*prev); err != nil {
-		d.logger.Warn("restore route", "service", service, "error", err)
+	if err := b.proxy.SetRoute(*prev); err != nil {
+		b.logger.Warn("restore route", "service", service, "error", err)
 	}
 }
 

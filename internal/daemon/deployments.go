@@ -64,7 +64,7 @@ func (d *Daemon) recover(ctx context.Context) error {
 			return err
 		}
 		dep := &rollout.Deployment{ID: rec.ID, Service: rec.Service, Spec: rs, State: st}
-		d.event(ctx, rec.Service, rec.ID, "deployment_resumed", fmt.Sprintf("deployment %d resumed after a daemon restart at %q", rec.ID, st.Phase), nil)
+		d.events.Record(ctx, rec.Service, rec.ID, "deployment_resumed", fmt.Sprintf("deployment %d resumed after a daemon restart at %q", rec.ID, st.Phase), nil)
 		d.activate(dep)
 	}
 	return nil
@@ -75,11 +75,6 @@ func (d *Daemon) runFleet(ctx context.Context) {
 	if err := d.fleet.Run(ctx); err != nil {
 		d.logger.Error("fleet stopped", "error", err)
 	}
-}
-
-// event records one transition in the store and the log.
-func (d *Daemon) event(ctx context.Context, service string, deploymentID int64, typ, message string, data map[string]any) {
-	d.events.Record(ctx, service, deploymentID, typ, message, data)
 }
 
 // eventLog records events in the store and the log, for the fleet, the rollout controller

@@ -14,14 +14,14 @@ import (
 )
 
 // Services implements api.Backend.
-func (d *Daemon) Services(ctx context.Context) ([]api.Service, error) {
-	svcs, err := d.store.ListServices(ctx)
+func (b *backend) Services(ctx context.Context) ([]api.Service, error) {
+	svcs, err := b.store.ListServices(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]api.Service, 0, len(svcs))
 	for _, s := range svcs {
-		v, err := d.Service(ctx, s.Name)
+		v, err := b.Service(ctx, s.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -31,8 +31,8 @@ func (d *Daemon) Services(ctx context.Context) ([]api.Service, error) {
 }
 
 // Service implements api.Backend.
-func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) {
-	rec, err := d.store.GetService(ctx, name)
+func (b *backend) Service(ctx context.Context, name string) (api.Service, error) {
+	rec, err := b.store.GetService(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Service{}, fmt.Errorf("service %s: %w", name, api.ErrNotFound)
 	} else if err != nil {
@@ -44,12 +44,12 @@ func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) 
 	}
 	out := api.Service{Name: name, Stable: rec.Stable, Replicas: sp.Replicas, Strategy: sp.Strategy.Type,
 		Listen: sp.Route.Listen, URL: "http://" + spec.DialAddr(sp.Route.Listen), Hosts: sp.Route.Hosts, Paths: sp.Route.Paths,
-		Weights: d.fleet.Weights(name), Traffic: map[int]api.Counts{}}
-	for rev, c := range d.proxy.Stats(name) {
+		Weights: b.fleet.Weights(name), Traffic: map[int]api.Counts{}}
+	for rev, c := range b.proxy.Stats(name) {
 		out.Traffic[rev] = api.Counts{Requests: c.Requests, Errors: c.Errors + c.ConnectErrors + c.Timeouts}
 	}
-	out.Instances = d.instanceViews(name)
-	if active, err := d.store.ActiveDeployment(ctx, name); err == nil {
+	out.Instances = b.instanceViews(name)
+	if active, err := b.store.ActiveDeployment(ctx, name); err == nil {
 		dep, err := deploymentView(active)
 		if err != nil {
 			return api.Service{}, err
@@ -61,9 +61,9 @@ func (d *Daemon) Service(ctx context.Context, name string) (api.Service, error) 
 	return out, nil
 }
 
-func (d *Daemon) instanceViews(name string) []api.Instance {
+func (b *backend) instanceViews(name string) []api.Instance {
 	var out []api.Instance
-	for _, in := range d.fleet.InstanceViews(name) {
+	for _, in := range b.fleet.InstanceViews(name) {
 		out = append(out, api.Instance{ID: in.ID, Revision: in.Revision, State: in.State, Addr: in.Addr,
 			Ready: in.Ready, Live: in.Live, Target: in.Target, Restarts: in.Restarts, Message: in.Message, Started: in.Started})
 	}
@@ -71,18 +71,18 @@ func (d *Daemon) instanceViews(name string) []api.Instance {
 }
 
 // History implements api.Backend; secret env values are redacted.
-func (d *Daemon) History(ctx context.Context, service string) ([]api.Revision, error) {
-	svc, err := d.store.GetService(ctx, service)
+func (b *backend) History(ctx context.Context, service string) ([]api.Revision, error) {
+	svc, err := b.store.GetService(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
 	} else if err != nil {
 		return nil, err
 	}
-	revs, err := d.store.ListRevisions(ctx, service)
+	revs, err := b.store.ListRevisions(ctx, service)
 	if err != nil {
 		return nil, err
 	}
-	warm := d.fleet.Warm(service)
+	warm := b.fleet.Warm(service)
 	out := make([]api.Revision, 0, len(revs))
 	for _, r := range revs {
 		var rs spec.Service
@@ -97,8 +97,8 @@ func (d *Daemon) History(ctx context.Context, service string) ([]api.Revision, e
 }
 
 // Deployment implements api.Backend.
-func (d *Daemon) Deployment(ctx context.Context, id int64) (api.Deployment, error) {
-	rec, err := d.store.GetDeployment(ctx, id)
+func (b *backend) Deployment(ctx context.Context, id int64) (api.Deployment, error) {
+	rec, err := b.store.GetDeployment(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Deployment{}, fmt.Errorf("deployment %d: %w", id, api.ErrNotFound)
 	} else if err != nil {
@@ -108,8 +108,8 @@ func (d *Daemon) Deployment(ctx context.Context, id int64) (api.Deployment, erro
 }
 
 // Deployments implements api.Backend.
-func (d *Daemon) Deployments(ctx context.Context, service string, limit int) ([]api.Deployment, error) {
-	recs, err := d.store.ListDeployments(ctx, service, limit)
+func (b *backend) Deployments(ctx context.Context, service string, limit int) ([]api.Deployment, error) {
+	recs, err := b.store.ListDeployments(ctx, service, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +133,8 @@ func deploymentView(rec store.Deployment) (api.Deployment, error) {
 }
 
 // Events implements api.Backend.
-func (d *Daemon) Events(ctx context.Context, q api.EventQuery) ([]api.Event, error) {
-	evs, err := d.store.ListEvents(ctx, store.EventFilter{Service: q.Service, DeploymentID: q.DeploymentID, AfterID: q.AfterID, Limit: q.Limit})
+func (b *backend) Events(ctx context.Context, q api.EventQuery) ([]api.Event, error) {
+	evs, err := b.store.ListEvents(ctx, store.EventFilter{Service: q.Service, DeploymentID: q.DeploymentID, AfterID: q.AfterID, Limit: q.Limit})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (d *Daemon) Events(ctx context.Context, q api.EventQuery) ([]api.Event, err
 }
 
 // CheckSpec implements api.Backend.
-func (d *Daemon) CheckSpec(ctx context.Context, yaml []byte, file string) (api.CheckResult, error) {
+func (b *backend) CheckSpec(ctx context.Context, yaml []byte, file string) (api.CheckResult, error) {
 	return CheckSpec(yaml, file), nil
 }
 
@@ -169,28 +169,28 @@ func CheckSpec(yaml []byte, file string) api.CheckResult {
 
 // Logs implements api.Backend: each instance's output, every line prefixed with its ID and
 // the service's secret values hidden.
-func (d *Daemon) Logs(ctx context.Context, service string, revision int, follow bool, w io.Writer) error {
-	ids, err := d.fleet.LogSources(ctx, service, revision)
+func (b *backend) Logs(ctx context.Context, service string, revision int, follow bool, w io.Writer) error {
+	ids, err := b.fleet.LogSources(ctx, service, revision)
 	if err != nil {
 		return err
 	}
 	if len(ids) == 0 {
-		if _, err := d.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
+		if _, err := b.store.GetService(ctx, service); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("service %s: %w", service, api.ErrNotFound)
 		}
 		return nil
 	}
-	red, err := d.logRedactor(ctx, service)
+	red, err := b.logRedactor(ctx, service)
 	if err != nil {
 		return err
 	}
-	return d.fleet.Logs(ctx, ids, follow, red.redact, w)
+	return b.fleet.Logs(ctx, ids, follow, red.redact, w)
 }
 
 // logRedactor hides in instance output the secret values of every revision of service that
 // history keeps: an instance prints what its own revision's env holds.
-func (d *Daemon) logRedactor(ctx context.Context, service string) (redactor, error) {
-	revs, err := d.store.ListRevisions(ctx, service)
+func (b *backend) logRedactor(ctx context.Context, service string) (redactor, error) {
+	revs, err := b.store.ListRevisions(ctx, service)
 	if err != nil {
 		return redactor{}, fmt.Errorf("logs of %s: %w", service, err)
 	}

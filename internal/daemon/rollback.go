@@ -14,18 +14,18 @@ import (
 
 // Rollback implements api.Backend: a switch when the target revision is still warm (enough
 // ready instances), otherwise a deployment of the old revision under the service's strategy.
-func (d *Daemon) Rollback(ctx context.Context, service string, req api.RollbackRequest) (api.Deployment, error) {
-	svc, err := d.store.GetService(ctx, service)
+func (b *backend) Rollback(ctx context.Context, service string, req api.RollbackRequest) (api.Deployment, error) {
+	svc, err := b.store.GetService(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Deployment{}, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
 	} else if err != nil {
 		return api.Deployment{}, err
 	}
-	to, err := d.rollbackTarget(ctx, svc, req.To)
+	to, err := b.rollbackTarget(ctx, svc, req.To)
 	if err != nil {
 		return api.Deployment{}, err
 	}
-	rev, err := d.store.GetRevision(ctx, service, to)
+	rev, err := b.store.GetRevision(ctx, service, to)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Deployment{}, fmt.Errorf("revision %d of %s is not in history: %w", to, service, api.ErrNotFound)
 	} else if err != nil {
@@ -35,31 +35,31 @@ func (d *Daemon) Rollback(ctx context.Context, service string, req api.RollbackR
 	if err := json.Unmarshal(rev.Spec, &rs); err != nil {
 		return api.Deployment{}, fmt.Errorf("decode revision %d: %w", to, err)
 	}
-	if active, err := d.store.ActiveDeployment(ctx, service); err == nil {
+	if active, err := b.store.ActiveDeployment(ctx, service); err == nil {
 		return api.Deployment{}, fmt.Errorf("service %s has deployment %d %s: %w", service, active.ID, active.Status, api.ErrConflict)
 	}
-	forced, err := d.mig.CheckRollback(ctx, service, svc.Stable, to, rs, req)
+	forced, err := b.mig.CheckRollback(ctx, service, svc.Stable, to, rs, req)
 	if err != nil {
 		return api.Deployment{}, err
 	}
 	var out api.Deployment
-	sw, err := d.ctrl.Switch(ctx, d.fleet.Recorder(), rs, svc.Stable, to)
+	sw, err := b.ctrl.Switch(ctx, b.fleet.Recorder(), rs, svc.Stable, to)
 	switch {
 	case err == nil:
-		out, err = d.Deployment(ctx, sw.ID)
+		out, err = b.Deployment(ctx, sw.ID)
 	case errors.Is(err, rollout.ErrNotWarm):
 		rev.CreatedBy = req.Who
-		out, err = d.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
+		out, err = b.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
 	default:
 		err = fmt.Errorf("rollback of %s to revision %d: %w", service, to, err)
 	}
 	if err == nil && forced != "" {
-		d.event(ctx, service, out.ID, "rollback_forced", forced, map[string]any{"to": to, "who": req.Who, "reason": req.Reason})
+		b.events.Record(ctx, service, out.ID, "rollback_forced", forced, map[string]any{"to": to, "who": req.Who, "reason": req.Reason})
 	}
 	return out, err
 }
 
-func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {
+func (b *backend) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {
 	if to == svc.Stable && to != 0 {
 		return 0, fmt.Errorf("revision %d already serves %s: %w", to, svc.Name, api.ErrInvalid)
 	}
@@ -68,11 +68,11 @@ func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) 
 	}
 	// The revision that served before the stable one: the newest older revision that a
 	// deployment made stable, skipping revisions that failed and never served.
-	served, err := d.servedRevisions(ctx, svc.Name)
+	served, err := b.servedRevisions(ctx, svc.Name)
 	if err != nil {
 		return 0, err
 	}
-	revs, err := d.store.ListRevisions(ctx, svc.Name)
+	revs, err := b.store.ListRevisions(ctx, svc.Name)
 	if err != nil {
 		return 0, err
 	}
@@ -85,8 +85,8 @@ func (d *Daemon) rollbackTarget(ctx context.Context, svc store.Service, to int) 
 }
 
 // servedRevisions lists the revisions that some deployment of the service made stable.
-func (d *Daemon) servedRevisions(ctx context.Context, service string) (map[int]bool, error) {
-	deps, err := d.store.ListDeployments(ctx, service, 0)
+func (b *backend) servedRevisions(ctx context.Context, service string) (map[int]bool, error) {
+	deps, err := b.store.ListDeployments(ctx, service, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +101,11 @@ func (d *Daemon) servedRevisions(ctx context.Context, service string) (map[int]b
 
 // Act implements api.Backend: the action is handed to the deployment's controller, which
 // persists it before answering.
-func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deployment, error) {
+func (b *backend) Act(ctx context.Context, service, action string) (api.Deployment, error) {
 	if action == "retry" {
-		return d.retry(ctx, service)
+		return b.retry(ctx, service)
 	}
-	active := d.fleet.ActiveDeployment(service)
+	active := b.fleet.ActiveDeployment(service)
 	if active == nil {
 		return api.Deployment{}, fmt.Errorf("service %s has no running deployment: %w", service, api.ErrNotFound)
 	}
@@ -125,13 +125,13 @@ func (d *Daemon) Act(ctx context.Context, service, action string) (api.Deploymen
 	case <-ctx.Done():
 		return api.Deployment{}, ctx.Err()
 	}
-	return d.Deployment(ctx, active.Deployment.ID)
+	return b.Deployment(ctx, active.Deployment.ID)
 }
 
 // retry deploys again the revision of the service's latest deployment when that one ended
 // without success.
-func (d *Daemon) retry(ctx context.Context, service string) (api.Deployment, error) {
-	deps, err := d.store.ListDeployments(ctx, service, 1)
+func (b *backend) retry(ctx context.Context, service string) (api.Deployment, error) {
+	deps, err := b.store.ListDeployments(ctx, service, 1)
 	if err != nil {
 		return api.Deployment{}, err
 	}
@@ -145,7 +145,7 @@ func (d *Daemon) retry(ctx context.Context, service string) (api.Deployment, err
 		return api.Deployment{}, fmt.Errorf("deployment %d of %s is %s; only a failed, rolled back or aborted one can be retried: %w",
 			last.ID, service, last.Status, api.ErrConflict)
 	}
-	rev, err := d.store.GetRevision(ctx, service, last.To)
+	rev, err := b.store.GetRevision(ctx, service, last.To)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Deployment{}, fmt.Errorf("revision %d of %s is no longer in history: %w", last.To, service, api.ErrNotFound)
 	} else if err != nil {
@@ -155,6 +155,6 @@ func (d *Daemon) retry(ctx context.Context, service string) (api.Deployment, err
 	if err := json.Unmarshal(rev.Spec, &rs); err != nil {
 		return api.Deployment{}, fmt.Errorf("decode revision %d: %w", last.To, err)
 	}
-	stable, _ := d.fleet.Serving(service)
-	return d.begin(ctx, &rs, rev, "retry", stable, spec.Warnings(&rs))
+	stable, _ := b.fleet.Serving(service)
+	return b.begin(ctx, &rs, rev, "retry", stable, spec.Warnings(&rs))
 }
