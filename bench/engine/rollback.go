@@ -18,8 +18,8 @@ type rollbackRun struct {
 	inside  time.Duration // the daemon's own timing of its SetWeights (event data switch_us)
 	wrong   int           // requests started after the call returned that reached another version
 	// Offsets from sending the request, by the daemon's wall clock, of the times the daemon
-	// stamped on the deployment row (created, last updated) and on its event: all after the
-	// switch, before (or at) the commit that records it.
+	// stamped on the deployment row (created, last updated: committed before the switch) and
+	// on the event that carries the switch's timing (recorded after it).
 	created, saved, evented time.Duration
 }
 
@@ -178,7 +178,7 @@ func rollbackRows(loaded, quiet []rollbackRun, commit [2]time.Duration) []Row {
 			verdict(maxOf(inside) < time.Millisecond), "timed inside the daemon around the swap (fleet lock + proxy SetTargets), µs resolution"},
 		{b, "requests started after the call returned that reached the new version", fmt.Sprint(wrong), "0", verdict(wrong == 0), ""},
 		{b, "one SQLite write transaction, median / p99", fmt.Sprintf("%s / %s", ms(commit[0]), ms(commit[1])), "", "",
-			"store.AddEvent on a fresh store in the same temp dir: what one commit (fsync) costs here; the rollback records itself after the switch"},
+			"store.AddEvent on a fresh store in the same temp dir: what one commit (fsync) costs here; the rollback commits its record before the switch and its timing event after"},
 	}
 }
 
