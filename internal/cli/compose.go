@@ -9,12 +9,15 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/compose"
+	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/stack"
 )
 
 // deployCompose plans the compose files as a stack (an invalid one is a usage error), and,
-// unless dryRun, deploys the selected services (all when none is named) in dependency order.
+// unless dryRun, builds the selected services that have build (every build before any
+// deploy, so a failing one changes nothing) and deploys them (all when none is named) in
+// dependency order, a built service's revision running the exact image ID built.
 // Every warning is printed first. A service that another one depends on with condition
 // service_healthy is waited for before the dependent is deployed; with --wait every service is.
 func (a *app) deployCompose(ctx context.Context, files, services []string, message string, wf waitFlags, dryRun bool) error {
@@ -31,7 +34,11 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 	if err := routedOnly(plan, services, files[0]); err != nil {
 		return err
 	}
-	p, err := compose.Load(ctx, files, services, compose.Options{Env: environ()})
+	images, err := a.buildImages(ctx, plan, services)
+	if err != nil {
+		return err
+	}
+	p, err := compose.Load(ctx, files, services, compose.Options{Env: environ(), Images: images})
 	if err != nil {
 		return &usageError{err: err}
 	}
@@ -98,4 +105,34 @@ func routedOnly(plan *stack.Plan, selected []string, file string) error {
 		}
 	}
 	return nil
+}
+
+// buildImages builds every selected service that has build, through the Docker Engine API
+// on this machine, its progress on standard error, and returns the image IDs by service.
+func (a *app) buildImages(ctx context.Context, plan *stack.Plan, selected []string) (map[string]string, error) {
+	var b *docker.Driver
+	images := map[string]string{}
+	for _, st := range plan.Steps {
+		bs := st.Service.Build
+		if bs == nil || st.Service.Image != "" || (len(selected) > 0 && !slices.Contains(selected, st.Service.Name)) {
+			continue
+		}
+		if b == nil {
+			d, err := docker.New(nil, docker.Options{})
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", st.Service.Name, err)
+			}
+			defer d.Close()
+			b = d
+		}
+		fmt.Fprintf(a.stderr, "building %s from %s as %s\n", st.Service.Name, bs.Context, bs.Tag)
+		id, err := b.Build(ctx, docker.BuildSpec{Context: bs.Context, Dockerfile: bs.Dockerfile, Args: bs.Args,
+			Target: bs.Target, Tag: bs.Tag}, a.stderr)
+		if err != nil {
+			return nil, fmt.Errorf("build %s (nothing was deployed): %w", st.Service.Name, err)
+		}
+		fmt.Fprintf(a.stderr, "built %s: %s\n", st.Service.Name, id)
+		images[st.Service.Name] = id
+	}
+	return images, nil
 }

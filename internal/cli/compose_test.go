@@ -7,10 +7,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/image"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cutover/cutover/internal/api"
@@ -234,5 +236,79 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 			t.Fatalf("timed out after %s waiting for %s", limit, what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDeployComposeBuild deploys a routed service from build: on a real daemon and the real
+// engine: the image is built through the Engine API with its progress shown, the revision
+// runs that exact image ID, an unchanged build plans as unchanged, and a failing build
+// refuses the deploy with the builder's error and deploys nothing.
+func TestDeployComposeBuild(t *testing.T) {
+	base := dockertest.DemoImage(t)
+	cli := dockertest.Client(t)
+	state := t.TempDir()
+	owner, _ := filepath.Abs(state)
+	t.Cleanup(func() { _ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner) })
+	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
+		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	dir := filepath.Join(t.TempDir(), "proj")
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("web/Dockerfile", "FROM "+base+"\nARG VERSION\nENV VERSION=$VERSION\n")
+	write("compose.yaml", `services:
+  web:
+    build: {context: ./web, args: {VERSION: built1}}
+    ports: ["127.0.0.1:`+freePort(t)+`:8080"]
+`)
+	file := filepath.Join(dir, "compose.yaml")
+	r := runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "deploy", "-f", file, "--wait", "--timeout", "90s")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "building web from "+filepath.Join(dir, "web")) || !strings.Contains(r.stderr, "Step 1/") {
+		t.Errorf("build progress not shown:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "build is ignored") {
+		t.Errorf("the build is warned about as ignored:\n%s", r.stderr)
+	}
+	c := api.NewClient("http://"+d.Addr(), d.Token())
+	revs, err := c.History(context.Background(), "web")
+	if err != nil || len(revs) != 1 {
+		t.Fatalf("history: %v, %v", revs, err)
+	}
+	img, _, err := cli.ImageInspectWithRaw(context.Background(), revs[0].Image)
+	if err != nil || !strings.HasPrefix(revs[0].Image, "sha256:") || img.ID != revs[0].Image ||
+		!slices.Contains(img.Config.Env, "VERSION=built1") {
+		t.Fatalf("revision image %q (%v): want the built image's ID with VERSION=built1", revs[0].Image, err)
+	}
+	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true}) })
+
+	r = runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "deploy", "-f", file, "--dry-run")
+	if !strings.Contains(r.stdout, "web      routed  rolling   unchanged") {
+		t.Errorf("dry run of an unchanged build:\n%s%s", r.stdout, r.stderr)
+	}
+
+	write("web/Dockerfile", "FROM "+base+"\nRUN [\"/no-such-step\"]\n")
+	r = runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "deploy", "-f", file, "--wait", "--timeout", "90s")
+	if r.code == 0 || !strings.Contains(r.stderr, "build web (nothing was deployed)") || !strings.Contains(r.stderr, "/no-such-step") {
+		t.Errorf("failing build: exit %d, stderr %q; want the builder's error", r.code, r.stderr)
+	}
+	if revs, err := c.History(context.Background(), "web"); err != nil || len(revs) != 1 {
+		t.Errorf("revisions after a failed build: %d (%v), want still 1", len(revs), err)
 	}
 }

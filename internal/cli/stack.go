@@ -9,6 +9,7 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/compose"
+	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/stack"
 )
 
@@ -19,6 +20,7 @@ func (a *app) planStack(ctx context.Context, files []string) (*stack.Plan, strin
 	if err != nil {
 		return nil, "", &usageError{err: err}
 	}
+	builtImages(ctx, p)
 	running, against := a.running(ctx, p)
 	plan, err := stack.Make(p, running, stack.OSFiles{})
 	if err != nil {
@@ -107,4 +109,27 @@ func planJSON(plan *stack.Plan, selected []string) map[string]any {
 			Change: string(st.Change), Differences: st.Differences, Downtime: st.Downtime})
 	}
 	return map[string]any{"project": plan.Project, "services": steps, "warnings": plan.Warnings}
+}
+
+// builtImages puts in the spec of each routed service with build the ID of the image its
+// content tag names, when this machine has it, so a build whose inputs did not change plans
+// as unchanged. Without Docker the tag stays, and the service plans as changed.
+func builtImages(ctx context.Context, p *stack.Project) {
+	var d *docker.Driver
+	for i := range p.Services {
+		s := &p.Services[i]
+		if s.Build == nil || s.Spec == nil || s.Image != "" {
+			continue
+		}
+		if d == nil {
+			var err error
+			if d, err = docker.New(nil, docker.Options{}); err != nil {
+				return
+			}
+			defer d.Close()
+		}
+		if id, err := d.ImageID(ctx, s.Build.Tag); err == nil && id != "" {
+			s.Spec.Run.Image = id
+		}
+	}
 }

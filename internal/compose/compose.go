@@ -22,6 +22,9 @@ type Options struct {
 	// ProjectName names the compose project; empty takes the files' name: or the working
 	// directory's name, as docker compose does.
 	ProjectName string
+	// Images are the images cutover built for services with build and no image, by service
+	// name: Load runs them, and does not warn about their build.
+	Images map[string]string
 }
 
 // Project is what Load imported: one Import per selected service, each after the services it

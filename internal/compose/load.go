@@ -54,7 +54,12 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 	}
 	var errs spec.Errors
 	for _, name := range order {
-		imp, ferrs := importService(cp.Services[name], serviceWarnings(findings, name), src)
+		svc, warnings := cp.Services[name], serviceWarnings(findings, name)
+		if img := opts.Images[name]; img != "" && svc.Image == "" {
+			svc.Image = img
+			warnings = slices.DeleteFunc(warnings, func(w string) bool { return strings.HasPrefix(w, "service "+name+": build") })
+		}
+		imp, ferrs := importService(svc, warnings, src)
 		if len(ferrs) > 0 {
 			errs = append(errs, ferrs...)
 			continue

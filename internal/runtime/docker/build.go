@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/build"
+
+	cerrdefs "github.com/containerd/errdefs"
 )
 
 // BuildSpec is one image build: a directory as context, the Dockerfile in it, build args
@@ -124,4 +126,16 @@ func tarDir(w io.Writer, dir string) error {
 		return fmt.Errorf("tar build context %s: %w", dir, err)
 	}
 	return tw.Close()
+}
+
+// ImageID is the ID of the local image ref names, "" when there is none.
+func (d *Driver) ImageID(ctx context.Context, ref string) (string, error) {
+	img, _, err := d.cli.ImageInspectWithRaw(ctx, ref)
+	if cerrdefs.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	return img.ID, nil
 }
