@@ -6,10 +6,12 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,4 +203,29 @@ func get(t *testing.T, url string) (int, string, http.Header) {
 		t.Fatalf("GET %s: read body: %v", url, err)
 	}
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// TestBindsLoopbackByDefault is the review's reproduction: given only PORT (as cutover's
+// process runtime gives it), the demo app listened on every interface. It listens on
+// 127.0.0.1 unless LISTEN_HOST says otherwise (a container sets LISTEN_HOST=0.0.0.0, as the
+// demo image does, so that a published port reaches it).
+func TestBindsLoopbackByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		env       []string
+		wantHosts string // the hosts accepted, space-separated
+	}{
+		{[]string{"LISTEN_ADDR=", "PORT=0"}, "127.0.0.1"},
+		{[]string{"LISTEN_ADDR=", "PORT=0", "LISTEN_HOST=0.0.0.0"}, "0.0.0.0 ::"}, // Go shows 0.0.0.0 as [::]
+	} {
+		p := startProc(t, tc.env...)
+		host, _, err := net.SplitHostPort(strings.TrimPrefix(p.url, "http://"))
+		if err != nil || !slices.Contains(strings.Fields(tc.wantHosts), host) {
+			t.Errorf("%v: listening on %s, want host %s", tc.env, p.url, tc.wantHosts)
+		}
+		resp, err := http.Get(p.url + "/healthz")
+		if err != nil {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		resp.Body.Close()
+	}
 }

@@ -20,13 +20,16 @@ var Version = ""
 func (a *app) serveCmd() *cobra.Command {
 	var o ServeOptions
 	var pf proxyServeFlags
+	var af apiServeFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: API, proxy and deployment controller",
 		Long: `Run the cutover daemon in the foreground until SIGINT or SIGTERM. It keeps its state
 (store, API token, address file, pid file, lock) in the state directory, serves the control
 API on --listen and writes the address it got to the address file for the other commands.
-One daemon per state directory: a second one is refused.
+One daemon per state directory: a second one is refused. A --listen address that is not
+loopback needs --api-tls-cert and --api-tls-key, or --insecure-listen to serve the API and
+its bearer token in plain HTTP to the network.
 
 SIGINT and SIGTERM stop it gracefully: it stops accepting, finishes the requests in flight
 (up to 30s) and exits. Services' instances keep running unless --stop-instances is given; a
@@ -50,7 +53,7 @@ docs/operations.md.`,
 			if o.HandoffTimeout <= 0 {
 				return usagef("--handoff-timeout %s: want a duration above 0", o.HandoffTimeout)
 			}
-			if err := checkAPIServeFlags(o); err != nil {
+			if err := checkAPIServeFlags(o, af, a.stderr); err != nil {
 				return err
 			}
 			if err := checkProxyServeFlags(&o, pf); err != nil {
@@ -69,7 +72,7 @@ docs/operations.md.`,
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&o.HandoffTimeout, "handoff-timeout", time.Minute, "on SIGHUP, how long the new process may take to serve")
-	addAPIServeFlags(f, &o)
+	addAPIServeFlags(f, &o, &af)
 	addProxyServeFlags(f, &o, &pf)
 	return cmd
 }

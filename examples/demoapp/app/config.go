@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 // config is the demo app's whole behaviour, read from the environment once at start.
 type config struct {
-	Addr            string        // PORT → ":PORT"; LISTEN_ADDR overrides it
+	Addr            string        // LISTEN_HOST (default 127.0.0.1) and PORT; LISTEN_ADDR overrides both
 	Version         string        // VERSION, default "dev"
 	Instance        string        // INSTANCE, default hostname-pid
 	NeverReady      bool          // NEVER_READY=1: /healthz always 503
@@ -54,7 +55,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 			errs = append(errs, fmt.Errorf("PORT %q: not a port number", port))
 		}
-		c.Addr = ":" + port
+		// Loopback unless told otherwise: an app behind cutover's proxy needs no other
+		// interface, and a container sets LISTEN_HOST=0.0.0.0 for its published port.
+		host := getenv("LISTEN_HOST")
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		c.Addr = net.JoinHostPort(host, port)
 	}
 	durations := []struct {
 		name string

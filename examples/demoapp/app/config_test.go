@@ -25,7 +25,7 @@ func TestLoadConfig(t *testing.T) {
 			check: func(c config) string {
 				return cmp.Diff(
 					[]any{c.Addr, c.Version, c.ExitCode, c.ShutdownTimeout, c.ErrorPPM},
-					[]any{":8080", "dev", 1, 10 * time.Second, int64(0)})
+					[]any{"127.0.0.1:8080", "dev", 1, 10 * time.Second, int64(0)})
 			},
 		},
 		{

@@ -123,6 +123,7 @@ func buildDemo(cli *client.Client) error {
 	}
 	files := map[string]File{"Dockerfile": {Data: []byte("FROM scratch\n" +
 		"COPY demoapp healthprobe /\n" +
+		"ENV LISTEN_HOST=0.0.0.0\n" + // the published port reaches the container's interface
 		`ENTRYPOINT ["/demoapp"]` + "\n")}}
 	for _, name := range []string{"demoapp", "healthprobe"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
