@@ -18,7 +18,10 @@ func (p *Proxy) switchProtocols(w http.ResponseWriter, resp *http.Response, x *e
 	}
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		p.fail(w, x, http.StatusBadGateway, "cannot upgrade this connection\n", err)
+		// The client's connection cannot be taken over (HTTP/2): not the app's failure, so
+		// not counted against its revision.
+		x.g.rev.clientErrors.Add(1)
+		p.plain(w, http.StatusBadGateway, "cannot upgrade this connection\n", x.reqID)
 		return
 	}
 	defer conn.Close()
