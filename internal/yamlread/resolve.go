@@ -42,12 +42,6 @@ func (r *resolver) resolve(n ast.Node, depth int) (ast.Node, size, error) {
 	if isNil(n) {
 		return n, size{nodes: 1}, nil
 	}
-	switch n.(type) {
-	case *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode:
-		if depth >= r.lim.Depth {
-			return nil, size{}, errorAt(n, LimitDepth, "nested too deeply: more than %d levels", r.lim.Depth)
-		}
-	}
 	switch v := n.(type) {
 	case *ast.AnchorNode:
 		return r.anchor(v, depth)
@@ -62,29 +56,9 @@ func (r *resolver) resolve(n ast.Node, depth int) (ast.Node, size, error) {
 		v.Value = val
 		return v, s, err
 	case *ast.MappingNode:
-		s := size{nodes: 1}
-		for _, mv := range v.Values {
-			es, err := r.entry(mv, depth+1)
-			if err != nil {
-				return nil, size{}, err
-			}
-			if s = s.plus(es); r.over(s) {
-				return nil, size{}, r.overError(mv.Key, s)
-			}
-		}
-		s.height++
-		return v, s, nil
+		return r.mapping(v, v.Values, depth)
 	case *ast.MappingValueNode: // a mapping of one entry
-		s, err := r.entry(v, depth+1)
-		if err != nil {
-			return nil, size{}, err
-		}
-		s = s.plus(size{nodes: 1})
-		s.height++
-		if r.over(s) {
-			return nil, size{}, r.overError(v, s)
-		}
-		return v, s, nil
+		return r.mapping(v, []*ast.MappingValueNode{v}, depth)
 	case *ast.SequenceNode:
 		return r.sequence(v, depth)
 	}
@@ -95,7 +69,29 @@ func (r *resolver) resolve(n ast.Node, depth int) (ast.Node, size, error) {
 	return n, s, nil
 }
 
+// mapping resolves the entries of the mapping n.
+func (r *resolver) mapping(n ast.Node, entries []*ast.MappingValueNode, depth int) (ast.Node, size, error) {
+	if depth >= r.lim.Depth {
+		return nil, size{}, errorAt(n, LimitDepth, "nested too deeply: more than %d levels", r.lim.Depth)
+	}
+	s := size{nodes: 1}
+	for _, mv := range entries {
+		es, err := r.entry(mv, depth+1)
+		if err != nil {
+			return nil, size{}, err
+		}
+		if s = s.plus(es); r.over(s) {
+			return nil, size{}, r.overError(mv.Key, s)
+		}
+	}
+	s.height++
+	return n, s, nil
+}
+
 func (r *resolver) sequence(v *ast.SequenceNode, depth int) (ast.Node, size, error) {
+	if depth >= r.lim.Depth {
+		return nil, size{}, errorAt(v, LimitDepth, "nested too deeply: more than %d levels", r.lim.Depth)
+	}
 	s := size{nodes: 1}
 	for i, item := range v.Values {
 		val, is, err := r.resolve(item, depth+1)
