@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover/cutover/examples/demoapp/app"
 	"github.com/cutover/cutover/internal/cli"
+	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/demo"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
@@ -26,7 +27,7 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Commands{
 		Serve: func(ctx context.Context, o cli.ServeOptions) error {
 			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
-				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel,
+				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel, Crash: crashpoint.FromEnv(),
 				HandoffTimeout: o.HandoffTimeout, Version: cli.BuildVersion(),
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
 				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,

@@ -25,9 +25,16 @@ type serveProcess struct {
 
 func startServe(t *testing.T, state string, extra ...string) *serveProcess {
 	t.Helper()
+	return startServeEnv(t, state, nil, extra...)
+}
+
+// startServeEnv is startServe with env added to the daemon's environment.
+func startServeEnv(t *testing.T, state string, env []string, extra ...string) *serveProcess {
+	t.Helper()
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	args := append([]string{"serve", "--state", state, "--listen", "127.0.0.1:0", "--addr-file", addrFile}, extra...)
 	cmd := exec.Command(testbin.Cutover(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/flags"
 	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/handoff"
@@ -75,6 +76,9 @@ type Options struct {
 	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the
 	// proxy's defaults); its Listen is the daemon's own.
 	Proxy proxy.Config
+	// Crash kills the daemon at a named step of starting or stopping an instance, for the
+	// tests that prove what survives (crashpoint; nil: never).
+	Crash *crashpoint.At
 	// inherited holds what the daemon this one replaces passed on (set by Serve).
 	inherited *handoff.Inherited
 }
@@ -168,7 +172,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	pc.Listen = d.proxyListen
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
 	d.fleet = fleet.New(fleet.Config{Store: st, Proxy: d.proxy, Runtime: d.driver, Events: d.events, Logger: opts.Logger,
-		Secrets: secretsOf, Tick: opts.Tick, RetryInterval: opts.RetryInterval})
+		Secrets: secretsOf, Tick: opts.Tick, RetryInterval: opts.RetryInterval, Crash: opts.Crash})
 	d.mig = d.newMigrations()
 	d.ctrl = rollout.NewController(d.fleet.Instances(), d.fleet.Traffic(), d.fleet.Recorder(), d.newHookRunner(), d.fleet.Metrics(),
 		opts.Logger.With("component", "rollout"), rollout.Config{})

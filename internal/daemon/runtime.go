@@ -15,7 +15,7 @@ import (
 // deployments fail at their check.
 func defaultDrivers(opts Options, sealer process.Sealer) (*runtime.Mux, error) {
 	logger := opts.Logger.With("component", "runtime")
-	pd, err := process.New(filepath.Join(opts.StateDir, "run"), logger, process.Options{Sealer: sealer})
+	pd, err := process.New(filepath.Join(opts.StateDir, "run"), logger, process.Options{Sealer: sealer, Crash: opts.Crash})
 	if err != nil {
 		return nil, fmt.Errorf("process runtime: %w", err)
 	}
@@ -23,7 +23,7 @@ func defaultDrivers(opts Options, sealer process.Sealer) (*runtime.Mux, error) {
 	if err != nil {
 		owner = opts.StateDir
 	}
-	dd, err := docker.New(logger, docker.Options{Owner: owner})
+	dd, err := docker.New(logger, docker.Options{Owner: owner, Crash: opts.Crash})
 	if err != nil {
 		// Only a broken DOCKER_* environment gets here; processes must still run.
 		opts.Logger.Warn("docker runtime unavailable", "error", err)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/health"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/runtime"
@@ -85,6 +86,9 @@ type Config struct {
 	// ReadinessWindow is how long an instance adopted as ready may go unconfirmed by its
 	// prober when its spec has no readiness or startup probe (default 5s).
 	ReadinessWindow time.Duration
+	// Crash kills the daemon at a named step of recording an instance's start or stop, for
+	// the tests that prove what survives (nil: never).
+	Crash *crashpoint.At
 }
 
 // Fleet is the live view of every service and its instances. Create it with New, rebuild

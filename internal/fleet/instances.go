@@ -29,9 +29,11 @@ func (f *Fleet) start(ctx context.Context, service string, revision, count int, 
 	for range count {
 		rec := store.Instance{ID: newInstanceID(service, revision, baseline), Service: service, Revision: revision,
 			DeploymentID: deploymentID, Desired: "run", CreatedAt: time.Now().UTC()}
+		f.cfg.Crash.Reach("instance-record-before")
 		if err := f.store.PutInstance(ctx, rec); err != nil {
 			return fmt.Errorf("record instance %s: %w", rec.ID, err)
 		}
+		f.cfg.Crash.Reach("instance-record-after")
 		recs = append(recs, rec)
 		specs = append(specs, InstanceSpec(rec, rs))
 	}
@@ -160,9 +162,11 @@ func (f *Fleet) recordReadiness(ctx context.Context, rec store.Instance, r healt
 // background.
 func (f *Fleet) stop(ctx context.Context, service string, ids []string) error {
 	for _, rec := range f.markStopping(service, ids) {
+		f.cfg.Crash.Reach("instance-stop-record-before")
 		if err := f.store.PutInstance(ctx, rec); err != nil {
 			return fmt.Errorf("record stop of %s: %w", rec.ID, err)
 		}
+		f.cfg.Crash.Reach("instance-stop-record-after")
 		f.tasks.launch(func(ctx context.Context) { f.finishStop(ctx, rec) })
 	}
 	return nil
@@ -188,10 +192,12 @@ func (f *Fleet) finishStop(ctx context.Context, rec store.Instance) {
 	if err := f.rt.Remove(stopCtx, rec.ID); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		f.logger.Warn("remove instance", "instance", rec.ID, "error", err)
 	}
+	f.cfg.Crash.Reach("instance-forget-before")
 	if err := f.store.DeleteInstance(stopCtx, rec.ID); err != nil {
 		f.logger.Warn("forget instance", "instance", rec.ID, "error", err)
 		return
 	}
+	f.cfg.Crash.Reach("instance-forget-after")
 	if lastOfOld := f.forget(rec); lastOfOld {
 		f.prune(stopCtx, rec.Service, rec.DeploymentID)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/runtime"
 )
 
@@ -85,6 +86,9 @@ type Options struct {
 	StopGrace time.Duration
 	// PollInterval is how often followed logs look for a restarted container (default 100ms).
 	PollInterval time.Duration
+	// Crash kills the daemon at a named step of starting or stopping a container, for the
+	// tests that prove what survives (nil: never).
+	Crash *crashpoint.At
 }
 
 func (o Options) withDefaults() Options {

@@ -56,14 +56,17 @@ func (d *Driver) start(ctx context.Context, s runtime.InstanceSpec) error {
 		return err
 	}
 	req := d.opts.createRequest(s)
+	d.opts.Crash.Reach("docker-create-before")
 	if _, err := d.cli.ContainerCreate(ctx, req.config, req.host, req.network, nil, name); err != nil {
 		return fmt.Errorf("create container %s from image %s: %w", name, s.Image, err)
 	}
+	d.opts.Crash.Reach("docker-create-after")
 	d.forgetHistory(s.ID)
 	err = d.connectNetworks(ctx, name, s.Container)
 	if err == nil {
 		err = d.cli.ContainerStart(ctx, name, container.StartOptions{})
 	}
+	d.opts.Crash.Reach("docker-start-after")
 	if err != nil {
 		// A container that never ran is not an instance: leave nothing behind for List.
 		rmErr := d.cli.ContainerRemove(context.WithoutCancel(ctx), name, container.RemoveOptions{Force: true})

@@ -72,8 +72,9 @@ func (d *Driver) List(ctx context.Context) ([]runtime.Status, error) {
 
 // Adopt takes over instances found by List. Docker's restart policy already supervises
 // them, so nothing is restarted: Adopt checks that each container exists and is this
-// owner's, and starts counting its restarts. An unknown ID is an error wrapping
-// runtime.ErrNotFound.
+// owner's, and starts counting its restarts. A container created but never started (its
+// daemon died inside Start, after the caller recorded the instance) is started now. An
+// unknown ID is an error wrapping runtime.ErrNotFound.
 func (d *Driver) Adopt(ctx context.Context, ids []string) error {
 	if d.isClosed() {
 		return fmt.Errorf("adopt: %w", errClosed)
@@ -82,6 +83,12 @@ func (d *Driver) Adopt(ctx context.Context, ids []string) error {
 		st, err := d.Status(ctx, id)
 		if err != nil {
 			return fmt.Errorf("adopt %s: %w", id, err)
+		}
+		if st.State == runtime.StateStarting {
+			if err := d.cli.ContainerStart(ctx, containerName(id), container.StartOptions{}); err != nil {
+				return fmt.Errorf("adopt %s: start never-started container: %w", id, err)
+			}
+			d.logger.Info("instance started on adoption", "instance", id)
 		}
 		d.logger.Info("instance adopted", "instance", id, "state", st.State, "restarts", st.Restarts)
 	}

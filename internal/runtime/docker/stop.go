@@ -38,9 +38,11 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	done := d.markStopping(id)
 	defer done()
 	// No timeout: the container's own StopTimeout holds the spec's grace.
+	d.opts.Crash.Reach("docker-stop-before")
 	if err := d.cli.ContainerStop(ctx, containerName(id), container.StopOptions{}); err != nil {
 		return fmt.Errorf("stop %s: %w", id, err)
 	}
+	d.opts.Crash.Reach("docker-stop-after")
 	d.logger.Info("instance stopped", "instance", id)
 	return nil
 }
@@ -79,9 +81,11 @@ func (d *Driver) Remove(ctx context.Context, id string) error {
 	if c.State != nil && c.State.Running {
 		return fmt.Errorf("remove %s: container %s is %s; stop it first", id, containerName(id), c.State.Status)
 	}
+	d.opts.Crash.Reach("docker-remove-before")
 	if err := d.cli.ContainerRemove(ctx, containerName(id), container.RemoveOptions{RemoveVolumes: true}); err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
+	d.opts.Crash.Reach("docker-remove-after")
 	d.forgetHistory(id)
 	return nil
 }

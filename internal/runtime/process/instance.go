@@ -55,6 +55,12 @@ func (d *Driver) load(id string, create bool) (*instance, error) {
 	rec, err := d.loadRecord(id)
 	switch {
 	case err == nil:
+		if resolveSpawn(&rec) {
+			if err := d.saveRecord(rec); err != nil {
+				return nil, err
+			}
+			d.logger.Warn("instance found by its spawn mark", "instance", id, "pid", rec.PID)
+		}
 		inst := fromRecord(rec)
 		d.instances[id] = inst
 		if inst.proc != nil {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/runtime"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	PollInterval time.Duration
 	// StopGrace is used for specs without a StopGrace (default 10s).
 	StopGrace time.Duration
+	// Crash kills the daemon at a named step of starting or stopping an instance, for the
+	// tests that prove what survives (nil: never).
+	Crash *crashpoint.At
 	// Sealer, when set, seals each instance's env in its record (env values hold secrets);
 	// records written in plain text are sealed when next read.
 	Sealer Sealer

@@ -31,6 +31,9 @@ type record struct {
 	StartTicks uint64    `json:"start_ticks"`
 	StartedAt  time.Time `json:"started_at"`
 	Restarts   int       `json:"restarts"`
+	// Spawn is the mark of the last process started (or about to be): written before the
+	// fork, it finds a process whose pid the daemon died before recording.
+	Spawn string `json:"spawn,omitempty"`
 	// Stopped is set by Stop: the instance must not be restarted.
 	Stopped  bool   `json:"stopped"`
 	ExitCode int    `json:"exit_code"`

@@ -58,8 +58,12 @@ func (d *Driver) start(spec runtime.InstanceSpec) error {
 	inst.history = crashHistory{}
 	inst.stopping = false
 	if err := d.spawnLocked(inst, true); err != nil {
+		// Nothing started: the record written before the fork goes back to what it was.
 		inst.rec = old
-		if !wasKnown {
+		if wasKnown {
+			err = errors.Join(err, d.saveRecord(old))
+		} else {
+			err = errors.Join(err, d.deleteRecord(inst.id))
 			d.forget(inst)
 		}
 		return err
@@ -77,6 +81,11 @@ func (d *Driver) isClosed() bool {
 
 // spawnLocked starts a new process for inst and records it; inst.mu must be held. first is
 // false for restarts, which move to a new port when theirs is taken.
+//
+// The record is written (and synced) before the fork, with a spawn mark that the process
+// carries in its environment: a daemon killed between the fork and the record of the pid
+// leaves a record by which the next daemon finds the process (resolveSpawn), never an
+// orphan that no record claims.
 func (d *Driver) spawnLocked(inst *instance, first bool) error {
 	spec := inst.rec.Spec
 	path, err := resolveCommand(spec)
@@ -87,45 +96,61 @@ func (d *Driver) spawnLocked(inst *instance, first bool) error {
 	if err != nil {
 		return err
 	}
-	p, err := startProc(command(path, spec, port), d.logPath(inst.id))
-	if err != nil {
-		if port != inst.rec.Port {
+	oldPort := inst.rec.Port
+	failed := func(err error) error {
+		if port != oldPort {
 			d.releasePort(port, inst.id)
 		}
+		inst.rec.Port = oldPort
 		return err
+	}
+	inst.rec.Spawn = newSpawnMark()
+	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
+	inst.rec.Port = port
+	inst.rec.Stopped = false
+	d.opts.Crash.Reach("spawn-record-before")
+	if err := d.saveRecord(inst.rec); err != nil {
+		return failed(err)
+	}
+	d.opts.Crash.Reach("spawn-fork-before")
+	p, err := startProc(command(path, spec, port, inst.rec.Spawn), d.logPath(inst.id))
+	d.opts.Crash.Reach("spawn-fork-after")
+	if err != nil {
+		return failed(err)
 	}
 	inst.proc = p
 	inst.state = runtime.StateRunning
 	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = p.pid, p.pid, p.start
-	inst.rec.Port = port
 	inst.rec.StartedAt = time.Now()
-	inst.rec.Stopped = false
 	if err := d.saveRecord(inst.rec); err != nil {
-		// Without its record no later daemon could find the process: do not leave it behind.
+		// The process runs, but no record says so: do not leave it for the spawn mark alone.
 		p.signalGroup(syscall.SIGKILL)
 		p.waitGone(5*time.Second, d.opts.PollInterval, nil)
 		inst.proc, inst.state = nil, runtime.StateExited
 		inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
 		return err
 	}
+	d.opts.Crash.Reach("spawn-record-after")
 	d.logger.Info("instance started", "instance", inst.id, "service", spec.Service,
 		"revision", spec.Revision, "pid", p.pid, "port", port, "restarts", inst.rec.Restarts)
 	return nil
 }
 
-// command builds the exec.Cmd of one process, in its own process group.
-func command(path string, spec runtime.InstanceSpec, port int) *exec.Cmd {
+// command builds the exec.Cmd of one process, in its own process group, with its spawn
+// mark in its environment.
+func command(path string, spec runtime.InstanceSpec, port int, mark string) *exec.Cmd {
 	return &exec.Cmd{
 		Path:        path,
 		Args:        append([]string{spec.Command}, spec.Args...),
-		Env:         environ(spec.Env, port),
+		Env:         append(environ(spec.Env, port), spawnEnv+"="+mark),
 		Dir:         spec.Dir,
 		SysProcAttr: procgroup.Attr(),
 	}
 }
 
 // startProc starts cmd with stdout and stderr appended to the file at logPath (a file, not
-// a pipe, so the process outlives the daemon; 0600: an app may print its secrets) and reaps it in a goroutine once it exits.
+// a pipe, so the process outlives the daemon; 0600: an app may print its secrets) and reaps
+// it in a goroutine once it exits.
 // When cmd cannot start, a log file created for it is removed again.
 func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
 	_, statErr := os.Stat(logPath)

@@ -38,10 +38,12 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 		inst.state = runtime.StateStopping
 		// Recorded first, so that no other driver over the same dir restarts it meanwhile.
 		inst.rec.Stopped = true
+		d.opts.Crash.Reach("stop-record-before")
 		if err := d.saveRecord(inst.rec); err != nil {
 			inst.mu.Unlock()
 			return fmt.Errorf("stop %s: %w", id, err)
 		}
+		d.opts.Crash.Reach("stop-record-after")
 	}
 	inst.mu.Unlock()
 
@@ -79,6 +81,7 @@ func (d *Driver) stoppedLocked(inst *instance, p *proc, killed bool, grace time.
 	if err := d.saveRecord(inst.rec); err != nil {
 		return fmt.Errorf("stop %s: %w", inst.id, err)
 	}
+	d.opts.Crash.Reach("stop-exited-record-after")
 	d.logger.Info("instance stopped", "instance", inst.id, "status", inst.rec.Message)
 	return nil
 }
@@ -89,9 +92,11 @@ func (d *Driver) terminate(ctx context.Context, p *proc, grace time.Duration) (k
 	if !p.alive() {
 		return false, nil
 	}
+	d.opts.Crash.Reach("stop-signal-before")
 	if err := p.signalGroup(syscall.SIGTERM); err != nil {
 		return false, err
 	}
+	d.opts.Crash.Reach("stop-signal-after")
 	if p.waitGone(grace, d.opts.PollInterval, ctx.Done()) {
 		// The leader is gone; whatever it left in its group goes too.
 		return false, p.signalGroup(syscall.SIGKILL)
@@ -148,9 +153,11 @@ func (d *Driver) Remove(ctx context.Context, id string) error {
 	if inst.supervised != nil || (inst.proc != nil && inst.proc.alive()) {
 		return fmt.Errorf("remove %s: instance is %s; stop it first", id, inst.state)
 	}
+	d.opts.Crash.Reach("remove-record-before")
 	if err := d.deleteRecord(id); err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
+	d.opts.Crash.Reach("remove-record-after")
 	inst.known = false
 	d.forget(inst)
 	return nil
