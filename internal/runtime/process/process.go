@@ -1,6 +1,8 @@
 // Package process is cutover's default runtime driver: each instance is a local child process
 // in its own process group, its stdout and stderr appended to a log file and its record kept in
-// a JSON file, so instances outlive the daemon and a later daemon adopts them. It restarts an
+// a JSON file, so instances outlive the daemon and a later daemon adopts them. The record is
+// written before the process is forked and removed only after it is gone, so that a daemon
+// killed at any step leaves no process that no record claims. It restarts an
 // instance that exits unexpectedly, with exponential backoff, and moves one whose port another
 // process holds to a new port (not counted as a crash). It does not judge health
 // (Status.Health stays unknown) and does not decide what runs: that is the caller's.
