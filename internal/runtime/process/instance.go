@@ -56,10 +56,11 @@ func (d *Driver) load(id string, create bool) (*instance, error) {
 	switch {
 	case err == nil:
 		if resolveSpawn(&rec) {
-			if err := d.saveRecord(rec); err != nil {
-				return nil, err
-			}
 			d.logger.Warn("instance found by its spawn mark", "instance", id, "pid", rec.PID)
+			if err := d.saveRecord(rec); err != nil {
+				// Found again by its mark next time; meanwhile it is known in memory.
+				d.logger.Warn("instance record not saved", "instance", id, "error", err)
+			}
 		}
 		inst := fromRecord(rec)
 		d.instances[id] = inst

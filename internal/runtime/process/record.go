@@ -68,8 +68,9 @@ func (d *Driver) loadRecord(id string) (record, error) {
 		r.SealedEnv = nil
 	} else if d.opts.Sealer != nil && len(r.Spec.Env) > 0 {
 		// Written in plain text by an older cutover: sealed now, so it is read that way once.
+		// A disk that refuses the write leaves it for the record's next write.
 		if err := d.saveRecord(r); err != nil {
-			return r, fmt.Errorf("seal record %s: %w", id, err)
+			d.logger.Warn("instance record not sealed", "instance", id, "error", err)
 		}
 	}
 	return r, nil
