@@ -43,6 +43,9 @@ func (s *soak) settleAndCheck(ctx context.Context) Findings {
 			f.Orphans = append(f.Orphans, p)
 		}
 	}
+	if recs, err := records(s.d.state); err == nil {
+		f.Running = Running(appPIDs(s.app), recs)
+	}
 	f.Failed = Classify(s.failures, s.down)
 	rss, fds := make([]int64, len(s.samples)), make([]int64, len(s.samples))
 	for i, x := range s.samples {

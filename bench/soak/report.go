@@ -47,6 +47,7 @@ func (s *soak) report(sums [2]loadgen.Summary, f Findings, loadStart, loadEnd st
 	fmt.Fprintf(&b, "\n| check | result |\n|---|---|\n")
 	fmt.Fprintf(&b, "| orphan demo app processes | %s |\n", listOr(f.Orphans, "none"))
 	fmt.Fprintf(&b, "| duplicates after settling | %s |\n", listOr(f.Duplicates, "none"))
+	fmt.Fprintf(&b, "| instances running at the end (replicas %d) | %s |\n", replicas, counts(f.Running))
 	fmt.Fprintf(&b, "| deployments not final at the end | %s |\n", listOr(f.NonFinal, "none"))
 	fmt.Fprintf(&b, "| faults not carried out | %s |\n", listOr(f.Errors, "none"))
 	fmt.Fprintf(&b, "\nThe serving daemon, sampled every %s (%d samples; a hand-off or a restart starts a new process; growth compares the medians of the first and last quarters):\n\n", c.sample, len(s.samples))
@@ -80,4 +81,12 @@ func listOr[T any](v []T, none string) string {
 		parts[i] = strings.ReplaceAll(fmt.Sprint(x), "|", "/")
 	}
 	return strings.Join(parts, "; ")
+}
+
+func counts(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return listOr(parts, "none")
 }

@@ -95,7 +95,9 @@ type Findings struct {
 	Orphans    []int
 	Duplicates []string
 	NonFinal   []string
-	RSS, FDs   Series
+	// Running counts each service's live instance processes at the end.
+	Running  map[string]int
+	RSS, FDs Series
 	// Errors are faults the soak could not carry out or recover from (a daemon that did not
 	// come back, say).
 	Errors []string
