@@ -28,15 +28,15 @@ func (s *soak) report(sums [2]loadgen.Summary, f Findings, loadStart, loadEnd st
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("| service | load |\n|---|---|\n")
+	b.WriteString("Load, per service:\n\n")
 	for i, svc := range s.services {
-		fmt.Fprintf(&b, "| %s | %s |\n", svc.name, sums[i])
+		fmt.Fprintf(&b, "- %s: %s\n", svc.name, sums[i])
 	}
 	var downFor time.Duration
 	for _, w := range s.down {
 		downFor += w.To.Sub(w.From)
 	}
-	fmt.Fprintf(&b, "\nFailed requests by cause (%q: while no daemon ran, %d windows, %s in all; counted apart):\n\n",
+	fmt.Fprintf(&b, "\nFailed requests by cause (%q: while no daemon ran, %d window(s), %s in all; counted apart):\n\n",
 		DaemonDown, len(s.down), downFor.Round(time.Millisecond))
 	if len(f.Failed) == 0 {
 		b.WriteString("- none\n")
