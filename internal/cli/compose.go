@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -55,6 +56,9 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 				awaited[dep.Service] = true
 			}
 		}
+	}
+	if err := a.ensureAttachments(ctx, p); err != nil {
+		return err
 	}
 	c, err := a.client()
 	if err != nil {
@@ -135,4 +139,41 @@ func (a *app) buildImages(ctx context.Context, plan *stack.Plan, selected []stri
 		images[st.Service.Name] = id
 	}
 	return images, nil
+}
+
+// ensureAttachments creates the networks and named volumes the services join or mount,
+// labelled with the project and the state directory, unless they exist. Volumes are never
+// removed by a deploy.
+func (a *app) ensureAttachments(ctx context.Context, p *compose.Project) error {
+	var d *docker.Driver
+	for _, imp := range p.Services {
+		c := imp.Spec.Run.Container
+		if c == nil || (len(c.Networks) == 0 && len(c.Mounts) == 0) {
+			continue
+		}
+		if d == nil {
+			owner, err := filepath.Abs(a.stateDir)
+			if err != nil {
+				return err
+			}
+			if d, err = docker.New(nil, docker.Options{Owner: owner}); err != nil {
+				return fmt.Errorf("deploy %s: %w", imp.Spec.Name, err)
+			}
+			defer d.Close()
+		}
+		for _, n := range c.Networks {
+			if _, err := d.EnsureNetwork(ctx, n.Name, p.Name); err != nil {
+				return fmt.Errorf("deploy %s: %w", imp.Spec.Name, err)
+			}
+		}
+		for _, m := range c.Mounts {
+			if m.Volume == "" {
+				continue
+			}
+			if err := d.EnsureVolume(ctx, m.Volume, p.Name); err != nil {
+				return fmt.Errorf("deploy %s: %w", imp.Spec.Name, err)
+			}
+		}
+	}
+	return nil
 }

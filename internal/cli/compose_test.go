@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/sirupsen/logrus"
 
@@ -29,8 +32,12 @@ func TestDeployComposeFile(t *testing.T) {
 	image := dockertest.DemoImage(t)
 	state := t.TempDir()
 	owner, _ := filepath.Abs(state)
+	project := "t" + strings.ToLower(filepath.Base(filepath.Dir(state)))
 	cli := dockertest.Client(t)
-	t.Cleanup(func() { _ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner) })
+	t.Cleanup(func() {
+		_ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner)
+		_ = dockertest.RemoveNetworks(context.Background(), cli, docker.LabelProject, project)
+	})
 	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
 		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
 	if err != nil {
@@ -44,7 +51,8 @@ func TestDeployComposeFile(t *testing.T) {
 	dir := t.TempDir()
 	apiPort, dbPort := freePort(t), freePort(t)
 	file := filepath.Join(dir, "compose.yaml")
-	doc := `services:
+	doc := `name: ` + project + `
+services:
   db:
     image: ` + image + `
     environment: {VERSION: db1}
@@ -248,7 +256,12 @@ func TestDeployComposeBuild(t *testing.T) {
 	cli := dockertest.Client(t)
 	state := t.TempDir()
 	owner, _ := filepath.Abs(state)
-	t.Cleanup(func() { _ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner) })
+	project := "t" + strings.ToLower(filepath.Base(filepath.Dir(state)))
+	t.Cleanup(func() { // registered first: runs once the daemon stopped
+		_ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner)
+		_ = dockertest.RemoveNetworks(context.Background(), cli, docker.LabelProject, project)
+		_ = cli.VolumeRemove(context.Background(), project+"_data", true)
+	})
 	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
 		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
 	if err != nil {
@@ -270,10 +283,17 @@ func TestDeployComposeBuild(t *testing.T) {
 		}
 	}
 	write("web/Dockerfile", "FROM "+base+"\nARG VERSION\nENV VERSION=$VERSION\n")
-	write("compose.yaml", `services:
+	write("token.txt", "tok-secret-value")
+	write("compose.yaml", `name: `+project+`
+services:
   web:
     build: {context: ./web, args: {VERSION: built1}}
     ports: ["127.0.0.1:`+freePort(t)+`:8080"]
+    volumes: ["data:/data"]
+    secrets: [token]
+volumes: {data: {}}
+secrets:
+  token: {file: ./token.txt}
 `)
 	file := filepath.Join(dir, "compose.yaml")
 	r := runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "deploy", "-f", file, "--wait", "--timeout", "90s")
@@ -297,9 +317,13 @@ func TestDeployComposeBuild(t *testing.T) {
 		t.Fatalf("revision image %q (%v): want the built image's ID with VERSION=built1", revs[0].Image, err)
 	}
 	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true}) })
+	if strings.Contains(r.stdout+r.stderr, "tok-secret-value") {
+		t.Errorf("the secret's contents were printed")
+	}
+	checkAttachments(t, owner, project)
 
 	r = runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "deploy", "-f", file, "--dry-run")
-	if !strings.Contains(r.stdout, "web      routed  rolling   unchanged") {
+	if !strings.Contains(r.stdout, "web      routed  rolling   unchanged") || !strings.Contains(r.stdout, "stack "+project) {
 		t.Errorf("dry run of an unchanged build:\n%s%s", r.stdout, r.stderr)
 	}
 
@@ -310,5 +334,57 @@ func TestDeployComposeBuild(t *testing.T) {
 	}
 	if revs, err := c.History(context.Background(), "web"); err != nil || len(revs) != 1 {
 		t.Errorf("revisions after a failed build: %d (%v), want still 1", len(revs), err)
+	}
+}
+
+// checkAttachments checks the running web container joined the project network as "web"
+// (a container on it reaches http://web:8080), mounts the labelled named volume, and has the
+// secret read-only at /run/secrets/token.
+func checkAttachments(t *testing.T, owner, project string) {
+	t.Helper()
+	cli := dockertest.Client(t)
+	ctx := context.Background()
+	list, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", docker.LabelOwner+"="+owner), filters.Arg("label", docker.LabelService+"=web"))})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("web containers: %d, %v", len(list), err)
+	}
+	c, err := cli.ContainerInspect(ctx, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := c.NetworkSettings.Networks[project+"_default"]
+	if ep == nil || !slices.Contains(ep.Aliases, "web") {
+		t.Errorf("web networks %v: want %s_default with alias web", slices.Collect(maps.Keys(c.NetworkSettings.Networks)), project)
+	}
+	var volume, secret bool
+	for _, m := range c.Mounts {
+		volume = volume || (m.Name == project+"_data" && m.Destination == "/data" && m.RW)
+		secret = secret || (m.Destination == "/run/secrets/token" && !m.RW)
+	}
+	if !volume || !secret {
+		t.Errorf("web mounts %+v: want volume %s_data at /data and the secret read-only", c.Mounts, project)
+	}
+	if v, err := cli.VolumeInspect(ctx, project+"_data"); err != nil || v.Labels[docker.LabelProject] != project {
+		t.Errorf("volume %s_data: labels %v, %v", project, v.Labels, err)
+	}
+	name := "cutover-test-probe-" + filepath.Base(owner)
+	_, err = cli.ContainerCreate(ctx, &container.Config{Image: dockertest.ProbeImage(t),
+		Env: []string{"HEALTH_URL=http://web:8080/healthz"}, Labels: map[string]string{docker.LabelOwner: owner}},
+		&container.HostConfig{NetworkMode: container.NetworkMode(project + "_default")}, nil, nil, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.ContainerStart(ctx, name, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	okc, errc := cli.ContainerWait(ctx, name, container.WaitConditionNotRunning)
+	select {
+	case r := <-okc:
+		if r.StatusCode != 0 {
+			t.Errorf("GET http://web:8080/healthz from the project network: exit %d", r.StatusCode)
+		}
+	case err := <-errc:
+		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,8 @@ func TestLoadMapsHealthcheckUpdateConfigDependsOnResources(t *testing.T) {
 			Spec: spec.Service{
 				Name: "api",
 				Run: spec.Run{Image: "registry.example.com/shop/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-					Container: &spec.Container{Port: 9000, Healthcheck: &spec.Healthcheck{Test: []string{"NONE"}}}},
+					Container: &spec.Container{Port: 9000, Healthcheck: &spec.Healthcheck{Test: []string{"NONE"}},
+						Networks: []spec.Network{{Name: "shop_default", Aliases: []string{"api"}}}}},
 				Replicas: 1,
 				Probes:   tcpReadiness("1s", "1s", 3), // healthcheck disabled: cutover's default probe
 				Route:    route("0.0.0.0:9090"),
@@ -72,6 +74,7 @@ func TestLoadMapsHealthcheckUpdateConfigDependsOnResources(t *testing.T) {
 						Port: 8000, User: "1000:1000", Memory: "268435456", CPUs: 0.5, ReadOnly: true,
 						Healthcheck: &spec.Healthcheck{Test: []string{"CMD", "/app/web", "health"}, Interval: d("5s"),
 							Timeout: d("2s"), StartPeriod: d("20s"), Retries: 4},
+						Networks: []spec.Network{{Name: "shop_default", Aliases: []string{"web"}}},
 					},
 				},
 				Replicas: 3,
@@ -107,12 +110,9 @@ func TestLoadWarnsAboutEveryUnsupportedKey(t *testing.T) {
 			"service web: devices is not supported by cutover and is ignored",
 			"service web: labels is not supported by cutover and is ignored",
 			"service web: logging is not supported by cutover and is ignored",
-			"service web: networks is ignored: instances are reached through cutover's proxy on their published port",
 			"service web: ports[].protocol (udp) is ignored: only TCP is routed; this port is not",
 			"service web: privileged (true) is not supported by cutover and is ignored",
 			"service web: restart (always) is ignored: cutover restarts crashed instances itself",
-			"service web: secrets is not supported by cutover and is ignored",
-			"service web: volumes is ignored: instances get no volumes",
 			"service web: ports[1] (published 8443, target 8443) is not routed: cutover routes the first port only",
 			"service web: deploy.update_config.failure_action continue is not supported: a failed update is rolled back",
 			"service web: deploy.update_config.max_failure_ratio 0.2 is ignored: one instance that does not become ready fails the update",
@@ -131,9 +131,6 @@ func TestLoadWarnsAboutEveryUnsupportedKey(t *testing.T) {
 	}
 	wantProject := []string{
 		"configs is not supported by cutover and is ignored",
-		"networks is not supported by cutover and is ignored",
-		"secrets is not supported by cutover and is ignored",
-		"volumes is not supported by cutover and is ignored",
 		"testdata/unsupported/compose.yaml: version is obsolete and ignored",
 	}
 	if diff := cmp.Diff(got.Warnings, wantProject); diff != "" {
@@ -142,6 +139,15 @@ func TestLoadWarnsAboutEveryUnsupportedKey(t *testing.T) {
 	web := got.Services[1]
 	if want := []Dependency{{Service: "migrate", Condition: ConditionStarted}}; !cmp.Equal(web.DependsOn, want) {
 		t.Errorf("web depends_on = %v, want %v", web.DependsOn, want)
+	}
+	// Networks, volumes and secrets are mapped, under the project's names.
+	abs, _ := filepath.Abs("testdata/unsupported/token.txt")
+	c := web.Spec.Run.Container
+	wantNets := []spec.Network{{Name: "unsupported_front", Aliases: []string{"web"}}}
+	wantMounts := []spec.Mount{{Volume: "unsupported_data", Target: "/data"},
+		{Source: abs, Target: "/run/secrets/token", ReadOnly: true}}
+	if c == nil || !cmp.Equal(c.Networks, wantNets) || !cmp.Equal(c.Mounts, wantMounts) {
+		t.Errorf("web container = %+v; want networks %v and mounts %v", c, wantNets, wantMounts)
 	}
 }
 
@@ -158,8 +164,9 @@ func TestLoadSelectedServiceDropsOtherServicesWarnings(t *testing.T) {
 func TestLoadCutoverExtensionOverrides(t *testing.T) {
 	got := load(t, []string{"testdata/canary/compose.yaml"}, nil, Options{})
 	want := spec.Service{
-		Name:     "web",
-		Run:      spec.Run{Image: "app:2.0.0", Container: &spec.Container{Port: 8000}},
+		Name: "web",
+		Run: spec.Run{Image: "app:2.0.0", Container: &spec.Container{Port: 8000,
+			Networks: []spec.Network{{Name: "canary_default", Aliases: []string{"web"}}}}},
 		Replicas: 5, // x-cutover wins over deploy.replicas
 		Probes: spec.Probes{Readiness: &spec.Probe{HTTP: &spec.HTTPProbe{Path: "/healthz"}, Period: d("2s"),
 			Timeout: d("1s"), SuccessThreshold: 1, FailureThreshold: 3}},

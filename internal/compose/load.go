@@ -64,6 +64,7 @@ func Load(ctx context.Context, files []string, services []string, opts Options) 
 			errs = append(errs, ferrs...)
 			continue
 		}
+		imp.Warnings = append(imp.Warnings, mapAttachments(cp, svc, &imp.Spec)...)
 		p.Services = append(p.Services, *imp)
 	}
 	if len(errs) > 0 {

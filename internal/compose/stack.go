@@ -60,7 +60,7 @@ func LoadStack(ctx context.Context, files []string, opts Options) (*stack.Projec
 			}
 			continue
 		}
-		spec, ferrs := routedSpec(cp.Services[s.Name], s, exts[s.Name], src)
+		spec, ferrs := routedSpec(cp, cp.Services[s.Name], s, exts[s.Name], src)
 		errs = append(errs, ferrs...)
 		s.Spec = spec
 	}
@@ -190,7 +190,7 @@ func stackExtension(s *stack.Service, raw any, at func(string) stack.Pos) (map[s
 
 // routedSpec imports a routed service's spec as Load does, from its x-cutover without the
 // stack keys; a built service runs the image its build is tagged with.
-func routedSpec(svc types.ServiceConfig, s *stack.Service, ext map[string]any, src *sources) (*spec.Service, spec.Errors) {
+func routedSpec(cp *types.Project, svc types.ServiceConfig, s *stack.Service, ext map[string]any, src *sources) (*spec.Service, spec.Errors) {
 	svc.Extensions = maps.Clone(svc.Extensions)
 	if ext == nil {
 		delete(svc.Extensions, ExtensionKey)
@@ -204,5 +204,6 @@ func routedSpec(svc types.ServiceConfig, s *stack.Service, ext map[string]any, s
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	mapAttachments(cp, svc, &imp.Spec) // its warnings are the stack's own, already given
 	return &imp.Spec, nil
 }

@@ -27,6 +27,14 @@ var supported = []string{
 	"stop_grace_period", "stop_signal",
 	"depends_on", "depends_on.*", "depends_on.*.condition", "depends_on.*.required", "depends_on.*.restart",
 	"profiles",
+	"volumes", "volumes.[].type", "volumes.[].source", "volumes.[].target", "volumes.[].read_only",
+	"volumes.[].bind", "volumes.[].bind.create_host_path", "volumes.[].volume",
+	"secrets", "secrets.[].source", "secrets.[].target",
+	"networks", "networks.*", "networks.*.aliases",
+	"/volumes", "/volumes.*", "/volumes.*.name", "/volumes.*.labels", "/volumes.*.labels.*", "/volumes.*.external",
+	"/secrets", "/secrets.*", "/secrets.*.file", "/secrets.*.name",
+	"/networks", "/networks.*", "/networks.*.name", "/networks.*.external", "/networks.*.labels", "/networks.*.labels.*",
+	"/networks.*.driver", "/networks.*.internal",
 }
 
 // updateKeys are the keys of update_config and rollback_config.
@@ -70,8 +78,6 @@ var why = map[string]string{
 	"depends_on.*.required": "cutover treats every dependency as required",
 	"build":                 "cutover runs images and does not build them",
 	"restart":               "cutover restarts crashed instances itself",
-	"networks":              "instances are reached through cutover's proxy on their published port",
-	"volumes":               "instances get no volumes",
 }
 
 // projectWarnings renders the findings outside services, one sentence each.
@@ -125,19 +131,10 @@ func scalar(v any) (string, bool) {
 	return "", false
 }
 
-// stackSupported adds to supported what a stack deploy reads: builds, restart policies,
-// volumes, secrets and networks.
+// stackSupported adds to supported what a stack's plan reads: builds and restart policies.
 var stackSupported = []string{
 	"build", "build.context", "build.dockerfile", "build.args", "build.args.*", "build.target",
 	"restart",
-	"volumes", "volumes.[].type", "volumes.[].source", "volumes.[].target", "volumes.[].read_only",
-	"volumes.[].bind", "volumes.[].bind.create_host_path", "volumes.[].volume",
-	"secrets", "secrets.[].source", "secrets.[].target",
-	"networks", "networks.*", "networks.*.aliases",
-	"/volumes", "/volumes.*", "/volumes.*.name", "/volumes.*.labels", "/volumes.*.labels.*", "/volumes.*.external",
-	"/secrets", "/secrets.*", "/secrets.*.file", "/secrets.*.name",
-	"/networks", "/networks.*", "/networks.*.name", "/networks.*.external", "/networks.*.labels", "/networks.*.labels.*",
-	"/networks.*.driver", "/networks.*.internal",
 }
 
 // stackSupportedPaths is supported and stackSupported as compose-go paths.

@@ -235,6 +235,16 @@ func containerOptions(c *spec.Container) *runtime.ContainerOptions {
 		o.Healthcheck = &runtime.Healthcheck{Test: h.Test, Interval: h.Interval.D(), Timeout: h.Timeout.D(),
 			StartPeriod: h.StartPeriod.D(), Retries: h.Retries}
 	}
+	for _, n := range c.Networks {
+		o.Networks = append(o.Networks, runtime.NetworkAttachment{Name: n.Name, Aliases: n.Aliases})
+	}
+	for _, m := range c.Mounts {
+		rm := runtime.Mount{Volume: m.Volume != "", Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		if m.Volume != "" {
+			rm.Source = m.Volume
+		}
+		o.Mounts = append(o.Mounts, rm)
+	}
 	return o
 }
 

@@ -31,6 +31,28 @@ func validateContainer(errs *Errors, r *Run) {
 	if h := c.Healthcheck; h != nil {
 		validateHealthcheck(errs, h)
 	}
+	for i, n := range c.Networks {
+		if n.Name == "" {
+			errs.add(fmt.Sprintf("run.container.networks[%d].name", i), "required")
+		}
+	}
+	for i, m := range c.Mounts {
+		validateMount(errs, fmt.Sprintf("run.container.mounts[%d]", i), m)
+	}
+}
+
+// validateMount checks a mount has exactly one of volume and an absolute source, and an
+// absolute target.
+func validateMount(errs *Errors, path string, m Mount) {
+	switch {
+	case (m.Volume == "") == (m.Source == ""):
+		errs.add(path, "set exactly one of volume (a named volume) and source (a host path)")
+	case m.Source != "" && !strings.HasPrefix(m.Source, "/"):
+		errs.add(path+".source", "must be an absolute path, not %q", m.Source)
+	}
+	if !strings.HasPrefix(m.Target, "/") {
+		errs.add(path+".target", "must be an absolute path in the container, not %q", m.Target)
+	}
 }
 
 func validateHealthcheck(errs *Errors, h *Healthcheck) {

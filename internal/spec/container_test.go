@@ -17,7 +17,9 @@ func TestContainerValidation(t *testing.T) {
 		want []string // error paths
 	}{
 		{"valid", imageBase + "    port: 3000\n    user: \"1000:1000\"\n    memory: 256m\n    cpus: 0.5\n    read_only: true\n" +
-			"    healthcheck: {test: [CMD, /healthprobe], interval: 1s, timeout: 2s, retries: 3, start_period: 5s}\n", nil},
+			"    healthcheck: {test: [CMD, /healthprobe], interval: 1s, timeout: 2s, retries: 3, start_period: 5s}\n" +
+			"    networks: [{name: shop_default, aliases: [web]}]\n" +
+			"    mounts: [{volume: shop_data, target: /data}, {source: /srv/token, target: /run/secrets/token, read_only: true}]\n", nil},
 		{"without image", "name: web\nrun:\n  command: ./web\n  container: {port: 80}\n", []string{"run.container"}},
 		{"port out of range", imageBase + "    port: 70000\n", []string{"run.container.port"}},
 		{"memory bad", imageBase + "    memory: lots\n", []string{"run.container.memory"}},
@@ -25,6 +27,10 @@ func TestContainerValidation(t *testing.T) {
 		{"healthcheck test missing", imageBase + "    healthcheck: {interval: 1s}\n", []string{"run.container.healthcheck.test"}},
 		{"healthcheck test form", imageBase + "    healthcheck: {test: [RUN, x]}\n", []string{"run.container.healthcheck.test"}},
 		{"healthcheck CMD alone", imageBase + "    healthcheck: {test: [CMD]}\n", []string{"run.container.healthcheck.test"}},
+		{"network without name", imageBase + "    networks: [{aliases: [web]}]\n", []string{"run.container.networks[0].name"}},
+		{"mount with volume and source", imageBase + "    mounts: [{volume: data, source: /srv, target: /data}]\n", []string{"run.container.mounts[0]"}},
+		{"mount relative source", imageBase + "    mounts: [{source: srv, target: /data}]\n", []string{"run.container.mounts[0].source"}},
+		{"mount relative target", imageBase + "    mounts: [{volume: data, target: data}]\n", []string{"run.container.mounts[0].target"}},
 		{"healthcheck negatives", imageBase + "    healthcheck: {test: [NONE], interval: -1s, retries: -1}\n",
 			[]string{"run.container.healthcheck.interval", "run.container.healthcheck.retries"}},
 		{"unknown key", imageBase + "    ports: [80]\n", []string{"run.container.ports"}},

@@ -49,6 +49,25 @@ type Container struct {
 	ReadOnly bool `yaml:"read_only" json:"read_only,omitempty"`
 	// Healthcheck replaces the image's HEALTHCHECK; its status gates readiness.
 	Healthcheck *Healthcheck `yaml:"healthcheck" json:"healthcheck,omitempty"`
+	// Networks the container joins (they must exist; deploy -f creates a compose project's),
+	// each with the names other containers reach it by there.
+	Networks []Network `yaml:"networks" json:"networks,omitempty"`
+	// Mounts are named volumes and host paths mounted into the container.
+	Mounts []Mount `yaml:"mounts" json:"mounts,omitempty"`
+}
+
+// Network is a Docker network a container joins, and its aliases on it.
+type Network struct {
+	Name    string   `yaml:"name" json:"name"`
+	Aliases []string `yaml:"aliases" json:"aliases,omitempty"`
+}
+
+// Mount is a named volume (Volume) or a host path (Source, absolute) mounted at Target.
+type Mount struct {
+	Volume   string `yaml:"volume" json:"volume,omitempty"`
+	Source   string `yaml:"source" json:"source,omitempty"`
+	Target   string `yaml:"target" json:"target"`
+	ReadOnly bool   `yaml:"read_only" json:"read_only,omitempty"`
 }
 
 // Healthcheck is a Docker HEALTHCHECK. Test is ["CMD", prog, args...], ["CMD-SHELL",

@@ -67,7 +67,12 @@ func (d *Driver) EnsureVolume(ctx context.Context, name, project string) error {
 // errOtherProject is returned for a network or volume that another project or owner made.
 var errOtherProject = errors.New("belongs to another cutover project or owner")
 
+// ours accepts a network or volume made for project by this owner, or made outside cutover
+// (no project label: compose's external ones, or docker compose's of the same name).
 func (d *Driver) ours(labels map[string]string, project string) error {
+	if labels[LabelProject] == "" {
+		return nil
+	}
 	if labels[LabelProject] != project || labels[LabelOwner] != d.opts.Owner {
 		return fmt.Errorf("%w (labels %s=%q, %s=%q)", errOtherProject,
 			LabelProject, labels[LabelProject], LabelOwner, labels[LabelOwner])

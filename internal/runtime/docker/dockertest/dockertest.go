@@ -27,6 +27,7 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 )
 
@@ -251,4 +252,17 @@ func ProbeImage(t testing.TB) string {
 		t.Fatalf("build the healthprobe image: %v", probe.err)
 	}
 	return probe.tag
+}
+
+// RemoveNetworks removes every network labelled key=value (their containers gone first).
+func RemoveNetworks(ctx context.Context, cli *client.Client, key, value string) error {
+	list, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("label", key+"="+value))})
+	if err != nil {
+		return fmt.Errorf("list networks %s=%s: %w", key, value, err)
+	}
+	var errs []error
+	for _, n := range list {
+		errs = append(errs, cli.NetworkRemove(ctx, n.ID))
+	}
+	return errors.Join(errs...)
 }
