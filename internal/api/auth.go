@@ -29,7 +29,8 @@ func RequireToken(token string, next http.Handler) http.Handler {
 }
 
 // Keyring holds the control API's bearer tokens: the current one and, for a grace period
-// after a rotation, the previous one. It is safe for concurrent use.
+// after a rotation, the previous one, both named AdminName; and tokens issued for a while
+// under a name of their own (Issue). It is safe for concurrent use.
 type Keyring struct {
 	mu        sync.RWMutex
 	current   string
@@ -37,6 +38,7 @@ type Keyring struct {
 	previous  [sha256.Size]byte
 	prevUntil time.Time // zero: no previous token
 	now       func() time.Time
+	issued    map[[sha256.Size]byte]string // token hash → name
 }
 
 // NewKeyring returns a keyring whose current token is token (empty: it admits nothing).
@@ -70,21 +72,55 @@ func (k *Keyring) Rotate(token string, grace time.Duration) time.Time {
 // period. It compares hashes in constant time and always compares both, so that neither
 // the token's length nor which one matched shows in its timing.
 func (k *Keyring) Check(token string) bool {
+	_, ok := k.identify(token)
+	return ok
+}
+
+// identify returns the name of token and whether it is admitted (see Check and Issue).
+func (k *Keyring) identify(token string) (string, bool) {
 	got := sha256.Sum256([]byte(token))
 	k.mu.RLock()
 	cur, prev, until, empty := k.sum, k.previous, k.prevUntil, k.current == ""
+	name, issued := k.issued[got] // a random token's hash: a map lookup tells nothing useful
 	k.mu.RUnlock()
 	isCur := subtle.ConstantTimeCompare(got[:], cur[:])
 	isPrev := subtle.ConstantTimeCompare(got[:], prev[:])
 	prevOK := !until.IsZero() && k.now().Before(until)
-	return !empty && (isCur == 1 || (isPrev == 1 && prevOK))
+	switch {
+	case !empty && (isCur == 1 || (isPrev == 1 && prevOK)):
+		return AdminName, true
+	case issued:
+		return name, true
+	}
+	return "", false
+}
+
+// Issue makes a new token, admitted like the current one under name (the author its requests
+// record) until the returned revoke is called: a deployment hook gets one named after it, so
+// that what it changes is recorded as the hook's doing.
+func (k *Keyring) Issue(name string) (token string, revoke func(), err error) {
+	if token, err = NewToken(); err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256([]byte(token))
+	k.mu.Lock()
+	if k.issued == nil {
+		k.issued = make(map[[sha256.Size]byte]string)
+	}
+	k.issued[sum] = name
+	k.mu.Unlock()
+	return token, func() {
+		k.mu.Lock()
+		delete(k.issued, sum)
+		k.mu.Unlock()
+	}, nil
 }
 
 // Require wraps next so that it serves only requests bearing one "Authorization: Bearer
 // <token>" header with a token Check admits; others (a request with two Authorization headers
 // too, which proxies and servers may read differently) get 401 {"error":"unauthorized"} with
 // WWW-Authenticate: Bearer, the same answer whatever was wrong. The request next serves
-// carries the token's name (AdminName) for Identity.
+// carries the token's name (AdminName, or the name it was issued under) for Identity.
 func (k *Keyring) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header["Authorization"]
@@ -93,13 +129,13 @@ func (k *Keyring) Require(next http.Handler) http.Handler {
 		if ok {
 			scheme, got, ok = strings.Cut(auth[0], " ")
 		}
-		match := k.Check(strings.TrimSpace(got))
+		name, match := k.identify(strings.TrimSpace(got))
 		if !ok || !strings.EqualFold(scheme, "Bearer") || !match {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cutover"`)
 			writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: "unauthorized"})
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, AdminName)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, name)))
 	})
 }
 

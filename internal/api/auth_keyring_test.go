@@ -122,3 +122,38 @@ func TestTwoAuthorizationHeadersRefused(t *testing.T) {
 		t.Errorf("one good header: %d %q, want 200 in as admin", code, got)
 	}
 }
+
+// TestIssuedTokenNamesItsRequests: a token issued under a name is admitted, its requests carry
+// that name for Identity, and once revoked it is refused like any unknown token.
+func TestIssuedTokenNamesItsRequests(t *testing.T) {
+	k := NewKeyring("secret-token")
+	srv := httptest.NewServer(k.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, Identity(r.Context()))
+	})))
+	defer srv.Close()
+	as := func(token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tok, revoke, err := k.Issue("hook post_promote of web deployment 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, who := as(tok); code != http.StatusOK || who != "hook post_promote of web deployment 2" {
+		t.Errorf("issued token: %d %q, want 200 as the hook", code, who)
+	}
+	if code, who := as("secret-token"); code != http.StatusOK || who != AdminName {
+		t.Errorf("admin token: %d %q, want 200 as %s", code, who, AdminName)
+	}
+	revoke()
+	if code, _ := as(tok); code != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d, want 401", code)
+	}
+}

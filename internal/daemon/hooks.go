@@ -23,5 +23,8 @@ func (hookRedactor) Redact(s spec.Service, text string) string {
 // hookAPI adapts the daemon's control API to hooks.API.
 type hookAPI struct{ d *Daemon }
 
-func (a hookAPI) URL() string   { return a.d.apiURL() }
-func (a hookAPI) Token() string { return a.d.Token() }
+func (a hookAPI) URL() string { return a.d.apiURL() }
+
+// Token issues the hook a token of its own, named after it, so that what it changes is
+// recorded as its doing.
+func (a hookAPI) Token(name string) (string, func(), error) { return a.d.tokens.keys.Issue(name) }

@@ -32,8 +32,9 @@ type Redactor interface {
 type API interface {
 	// URL is the API's address as clients use it.
 	URL() string
-	// Token is the API's current bearer token.
-	Token() string
+	// Token returns a bearer token for the hook named name, whose requests the API records
+	// under that name, and the release to call once the hook has ended.
+	Token(name string) (token string, release func(), err error)
 }
 
 // Config tunes a Runner; zero fields take the defaults.
@@ -75,12 +76,17 @@ func NewRunner(targets Targets, redactor Redactor, api API, logger *slog.Logger,
 // timeout), followed by the redacted tail of its output, which becomes the deployment's
 // reason. At hook.Timeout or when ctx ends, the command and its children are killed.
 func (r *Runner) RunHook(ctx context.Context, dep *rollout.Deployment, name string, hook spec.Hook) error {
+	token, release, err := r.api.Token(fmt.Sprintf("hook %s of %s deployment %d", name, dep.Service, dep.ID))
+	if err != nil {
+		return fmt.Errorf("hook %s: api token: %w", name, err)
+	}
+	defer release()
 	ctx, cancel := context.WithTimeout(ctx, hook.Timeout.D())
 	defer cancel()
 	cmd := procgroup.Command(ctx, hook.Command, hook.Args...)
 	cmd.Dir = dep.Spec.Run.Dir
 	cmd.Env = environ(dep, name, hook, facts{
-		api: r.api.URL(), token: r.api.Token(), ca: r.cfg.APICA,
+		api: r.api.URL(), token: token, ca: r.cfg.APICA,
 		target: r.targets.TargetURL(dep.Service, dep.State.To),
 	})
 	cmd.WaitDelay = r.cfg.WaitDelay

@@ -30,8 +30,8 @@ func (r replacer) Redact(_ spec.Service, text string) string {
 
 type api struct{ url, token string }
 
-func (a api) URL() string   { return a.url }
-func (a api) Token() string { return a.token }
+func (a api) URL() string                          { return a.url }
+func (a api) Token(string) (string, func(), error) { return a.token, func() {}, nil }
 
 func newRunner(cfg Config) *Runner {
 	return NewRunner(targets{7: "http://127.0.0.1:4107"}, replacer{"s3cret-value"},
