@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/cutover/cutover/internal/api"
 )
@@ -42,12 +43,13 @@ func (a *app) client() (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok := a.token
+	tok, from := a.token, "--token"
 	if tok == "" {
-		tok = os.Getenv("CUTOVER_TOKEN")
+		tok, from = os.Getenv("CUTOVER_TOKEN"), "$CUTOVER_TOKEN"
 	}
 	if tok == "" {
-		tok, err = api.ReadToken(a.tokenFile())
+		from = a.tokenFile()
+		tok, err = api.ReadToken(from)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("find API token: %s does not exist (is 'cutover serve' using this --state? "+
 				"or give --token / CUTOVER_TOKEN)", a.tokenFile())
@@ -56,6 +58,7 @@ func (a *app) client() (*api.Client, error) {
 			return nil, fmt.Errorf("find API token: %w", err)
 		}
 	}
+	a.tokenFrom = from
 	ca := a.ca
 	if ca == "" {
 		ca = os.Getenv("CUTOVER_CA")
@@ -66,9 +69,11 @@ func (a *app) client() (*api.Client, error) {
 // daemonAddr resolves the API address: the flag, $CUTOVER_ADDR, then the address file.
 func (a *app) daemonAddr() (string, error) {
 	if a.addr != "" {
+		a.addrFrom = "--addr"
 		return a.addr, nil
 	}
 	if addr := os.Getenv("CUTOVER_ADDR"); addr != "" {
+		a.addrFrom = "$CUTOVER_ADDR"
 		return addr, nil
 	}
 	data, err := os.ReadFile(a.addrFile())
@@ -83,5 +88,30 @@ func (a *app) daemonAddr() (string, error) {
 	if addr == "" {
 		return "", fmt.Errorf("find daemon address: %s is empty", a.addrFile())
 	}
+	a.addrFrom = a.addrFile()
 	return addr, nil
+}
+
+// explain adds to err what the user needs to fix it: where the address of a daemon that
+// refused the connection came from, and where the refused token came from.
+func (a *app) explain(err error) error {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED) && a.addrFrom == a.addrFile():
+		return fmt.Errorf("%w\nthe daemon at the address in %s is not running (a stale file of a daemon that "+
+			"ended?): start it with 'cutover serve --state %s', or give --addr / CUTOVER_ADDR", err, a.addrFrom, a.stateDir)
+	case errors.Is(err, syscall.ECONNREFUSED) && a.addrFrom != "":
+		return fmt.Errorf("%w\nno daemon listens at the address from %s: start one with 'cutover serve', "+
+			"or correct %s", err, a.addrFrom, a.addrFrom)
+	case errors.Is(err, api.ErrUnauthorized) && a.tokenFrom != "":
+		return fmt.Errorf("%w\nthe daemon refused the token from %s: %s", err, a.tokenFrom, tokenHint(a.tokenFrom, a.tokenFile()))
+	}
+	return err
+}
+
+// tokenHint says how to get the right token, given where the refused one came from.
+func tokenHint(from, file string) string {
+	if from == file {
+		return "is this the --state of the daemon at this address? or give --token / CUTOVER_TOKEN"
+	}
+	return "give the daemon's token (in <state>/token of the daemon's state directory; " + file + " here)"
 }
