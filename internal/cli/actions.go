@@ -98,6 +98,9 @@ running, report how the latest one ended. The exit code tells the outcome, as fo
 				return err
 			}
 			if len(deps) == 0 {
+				if _, err := c.Service(cmd.Context(), args[0]); err != nil {
+					return err // not found: exit 8
+				}
 				return fmt.Errorf("service %s has no deployment", args[0])
 			}
 			return a.await(cmd.Context(), c, deps[0], timeout)

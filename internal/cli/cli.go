@@ -72,12 +72,17 @@ type app struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// stdoutFile is the standard output as given, before any wrapping (to ask if it is a terminal).
+	stdoutFile io.Writer
 
 	stateDir string
 	addr     string
 	token    string
-	ca       string
-	output   string
+	// addrFrom and tokenFrom say where the address and token came from: a flag, a variable or
+	// a file; set once resolved, for explain.
+	addrFrom, tokenFrom string
+	ca                  string
+	output              string
 	// term escapes the text output's control characters (see terminalWriter); nil with -o json.
 	term *terminalWriter
 	// started is set once a subcommand's run begins: errors before it are usage errors.
@@ -90,7 +95,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	errOut := newTerminalWriter(stderr)
 	defer errOut.Flush()
 	stderr = errOut
-	a := &app{cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{cmds: cmds, stdin: stdin, stdout: stdout, stderr: stderr, stdoutFile: stdout}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -106,6 +111,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if !a.started {
 		err = &usageError{err: err}
 	}
+	err = a.explain(err)
 	var ee *exitError
 	if !errors.As(err, &ee) || !ee.silent {
 		fmt.Fprintf(stderr, "error: %v\n", err)

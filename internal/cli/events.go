@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,9 +17,12 @@ func (a *app) logsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs SERVICE",
 		Short: "Print a service's instance logs",
-		Long:  `Print the logs of a service's instances (all revisions, or one with --revision).`,
+		Long: `Print the logs of a service's instances, of every revision (or one with --revision),
+each line prefixed with its instance. With -o json each line is a JSON object of its own
+(instance, line).`,
 		Example: `  cutover logs web
-  cutover logs web --revision 4 -f`,
+  cutover logs web --revision 4 -f
+  cutover logs web -o json | jq -r 'select(.instance | startswith("web-4-")) | .line'`,
 		Args: exactArgs("SERVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rev < 0 {
@@ -28,7 +32,13 @@ func (a *app) logsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.Logs(cmd.Context(), args[0], rev, follow, a.stdout); err != nil && cmd.Context().Err() == nil {
+			var out io.Writer = a.stdout
+			if a.json() {
+				jw := &jsonLinesWriter{w: a.stdout}
+				defer jw.Flush()
+				out = jw
+			}
+			if err := c.Logs(cmd.Context(), args[0], rev, follow, out); err != nil && cmd.Context().Err() == nil {
 				return err
 			}
 			return nil // Ctrl-C ends a follow

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,8 @@ func (a *app) statusCmd() *cobra.Command {
 		Long: `Show every service, or one service in detail: its stable revision, strategy, route,
 the deployment in progress, the traffic weight of each revision and its instances.
 
-With --watch the screen is redrawn every 500ms until Ctrl-C (text output only).`,
+With --watch the screen is redrawn every 500ms until Ctrl-C (text output only); into a pipe
+or a file, each frame follows the last, without the codes that clear a terminal.`,
 		Example: `  cutover status
   cutover status web --watch
   cutover status web -o json`,
@@ -95,7 +97,9 @@ func (a *app) watchStatus(ctx context.Context, c *api.Client, name string) error
 			}
 			fmt.Fprintf(&frame, "error: %v\n", err)
 		}
-		a.control(clearScreen)
+		if isTerminal(a.stdoutFile) {
+			a.control(clearScreen)
+		}
 		fmt.Fprintf(a.stdout, "%s\n(every %v, %s; Ctrl-C to stop)\n", frame.String(),
 			watchEvery, time.Now().Format("15:04:05"))
 		select {
@@ -104,6 +108,16 @@ func (a *app) watchStatus(ctx context.Context, c *api.Client, name string) error
 		case <-tick.C:
 		}
 	}
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // printServices prints the table of every service.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -106,11 +108,45 @@ func TestStatusWatchRedraws(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	// Frames at 0, 500ms and 1000ms.
-	if n := strings.Count(out.String(), "\x1b[H\x1b[2J"); n < 2 || n > 4 {
+	if n := strings.Count(out.String(), "(every 500ms"); n < 2 || n > 4 {
 		t.Errorf("%d redraws in 1.2s, want about 3", n)
 	}
-	if n := strings.Count(out.String(), "web-4-a"); n != strings.Count(out.String(), "\x1b[H") {
+	if n := strings.Count(out.String(), "web-4-a"); n != strings.Count(out.String(), "(every 500ms") {
 		t.Errorf("not every frame shows the instances: %d of them", n)
+	}
+}
+
+// Into a pipe, status --watch writes its frames one after the other, with no code that
+// clears a terminal.
+func TestStatusWatchPipeHasNoControlCodes(t *testing.T) {
+	url := daemon(t, statusBackend())
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		defer pw.Close()
+		done <- cli.Main(ctx, []string{"--state", t.TempDir(), "--addr", url, "--token", token, "status", "web", "--watch"},
+			strings.NewReader(""), pw, io.Discard, cli.Commands{})
+	}()
+	var got []byte
+	buf := make([]byte, 4096)
+	for strings.Count(string(got), "(every 500ms") < 2 {
+		n, err := pr.Read(buf)
+		if err != nil {
+			t.Fatalf("read the watch's output: %v\n%s", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if strings.Contains(string(got), "\x1b") {
+		t.Errorf("status --watch wrote control codes into a pipe:\n%q", got)
 	}
 }
 

@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"slices"
 	"sync"
 
+	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/store"
 )
 
 // LogSources lists, sorted, the instances of service (of revision; 0: every revision) whose
-// output Logs can copy: the ones the runtime knows and, for a given revision, every one its
-// events say was started (a removed process keeps its log file).
+// output Logs can copy: the ones the runtime knows and every one the events say was started
+// (a removed process keeps its log file).
 func (f *Fleet) LogSources(ctx context.Context, service string, revision int) ([]string, error) {
 	all, err := f.rt.List(ctx)
 	if err != nil {
@@ -25,15 +27,13 @@ func (f *Fleet) LogSources(ctx context.Context, service string, revision int) ([
 			ids = append(ids, st.ID)
 		}
 	}
-	if revision != 0 {
-		past, err := f.pastInstances(ctx, service, revision)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range past {
-			if !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
+	past, err := f.pastInstances(ctx, service, revision)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range past {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
@@ -41,7 +41,7 @@ func (f *Fleet) LogSources(ctx context.Context, service string, revision int) ([
 }
 
 // Logs writes the instances' output to w, each line prefixed with "<id> | " and passed
-// through redact. Without follow the instances are written one after the other; with
+// through redact. An instance gone with its output (a removed container) is skipped. Without follow the instances are written one after the other; with
 // follow they are tailed together until ctx is done.
 func (f *Fleet) Logs(ctx context.Context, ids []string, follow bool, redact func(string) string, w io.Writer) error {
 	drv := f.rt
@@ -49,7 +49,7 @@ func (f *Fleet) Logs(ctx context.Context, ids []string, follow bool, redact func
 	if !follow {
 		for _, id := range ids {
 			pw := &prefixWriter{mu: &mu, w: w, prefix: []byte(id + " | "), redact: redact}
-			if err := drv.Logs(ctx, id, false, pw); err != nil {
+			if err := drv.Logs(ctx, id, false, pw); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 				return err
 			}
 			pw.flush()
@@ -68,7 +68,7 @@ func (f *Fleet) Logs(ctx context.Context, ids []string, follow bool, redact func
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, runtime.ErrNotFound) {
 			return err
 		}
 	}
@@ -117,7 +117,8 @@ func (p *prefixWriter) flush() {
 	}
 }
 
-// pastInstances lists the instances of a revision that were ever started, from the events.
+// pastInstances lists the instances of a revision (0: any) that were ever started, from the
+// events.
 func (f *Fleet) pastInstances(ctx context.Context, service string, revision int) ([]string, error) {
 	var ids []string
 	var after int64
@@ -135,7 +136,7 @@ func (f *Fleet) pastInstances(ctx context.Context, service string, revision int)
 				Instance string `json:"instance"`
 				Revision int    `json:"revision"`
 			}
-			if json.Unmarshal(e.Data, &data) == nil && data.Revision == revision {
+			if json.Unmarshal(e.Data, &data) == nil && (revision == 0 || data.Revision == revision) {
 				ids = append(ids, data.Instance)
 			}
 		}
