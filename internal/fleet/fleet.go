@@ -7,7 +7,8 @@
 // It reaches the store, the proxy, the runtime, the probers and the event log through
 // interfaces it declares, and gives the rollout controller what it needs through small
 // adapters (Instances, Traffic, Recorder, Metrics). It knows nothing of the control API.
-// Its one mutex is taken in state.go only, and nothing slow happens while it is held.
+// The lock over the live view is taken in state.go only, and nothing slow happens while it
+// is held.
 package fleet
 
 import (
