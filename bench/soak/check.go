@@ -47,11 +47,14 @@ func (s *soak) settleAndCheck(ctx context.Context) Findings {
 		f.Running = Running(appPIDs(s.app), recs)
 	}
 	f.Failed = Classify(s.failures, s.down)
-	rss, fds := make([]int64, len(s.samples)), make([]int64, len(s.samples))
+	rss, fds, own := make([]int64, len(s.samples)), make([]int64, len(s.samples)), make([]int64, len(s.samples))
 	for i, x := range s.samples {
-		rss[i], fds[i] = x.RSS, int64(x.FDs)
+		rss[i], fds[i], own[i] = x.RSS, int64(x.FDs), int64(x.Own)
 	}
-	f.RSS, f.FDs = Growth(rss, 16<<20), Growth(fds, 16)
+	f.RSS, f.FDs, f.Own = Growth(rss, 16<<20), Growth(fds, 16), Growth(own, 16)
+	if len(s.samples) > 0 {
+		f.FirstKinds, f.LastKinds = s.samples[0].Kinds, s.samples[len(s.samples)-1].Kinds
+	}
 	return f
 }
 

@@ -129,6 +129,18 @@ func (s *soak) soak(ctx context.Context, faults []Fault) [2]loadgen.Summary {
 	return sums
 }
 
+// routePorts are the ports of the services' routes.
+func (s *soak) routePorts() map[int]bool {
+	out := map[int]bool{}
+	for _, svc := range s.services {
+		if _, port, err := net.SplitHostPort(svc.listen); err == nil {
+			p, _ := strconv.Atoi(port)
+			out[p] = true
+		}
+	}
+	return out
+}
+
 func (s *soak) onResult(r loadgen.Result) {
 	if !r.Failed {
 		return
@@ -142,9 +154,11 @@ func (s *soak) onResult(r loadgen.Result) {
 func (s *soak) sampleEvery(ctx context.Context, period time.Duration) {
 	for {
 		if pid, err := s.d.pid(); err == nil {
-			if rss, fds, err := readDaemon(pid); err == nil {
+			rss, fds, err1 := readDaemon(pid)
+			kinds, err2 := fdKinds(pid, s.routePorts())
+			if err1 == nil && err2 == nil {
 				s.mu.Lock()
-				s.samples = append(s.samples, Sample{At: time.Since(s.start), PID: pid, RSS: rss, FDs: fds})
+				s.samples = append(s.samples, Sample{At: time.Since(s.start), PID: pid, RSS: rss, FDs: fds, Kinds: kinds, Own: ownFDs(kinds)})
 				s.mu.Unlock()
 			}
 		}

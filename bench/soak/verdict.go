@@ -44,6 +44,9 @@ type Sample struct {
 	PID int
 	RSS int64 // bytes
 	FDs int
+	// Kinds sorts the FDs (see fdKinds); Own is FDs but the load's connections.
+	Kinds map[string]int
+	Own   int
 }
 
 // Series sums up one measure over the run: first, last, max, the medians of the first and
@@ -98,6 +101,10 @@ type Findings struct {
 	// Running counts each service's live instance processes at the end.
 	Running  map[string]int
 	RSS, FDs Series
+	// Own is the open files but the clients' connections: the growth verdict is on it.
+	Own Series
+	// FirstKinds and LastKinds sort the first and last samples' open files.
+	FirstKinds, LastKinds map[string]int
 	// Errors are faults the soak could not carry out or recover from (a daemon that did not
 	// come back, say).
 	Errors []string
@@ -123,8 +130,8 @@ func (f Findings) Broken() []string {
 	if f.RSS.Grew {
 		out = append(out, "daemon RSS grew")
 	}
-	if f.FDs.Grew {
-		out = append(out, "daemon open files grew")
+	if f.Own.Grew {
+		out = append(out, "daemon open files (but the clients' connections) grew")
 	}
 	return append(out, f.Errors...)
 }

@@ -60,7 +60,8 @@ func TestBrokenIgnoresOnlyDaemonDown(t *testing.T) {
 		Orphans:    []int{77},
 		Duplicates: []string{"alpha runs 3"},
 		NonFinal:   []string{"alpha #4"},
-		FDs:        Series{Grew: true},
+		FDs:        Series{Grew: true}, // the clients' pool: no verdict on it
+		Own:        Series{Grew: true},
 		Errors:     []string{"kill_daemon: ERROR"},
 	}
 	if b := bad.Broken(); len(b) != 6 {
