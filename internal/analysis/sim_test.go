@@ -53,6 +53,7 @@ type scenario struct {
 	lat       dist    // zero: distWide
 	runs      int
 	wantFail  bool // a regression: report detection rather than false rollbacks
+	rule      Rule // the rule expected to catch a regression
 	window    int  // seconds between judgements (a divisor of 60); 0 means 1
 }
 

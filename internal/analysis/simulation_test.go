@@ -137,7 +137,7 @@ func cell(s stat, runs int, regression bool) string {
 func latencyScenarios(t *testing.T, d dist) []scenario {
 	return []scenario{
 		{name: d.name + ", healthy, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, lat: d, runs: simRuns(t, 400, true), window: simWindow()},
-		{name: d.name + ", latency 2×, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, lat: d, runs: simRuns(t, 400, false), wantFail: true},
+		{name: d.name + ", latency 2×, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, lat: d, runs: simRuns(t, 400, false), wantFail: true, rule: RuleLatency},
 		{name: d.name + ", latency 1.25×, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1.25, lat: d, runs: simRuns(t, 400, false), wantFail: true},
 	}
 }
@@ -159,6 +159,9 @@ func TestLatencySimulation(t *testing.T) {
 		results[i] = simulate(sc, Config{}, today)
 	}
 	t.Log("\n" + latencyTable(scs, results))
+	limits, limitResults := simulateMaxP99(t)
+	t.Log("\nmax_p99 at 1.2× the healthy p99, latency: false\n" + latencyTable(limits, limitResults))
+	scs, results = append(scs, limits...), append(results, limitResults...)
 	for i, sc := range scs {
 		o := results[i]
 		if !sc.wantFail {
@@ -167,17 +170,36 @@ func TestLatencySimulation(t *testing.T) {
 			}
 			continue
 		}
-		if sc.latFactor == 2 && (o.judge.fails != o.runs || o.judge.max > 120 || o.rules[RuleLatency] != o.runs) {
-			t.Errorf("%s: caught %d of %d (rules %v), slowest at %v s; want every run caught by the latency rule within 120 s",
-				sc.name, o.judge.fails, o.runs, o.rules, o.judge.max)
+		if sc.latFactor == 2 && (o.judge.fails != o.runs || o.judge.max > 120 || o.rules[sc.rule] != o.runs) {
+			t.Errorf("%s: caught %d of %d (rules %v), slowest at %v s; want every run caught by %s within 120 s",
+				sc.name, o.judge.fails, o.runs, o.rules, o.judge.max, sc.rule)
 		}
 	}
+}
+
+// simulateMaxP99 runs, for each distribution, a canary with max_p99 set at 1.2× the healthy
+// p99 (and the latency tests off): healthy for the hour, and twice as slow.
+func simulateMaxP99(t *testing.T) ([]scenario, []outcome) {
+	var scs []scenario
+	var res []outcome
+	for _, d := range []dist{distNarrow, distModerate, distWide, distLongTail} {
+		p99 := time.Duration(1.2 * float64(d.median) * math.Exp(2.326*d.sigma))
+		cfg := Config{MaxP99: p99, SkipLatency: true}
+		name := fmt.Sprintf("%s, max_p99 %v", d.name, p99.Round(100*time.Microsecond))
+		for _, sc := range []scenario{
+			{name: name + ", healthy, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, lat: d, runs: simRuns(t, 400, true), window: simWindow()},
+			{name: name + ", latency 2×, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, lat: d, runs: simRuns(t, 400, false), wantFail: true, rule: RuleMaxP99},
+		} {
+			scs, res = append(scs, sc), append(res, simulate(sc, cfg, today))
+		}
+	}
+	return scs, res
 }
 
 // latencyTable renders the latency scenarios as the Markdown table of docs/benchmarks.md.
 func latencyTable(scs []scenario, res []outcome) string {
 	var b strings.Builder
-	b.WriteString("| scenario | runs | judge (alpha 0.05) | time to fail: median / p90 / max | failed by the latency rule |\n")
+	b.WriteString("| scenario | runs | judge (alpha 0.05) | time to fail: median / p90 / max | failures by rule |\n")
 	b.WriteString("|---|---|---|---|---|\n")
 	for i, sc := range scs {
 		o := res[i]
@@ -185,9 +207,23 @@ func latencyTable(scs []scenario, res []outcome) string {
 		if sc.wantFail {
 			times = fmt.Sprintf("%s / %s / %s", secs(o.judge.median), secs(o.judge.p90), secs(o.judge.max))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d |\n", sc.name, o.runs, cell(o.judge, o.runs, sc.wantFail), times, o.rules[RuleLatency])
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", sc.name, o.runs, cell(o.judge, o.runs, sc.wantFail), times, rules(o.rules))
 	}
 	return b.String()
+}
+
+// rules renders failures by rule, "latency 400, error_ratio 2", or "-".
+func rules(m map[Rule]int) string {
+	var parts []string
+	for _, r := range []Rule{RuleLatency, RuleMaxP99, RuleErrorRatio} {
+		if m[r] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", r, m[r]))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // secs renders a time to fail, "never" when the runs did not fail.

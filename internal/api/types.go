@@ -53,7 +53,8 @@ type Deployment struct {
 	Reason   string `json:"reason,omitempty"`
 	// Warnings are things worth knowing that did not stop the deployment (recreate downtime).
 	Warnings []string `json:"warnings,omitempty"`
-	// Verdict is a canary's latest judgement, with its evidence.
+	// Verdict is a canary's latest judgement, with its evidence; once the deployment has
+	// ended, the judge's final one.
 	Verdict    *Verdict  `json:"verdict,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
@@ -80,13 +81,16 @@ type Service struct {
 	Strategy string `json:"strategy"`
 	Listen   string `json:"listen"`
 	// URL is where the route can be reached from this machine.
-	URL        string         `json:"url"`
-	Hosts      []string       `json:"hosts,omitempty"`
-	Paths      []string       `json:"paths,omitempty"`
-	Weights    map[int]int    `json:"weights"`
-	Instances  []Instance     `json:"instances"`
-	Deployment *Deployment    `json:"deployment,omitempty"`
-	Traffic    map[int]Counts `json:"traffic,omitempty"`
+	URL        string      `json:"url"`
+	Hosts      []string    `json:"hosts,omitempty"`
+	Paths      []string    `json:"paths,omitempty"`
+	Weights    map[int]int `json:"weights"`
+	Instances  []Instance  `json:"instances"`
+	Deployment *Deployment `json:"deployment,omitempty"`
+	// LastDeployment is the service's most recent deployment when none is active: how it
+	// ended, with its verdict for a canary.
+	LastDeployment *Deployment    `json:"last_deployment,omitempty"`
+	Traffic        map[int]Counts `json:"traffic,omitempty"`
 }
 
 // Counts are the proxy's request counts for one revision since the daemon started.

@@ -224,3 +224,30 @@ func TestDeployWaitInterrupted(t *testing.T) {
 		t.Errorf("interrupted: exit %d, stderr %q; want %d, %q", code, errb.String(), cli.ExitError, want)
 	}
 }
+
+// TestDeployWaitPrintsFinalVerdict: a canary that ends, promoted or rolled back, has its
+// final verdict printed after the outcome.
+func TestDeployWaitPrintsFinalVerdict(t *testing.T) {
+	for _, tt := range []struct {
+		status  string
+		verdict api.Verdict
+		want    string
+	}{
+		{"succeeded", api.Verdict{Outcome: "pass", Rule: "min_requests", Reason: "no regression found: canary 0 errors in 600 requests"},
+			"verdict: pass (min_requests): no regression found: canary 0 errors in 600 requests"},
+		{"rolled_back", api.Verdict{Outcome: "fail", Rule: "latency", Reason: "canary is slower than the baseline"},
+			"verdict: fail (latency): canary is slower than the baseline"},
+	} {
+		d := api.Deployment{ID: 7, Service: "web", From: 1, To: 2, Strategy: "canary", Status: tt.status, Verdict: &tt.verdict}
+		b := &apitest.Backend{
+			DeployFunc:     func(context.Context, api.DeployRequest) (api.Deployment, error) { return d, nil },
+			DeploymentFunc: func(context.Context, int64) (api.Deployment, error) { return d, nil },
+			EventsFunc:     func(context.Context, api.EventQuery) ([]api.Event, error) { return nil, nil },
+		}
+		r := runCLI(t, daemon(t, b), "deploy", "web", "--image", "app:2", "--wait")
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if got := lines[len(lines)-1]; got != tt.want {
+			t.Errorf("%s: last line %q, want %q (stdout %q)", tt.status, got, tt.want, r.stdout)
+		}
+	}
+}

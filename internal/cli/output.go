@@ -73,6 +73,14 @@ func outcome(d api.Deployment) string {
 	return s
 }
 
+// verdictText is "fail (latency): canary is slower than the baseline: …".
+func verdictText(v api.Verdict) string {
+	if v.Rule == "" {
+		return v.Outcome + ": " + v.Reason
+	}
+	return v.Outcome + " (" + v.Rule + "): " + v.Reason
+}
+
 // deploymentSummary is "7 running (phase rolling, step 1, revision 1 → 2)".
 func deploymentSummary(d *api.Deployment) string {
 	if d == nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -143,8 +144,11 @@ func printService(w io.Writer, s api.Service) {
 	row(t, "strategy:", orDash(s.Strategy))
 	row(t, "route:", routeText(s))
 	row(t, "deployment:", deploymentSummary(s.Deployment))
-	if d := s.Deployment; d != nil && d.Verdict != nil {
-		row(t, "verdict:", d.Verdict.Outcome+": "+d.Verdict.Reason)
+	if d := s.LastDeployment; s.Deployment == nil && d != nil {
+		row(t, "last deployment:", deploymentSummary(d))
+	}
+	if d := cmp.Or(s.Deployment, s.LastDeployment); d != nil && d.Verdict != nil {
+		row(t, "verdict:", verdictText(*d.Verdict))
 	}
 	row(t, "weights:", weights(s.Weights))
 	if len(s.Traffic) > 0 {

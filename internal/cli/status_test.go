@@ -210,3 +210,30 @@ func TestEventsLatest(t *testing.T) {
 		t.Errorf("latest event ids (-got +want):\n%s", diff)
 	}
 }
+
+// TestStatusShowsLastDeployment: once a deployment has ended, status shows it and its final
+// verdict, in text and JSON.
+func TestStatusShowsLastDeployment(t *testing.T) {
+	svc := fixtureService()
+	svc.Deployment, svc.Instances, svc.Traffic = nil, nil, nil
+	svc.LastDeployment = &api.Deployment{ID: 8, Service: "web", From: 3, To: 4, Strategy: "canary", Status: "rolled_back",
+		Verdict: &api.Verdict{Outcome: "fail", Rule: "latency", Reason: "canary is slower than the baseline", Evidence: json.RawMessage(`{"windows":12}`)}}
+	url := daemon(t, &apitest.Backend{ServiceFunc: func(context.Context, string) (api.Service, error) { return svc, nil }})
+	r := runCLI(t, url, "status", "web")
+	for _, want := range []string{
+		"last deployment:  8 rolled_back (revision 3 → 4)\n",
+		"verdict:          fail (latency): canary is slower than the baseline\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status web lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCLI(t, url, "-o", "json", "status", "web")
+	var got api.Service
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, r.stdout)
+	}
+	if d := got.LastDeployment; d == nil || d.Verdict == nil || !strings.Contains(string(d.Verdict.Evidence), `"windows": 12`) {
+		t.Errorf("status -o json: last deployment %+v, want the verdict with its evidence", d)
+	}
+}

@@ -40,6 +40,9 @@ func (a *app) await(ctx context.Context, c *api.Client, d api.Deployment, timeou
 		}
 	} else {
 		fmt.Fprintln(a.stdout, outcome(final))
+		if final.Verdict != nil {
+			fmt.Fprintln(a.stdout, "verdict: "+verdictText(*final.Verdict))
+		}
 	}
 	if code := outcomeCode(final.Status); code != ExitOK {
 		return &exitError{code: code, silent: true, err: errors.New(outcome(final))}

@@ -57,8 +57,23 @@ func (b *backend) Service(ctx context.Context, name string) (api.Service, error)
 		out.Deployment = &dep
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return api.Service{}, err
+	} else if out.LastDeployment, err = b.lastDeployment(ctx, name); err != nil {
+		return api.Service{}, err
 	}
 	return out, nil
+}
+
+// lastDeployment is the service's newest deployment, nil when it has none.
+func (b *backend) lastDeployment(ctx context.Context, service string) (*api.Deployment, error) {
+	recs, err := b.store.ListDeployments(ctx, service, 1)
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	dep, err := deploymentView(recs[0])
+	if err != nil {
+		return nil, err
+	}
+	return &dep, nil
 }
 
 func (b *backend) instanceViews(name string) []api.Instance {
