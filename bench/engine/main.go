@@ -44,6 +44,10 @@ type flags struct {
 	canaries            int
 	canaryRate          int
 	canaryWeight        int
+	latencyCanaries     int
+	latencyRate         int
+	latencyWeight       int
+	latencyHealthy      time.Duration
 }
 
 func parseFlags(args []string) (flags, error) {
@@ -69,6 +73,10 @@ func parseFlags(args []string) (flags, error) {
 	fs.IntVar(&f.canaries, "canaries", 5, "canary: bad canaries measured")
 	fs.IntVar(&f.canaryRate, "canary-rate", 500, "canary: constant request rate (req/s)")
 	fs.IntVar(&f.canaryWeight, "canary-weight", 10, "canary: the canary's share of traffic (%)")
+	fs.IntVar(&f.latencyCanaries, "latency-canaries", 3, "canary-latency: canaries twice as slow measured per latency shape")
+	fs.IntVar(&f.latencyRate, "latency-rate", 100, "canary-latency: constant request rate (req/s)")
+	fs.IntVar(&f.latencyWeight, "latency-weight", 5, "canary-latency: the canary's share of traffic (%)")
+	fs.DurationVar(&f.latencyHealthy, "latency-healthy", time.Minute, "canary-latency: the healthy canary's analysis duration")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -126,6 +134,7 @@ var benches = []bench{
 	{"rollback", benchRollback},
 	{"throughput", benchThroughput},
 	{"canary", benchCanary},
+	{"canary-latency", benchCanaryLatency},
 }
 
 func main() {

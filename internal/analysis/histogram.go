@@ -37,14 +37,3 @@ func quantile(bounds []time.Duration, h []int64, q float64) time.Duration {
 	}
 	return bounds[len(bounds)-1]
 }
-
-// addInto adds the counts of d to acc, growing acc to d's length.
-func addInto(acc, d []int64) []int64 {
-	if len(acc) < len(d) {
-		acc = append(acc, make([]int64, len(d)-len(acc))...)
-	}
-	for i, c := range d {
-		acc[i] += c
-	}
-	return acc
-}

@@ -40,7 +40,7 @@ func TestQuantileIndex(t *testing.T) {
 		{"empty", []int64{0, 0, 0, 0}, 0.5, 2},
 	}
 	for _, tt := range tests {
-		if got := quantileIndex(tt.h, total(tt.h), tt.q, len(tt.h)-1); got != tt.want {
+		if got := quantileIndex(tt.h, total(tt.h), tt.q, 0, len(tt.h)-1); got != tt.want {
 			t.Errorf("%s: quantileIndex(%v, %v) = %d, want %d", tt.name, tt.h, tt.q, got, tt.want)
 		}
 	}

@@ -33,6 +33,7 @@ type Judge struct {
 	canaryH []int64  // latency histograms since the start
 	baseH   []int64
 	baseN   int64 // total(baseH)
+	baseLo  int   // the first bucket of baseH that is not empty (len(baseH) when none is)
 	errs    mixture
 	lat     [2]quantileTest // the median's, then the tail quantile's
 	limit   limitTest       // max_p99, when set
@@ -48,7 +49,7 @@ func New(cfg Config) (*Judge, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	j := &Judge{cfg: cfg}
+	j := &Judge{cfg: cfg, baseLo: len(cfg.LatencyBounds) + 1}
 	j.lat[0].q, j.lat[1].q = medianQuantile, cfg.LatencyQuantile
 	if cfg.MaxP99 > 0 {
 		j.limit = newLimitTest(cfg.LatencyBounds, cfg.MaxP99)
@@ -110,18 +111,25 @@ func (j *Judge) observeLatency(c, b []int64) {
 	if !j.histOK(c) || !j.histOK(b) {
 		return
 	}
-	j.pc, j.pb = prefix(c, j.pc), prefix(b, j.pb)
+	on := !j.cfg.SkipLatency && j.baseN >= j.cfg.LatencyBurnIn && j.baseN > 0
+	if on {
+		for i := range j.lat {
+			j.lat[i].setThresholds(j.cfg.LatencyBounds, *j.cfg.LatencyTolerance, j.baseH, j.baseN, j.baseLo)
+		}
+	}
+	j.canaryH, j.pc, _ = accumulate(j.canaryH, c, j.pc)
+	var lo int
+	j.baseH, j.pb, lo = accumulate(j.baseH, b, j.pb)
+	j.baseLo = min(j.baseLo, lo)
+	nc, nb := j.pc[len(j.pc)-1], j.pb[len(j.pb)-1]
 	if j.cfg.MaxP99 > 0 {
 		j.limit.observe(j.pc)
 	}
-	nb := j.pb[len(j.pb)-1]
-	if n := j.baseN; !j.cfg.SkipLatency && n >= j.cfg.LatencyBurnIn && n > 0 {
-		p := share(j.pc[len(j.pc)-1], nb)
+	if on {
 		for i := range j.lat {
-			j.lat[i].observe(&j.logs, j.cfg.LatencyBounds, *j.cfg.LatencyTolerance, j.baseH, n, j.pc, j.pb, p)
+			j.lat[i].count(&j.logs, j.pc, j.pb, share(nc, nb))
 		}
 	}
-	j.canaryH, j.baseH = addInto(j.canaryH, c), addInto(j.baseH, b)
 	j.baseN += nb
 }
 

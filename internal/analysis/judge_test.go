@@ -210,3 +210,14 @@ func TestJudgeEvidenceFigures(t *testing.T) {
 		t.Errorf("e-values: error %v, latency %v, combined %v; want the combined one to be the error one", ev.ErrorEValue, ev.LatencyEValue, ev.EValue)
 	}
 }
+
+// addInto adds the counts of d to acc, growing acc to d's length.
+func addInto(acc, d []int64) []int64 {
+	if len(acc) < len(d) {
+		acc = append(acc, make([]int64, len(d)-len(acc))...)
+	}
+	for i, c := range d {
+		acc[i] += c
+	}
+	return acc
+}

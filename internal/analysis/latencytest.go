@@ -28,13 +28,18 @@ type quantileTest struct {
 	judgedB, judgedC    int64 // requests judged since the test started
 }
 
-// observe judges one window's histograms, given as prefix sums cc and cb, at share p against
-// thresholds taken from the baseline's histogram before the window, acc, of n requests.
-func (t *quantileTest) observe(logs *shareLogs, bounds []time.Duration, tolerance float64, acc []int64, n int64, cc, cb []int64, p float64) {
+// setThresholds reads the thresholds for the next window from acc, the baseline's histogram
+// of n requests before it, whose first lo buckets are empty.
+func (t *quantileTest) setThresholds(bounds []time.Duration, tolerance float64, acc []int64, n int64, lo int) {
 	t.started = true
-	t.base = quantileIndex(acc, n, t.q, len(bounds))
+	t.base = quantileIndex(acc, n, t.q, lo, len(bounds))
 	t.canary = boundAtLeast(bounds, t.base, time.Duration(math.Ceil(float64(bounds[t.base])*(1+tolerance))))
 	t.baseBound, t.canBound = bounds[t.base], boundOrMax(bounds, t.canary)
+}
+
+// count judges one window's histograms, given as prefix sums cc and cb, at share p against the
+// thresholds set before it.
+func (t *quantileTest) count(logs *shareLogs, cc, cb []int64, p float64) {
 	nc, nb := cc[len(cc)-1], cb[len(cb)-1]
 	sc, sb := nc-cc[t.canary], nb-cb[t.base]
 	t.slowC, t.slowB = t.slowC+sc, t.slowB+sb
@@ -43,12 +48,13 @@ func (t *quantileTest) observe(logs *shareLogs, bounds []time.Duration, toleranc
 }
 
 // quantileIndex returns the bucket holding the q-quantile of histogram h of n observations,
-// capped at the last bounded bucket (nbounds-1) so that there is always a bound to compare with.
-func quantileIndex(h []int64, n int64, q float64, nbounds int) int {
+// whose first lo buckets are empty, capped at the last bounded bucket (nbounds-1) so that
+// there is always a bound to compare with.
+func quantileIndex(h []int64, n int64, q float64, lo, nbounds int) int {
 	rank := q * float64(n)
 	var cum int64
-	for i, c := range h[:nbounds] {
-		cum += c
+	for i := lo; i < nbounds; i++ {
+		cum += h[i]
 		if float64(cum) >= rank && cum > 0 {
 			return i
 		}
@@ -104,11 +110,26 @@ func (t *limitTest) observe(cc []int64) {
 	t.m.observeOneSample(s, n, &limitLogs)
 }
 
-// prefix writes the running sums of h into buf (grown as needed) and returns it.
-func prefix(h, buf []int64) []int64 {
-	buf = append(buf[:0], h...)
-	for i := 1; i < len(buf); i++ {
-		buf[i] += buf[i-1]
+// accumulate adds the window's histogram d into acc (grown to d's length) and writes d's
+// running sums into buf (grown as needed), in one pass; it returns both and the index of d's
+// first non-empty bucket (len(d) when all are empty).
+func accumulate(acc, d, buf []int64) ([]int64, []int64, int) {
+	if len(acc) < len(d) {
+		acc = append(acc, make([]int64, len(d)-len(acc))...)
 	}
-	return buf
+	if cap(buf) < len(d) {
+		buf = make([]int64, len(d))
+	}
+	buf = buf[:len(d)]
+	first := len(d)
+	var run int64
+	for i, x := range d {
+		if x != 0 && first == len(d) {
+			first = i
+		}
+		run += x
+		buf[i] = run
+		acc[i] += x
+	}
+	return acc, buf, first
 }

@@ -20,6 +20,7 @@ type config struct {
 	ErrorPPM        int64         // ERROR_RATE as parts per million
 	Latency         time.Duration // LATENCY added to every non-health request
 	LatencyJitter   time.Duration // LATENCY_JITTER: extra uniform [0, jitter)
+	LatencySigma    float64       // LATENCY_SIGMA: LATENCY is the median of a log-normal with this spread
 	StartupDelay    time.Duration // STARTUP_DELAY before listening
 	ExitAfter       time.Duration // EXIT_AFTER: exit with ExitCode this long after listening
 	ExitCode        int           // EXIT_CODE, default 1
@@ -86,6 +87,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("ERROR_RATE %q: want a number from 0 to 1", v))
 		}
 		c.ErrorPPM = int64(math.Round(f * 1e6))
+	}
+	if v := getenv("LATENCY_SIGMA"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f >= 0 && f <= 5) {
+			errs = append(errs, fmt.Errorf("LATENCY_SIGMA %q: want a number from 0 to 5", v))
+		}
+		c.LatencySigma = f
 	}
 	if v := getenv("EXIT_CODE"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync/atomic"
@@ -78,8 +79,13 @@ func failNth(n, ppm int64) bool {
 	return n*ppm/1e6 > (n-1)*ppm/1e6
 }
 
+// delay is LATENCY, times exp(LATENCY_SIGMA × a standard normal) (a log-normal latency with
+// median LATENCY), plus a uniform jitter in [0, LATENCY_JITTER).
 func (a *app) delay() time.Duration {
 	d := a.cfg.Latency
+	if s := a.cfg.LatencySigma; s > 0 {
+		d = time.Duration(float64(d) * math.Exp(s*rand.NormFloat64()))
+	}
 	if j := a.cfg.LatencyJitter; j > 0 {
 		d += rand.N(j)
 	}

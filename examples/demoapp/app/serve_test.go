@@ -299,3 +299,26 @@ func TestDrain(t *testing.T) {
 		t.Errorf("stdout = %q, want shutting down ... stopped", out)
 	}
 }
+
+// TestLatencySigma: with LATENCY_SIGMA the delays are log-normal around LATENCY: half below
+// it, and about a quarter above twice it for a sigma of 1.
+func TestLatencySigma(t *testing.T) {
+	a := &app{cfg: config{Latency: 10 * time.Millisecond, LatencySigma: 1}}
+	var below, above2 int
+	const n = 4000
+	for range n {
+		d := a.delay()
+		if d < 10*time.Millisecond {
+			below++
+		}
+		if d > 20*time.Millisecond {
+			above2++
+		}
+	}
+	if f := float64(below) / n; f < 0.45 || f > 0.55 {
+		t.Errorf("%.3f of delays below LATENCY, want about 0.5", f)
+	}
+	if f := float64(above2) / n; f < 0.20 || f > 0.29 {
+		t.Errorf("%.3f of delays above twice LATENCY, want about 0.244 (P(Z > ln 2))", f)
+	}
+}
