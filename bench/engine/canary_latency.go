@@ -70,7 +70,8 @@ func canaryLatencyShape(ctx context.Context, r *runEnv, shape latencyShape, name
 	for i := range r.flags.latencyCanaries {
 		slow := base
 		slow.Version, slow.Env = fmt.Sprintf("slow-%d", i), shape.slow
-		slow.Strategy = fmt.Sprintf("canary: {steps: [{weight: %d}, {analysis: {duration: 5m}}, {weight: 100}]}", r.flags.latencyWeight)
+		slow.Strategy = fmt.Sprintf("canary: {steps: [{weight: %d}, {analysis: {duration: 5m}}, {weight: 100}], baseline: %t}",
+			r.flags.latencyWeight, r.flags.latencyBaseline)
 		start := time.Now()
 		dep, err := e.client.Deploy(ctx, api.DeployRequest{Service: "web", Spec: e.yaml(slow), Who: "bench"})
 		if err != nil {
@@ -96,16 +97,23 @@ func canaryLatencyShape(ctx context.Context, r *runEnv, shape latencyShape, name
 	}
 	healthy := base
 	healthy.Version, healthy.Env = "healthy", shape.healthy
-	healthy.Strategy = fmt.Sprintf("canary: {steps: [{weight: %d}, {analysis: {duration: %s}}, {weight: 100}], analysis: {min_requests: 100}}",
-		r.flags.latencyWeight, r.flags.latencyHealthy)
+	healthy.Strategy = fmt.Sprintf("canary: {steps: [{weight: %d}, {analysis: {duration: %s}}, {weight: 100}], analysis: {min_requests: 100}, baseline: %t}",
+		r.flags.latencyWeight, r.flags.latencyHealthy, r.flags.latencyBaseline)
 	before := tally.Snapshot()
-	final, took, err := e.deploy(ctx, healthy, r.flags.latencyHealthy+3*time.Minute)
+	start := time.Now()
+	dep, err := e.client.Deploy(ctx, api.DeployRequest{Service: "web", Spec: e.yaml(healthy), Who: "bench"})
+	if err != nil {
+		return nil, err
+	}
+	final, err := e.waitFinal(ctx, dep.ID, r.flags.latencyHealthy+3*time.Minute)
 	if err != nil {
 		return nil, fmt.Errorf("healthy canary: %w", err)
 	}
-	r.logf("    healthy canary: %s after %s (%s)", final.Status, ms(took), verdictOr(final))
+	took := time.Since(start)
+	r.logf("    healthy canary: %s after %s (%s): %s", final.Status, ms(took), verdictOr(final), final.Reason)
 	after := tally.Snapshot()
-	note := fmt.Sprintf("%d req/s, canary share %d%%, analysis 5m (slow) / %s (healthy)", r.flags.latencyRate, r.flags.latencyWeight, r.flags.latencyHealthy)
+	note := fmt.Sprintf("%d req/s, canary share %d%%, analysis 5m (slow) / %s (healthy), baseline %t", r.flags.latencyRate, r.flags.latencyWeight,
+		r.flags.latencyHealthy, r.flags.latencyBaseline)
 	return []Row{
 		{Bench: "7 canary latency", Metric: shape.name + ": 2× canary → rolled back, median / max", Value: ms(median(secs)) + " / " + ms(quantile(secs, 1)),
 			Target: "< 120 s", Verdict: verdict(quantile(secs, 1) < 2*time.Minute), Note: note + "; verdicts " + strings.Join(rules, ", ")},

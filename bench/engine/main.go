@@ -48,6 +48,7 @@ type flags struct {
 	latencyRate         int
 	latencyWeight       int
 	latencyHealthy      time.Duration
+	latencyBaseline     bool
 }
 
 func parseFlags(args []string) (flags, error) {
@@ -77,6 +78,7 @@ func parseFlags(args []string) (flags, error) {
 	fs.IntVar(&f.latencyRate, "latency-rate", 100, "canary-latency: constant request rate (req/s)")
 	fs.IntVar(&f.latencyWeight, "latency-weight", 5, "canary-latency: the canary's share of traffic (%)")
 	fs.DurationVar(&f.latencyHealthy, "latency-healthy", time.Minute, "canary-latency: the healthy canary's analysis duration")
+	fs.BoolVar(&f.latencyBaseline, "latency-baseline", false, "canary-latency: judge against a fresh baseline of stable (baseline: true)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}

@@ -15,7 +15,7 @@ const DefaultAlpha = 0.05
 const (
 	DefaultMinRequests      = 100
 	DefaultLatencyQuantile  = 0.95
-	DefaultLatencyBurnIn    = 200
+	DefaultLatencyBurnIn    = 50
 	DefaultLatencyTolerance = 0.05
 )
 

@@ -17,7 +17,8 @@ var narrowLatency = map[string]string{"LATENCY": "20ms", "LATENCY_JITTER": "2ms"
 
 // TestCanaryLatencyNarrow: under 100 req/s, a canary twice as slow as stable (40-44 ms against
 // 20-22 ms) at a 5% share is rolled back by the latency rule; then a canary with stable's
-// latency is promoted, and keeps its final verdict, a pass, with its evidence.
+// latency, judged against a baseline, is promoted, and keeps its final verdict, a pass, with
+// its evidence.
 func TestCanaryLatencyNarrow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two canaries under load for about two minutes: skipped in -short mode")
@@ -43,9 +44,12 @@ func TestCanaryLatencyNarrow(t *testing.T) {
 			ev.Latency, ev.Canary.P50, ev.Baseline.P50)
 	}
 
+	// Judged like for like, against a fresh instance of stable at the same share: on a busy
+	// machine one lightly loaded canary instance has a longer tail than stable's busy ones
+	// whatever its release (see docs/benchmarks.md), which is what the baseline is for.
 	healthy := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v3", Env: narrowLatency,
-		Strategy: "canary:\n  steps:\n    - weight: 5\n    - analysis: {duration: 40s}\n    - weight: 100\n  analysis: {min_requests: 100}\n"})
-	got = h.wait(healthy.ID, 3*time.Minute)
+		Strategy: "canary:\n  steps:\n    - weight: 5\n    - analysis: {duration: 90s}\n    - weight: 100\n  analysis: {min_requests: 100}\n  baseline: true\n"})
+	got = h.wait(healthy.ID, 4*time.Minute)
 	sum := stop()
 	if got.Status != "succeeded" || got.Verdict == nil || got.Verdict.Outcome != "pass" {
 		t.Fatalf("healthy canary: %s %q verdict %+v; want succeeded with a pass verdict", got.Status, got.Reason, got.Verdict)
