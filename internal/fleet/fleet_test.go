@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ type recordingRuntime struct {
 	runtime.Driver // nil: any other call panics
 	store          *store.Store
 	startErr       error
+	notFound       bool // Status knows no instance: Start failed before any was created
 
 	mu         sync.Mutex
 	unrecorded []string
@@ -43,6 +46,9 @@ func (r *recordingRuntime) Start(ctx context.Context, specs []runtime.InstanceSp
 }
 
 func (r *recordingRuntime) Status(_ context.Context, id string) (runtime.Status, error) {
+	if r.notFound {
+		return runtime.Status{}, fmt.Errorf("status %s: %w", id, runtime.ErrNotFound)
+	}
 	return runtime.Status{ID: id, State: runtime.StateStarting}, nil
 }
 
@@ -99,6 +105,51 @@ func TestInstancesAreRecordedBeforeTheyStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An instance the runtime could not start (its record could not be written on a full disk,
+// found by bench/soak) carries the start error as its message, so the deployment's reason
+// names the cause rather than "instance not found", and no event says it started.
+func TestInstanceNeverStartedCarriesTheStartError(t *testing.T) {
+	startErr := errors.New("write record web-1-x: no space left on device")
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	events := &recordedEvents{}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f := New(Config{Store: st, Proxy: proxy.New(logger, proxy.Config{}), Events: events, Logger: logger,
+		Runtime: &recordingRuntime{store: st, startErr: startErr, notFound: true},
+		Probers: func(spec.Probes, health.Target, *slog.Logger) Prober { return idleProber{} }})
+	f.NoteRevision("web", 1, spec.Service{Name: "web", Replicas: 1})
+	if err := f.Instances().Start(t.Context(), "web", 1, 1, 7, false); !errors.Is(err, startErr) {
+		t.Fatalf("start: %v, want %v", err, startErr)
+	}
+	views := f.InstanceViews("web")
+	if len(views) != 1 || views[0].State != string(runtime.StateExited) || !strings.Contains(views[0].Message, "no space left on device") {
+		t.Fatalf("instance after a failed start: %+v, want exited with the start error as its message", views)
+	}
+	if got := events.types(); slices.Contains(got, "instance_started") {
+		t.Fatalf("events %v: instance_started for an instance that never started", got)
+	}
+}
+
+type recordedEvents struct {
+	mu  sync.Mutex
+	typ []string
+}
+
+func (e *recordedEvents) Record(_ context.Context, _ string, _ int64, typ, _ string, _ map[string]any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.typ = append(e.typ, typ)
+}
+
+func (e *recordedEvents) types() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.typ)
 }
 
 func inst(id string, rev int, serving bool) *instance {

@@ -39,7 +39,9 @@ func (f *Fleet) start(ctx context.Context, service string, revision, count int, 
 	}
 	startErr := f.rt.Start(ctx, specs)
 	for _, rec := range recs {
-		f.track(ctx, rec, rs)
+		if !f.track(ctx, rec, rs, startErr) {
+			continue // never started: no event says it did
+		}
 		f.event(ctx, service, deploymentID, "instance_started", fmt.Sprintf("instance %s of revision %d started", rec.ID, revision),
 			map[string]any{"instance": rec.ID, "revision": revision})
 	}
@@ -49,8 +51,11 @@ func (f *Fleet) start(ctx context.Context, service string, revision, count int, 
 	return nil
 }
 
-// track registers an instance in the fleet and launches its prober.
-func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service) {
+// track registers an instance in the fleet and launches its prober, and reports whether
+// the runtime knows the instance. One it does not know is exited; startErr, when not nil,
+// is why (the runtime's Start failed, a full disk say), and becomes its message, so that
+// the deployment's reason names the cause.
+func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service, startErr error) bool {
 	st, err := f.rt.Status(ctx, rec.ID)
 	if err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		f.logger.Warn("instance status", "instance", rec.ID, "error", err)
@@ -58,7 +63,11 @@ func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service) 
 	in := &instance{rec: rec, status: st, live: true, ready: rec.Ready, readySince: rec.ReadySince}
 	switch {
 	case errors.Is(err, runtime.ErrNotFound):
-		in.status = runtime.Status{ID: rec.ID, State: runtime.StateExited, Message: err.Error()}
+		msg := err.Error()
+		if startErr != nil {
+			msg = "not started: " + startErr.Error()
+		}
+		in.status = runtime.Status{ID: rec.ID, State: runtime.StateExited, Message: msg}
 	case err != nil:
 		// The runtime did not answer: the instance may well run; refreshStatuses learns
 		// its state once the runtime answers. Without an address it gets no traffic.
@@ -78,6 +87,7 @@ func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service) 
 		window := f.readinessWindow(rs)
 		f.tasks.launch(func(ctx context.Context) { f.confirmReady(ctx, rec.Service, rec.ID, window) })
 	}
+	return !errors.Is(err, runtime.ErrNotFound)
 }
 
 // confirmReady handles an instance adopted as ready from the record: if its prober has not

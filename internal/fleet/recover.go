@@ -90,7 +90,7 @@ func (f *Fleet) recoverInstances(ctx context.Context) error {
 		}
 		if !ok && unavailable != nil && rs.Run.Image != "" {
 			deferred++
-			f.track(ctx, rec, rs)
+			f.track(ctx, rec, rs, nil)
 			continue
 		}
 		if !ok || st.State == runtime.StateExited {
@@ -122,7 +122,7 @@ func (f *Fleet) adoptInstance(ctx context.Context, rec store.Instance, rs spec.S
 	if err := f.rt.Adopt(ctx, []string{rec.ID}); err != nil {
 		return fmt.Errorf("adopt %s: %w", rec.ID, err)
 	}
-	f.track(ctx, rec, rs)
+	f.track(ctx, rec, rs, nil)
 	if rec.Desired == "stop" {
 		return f.stop(ctx, rec.Service, []string{rec.ID})
 	}
