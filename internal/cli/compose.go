@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/compose"
+	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/stack"
@@ -39,9 +43,12 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 	if err != nil {
 		return err
 	}
-	p, err := compose.Load(ctx, files, services, compose.Options{Env: environ(), Images: images})
-	if err != nil {
-		return &usageError{err: err}
+	routed := selectedOf(plan, services, stack.Routed)
+	p := &compose.Project{Name: plan.Project}
+	if len(routed) > 0 {
+		if p, err = compose.Load(ctx, files, routed, compose.Options{Env: environ(), Images: images}); err != nil {
+			return &usageError{err: err}
+		}
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintln(a.stderr, "warning: "+w)
@@ -57,14 +64,34 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 			}
 		}
 	}
-	if err := a.ensureAttachments(ctx, p); err != nil {
+	attached := map[string]*spec.Container{}
+	imports := map[string]compose.Import{}
+	for _, imp := range p.Services {
+		attached[imp.Spec.Name], imports[imp.Spec.Name] = imp.Spec.Run.Container, imp
+	}
+	for _, st := range plan.Steps {
+		if st.Kind == stack.Job && selected(services, st.Service.Name) {
+			attached[st.Service.Name] = st.Service.Container
+		}
+	}
+	if err := a.ensureAttachments(ctx, plan.Project, attached); err != nil {
 		return err
 	}
 	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	for _, imp := range p.Services {
+	for _, st := range plan.Steps {
+		if st.Kind == stack.Job && selected(services, st.Service.Name) {
+			if err := a.runJob(ctx, st.Service, images[st.Service.Name]); err != nil {
+				return &exitError{code: ExitFailed, err: err}
+			}
+			continue
+		}
+		imp, ok := imports[st.Service.Name]
+		if !ok {
+			continue
+		}
 		s := imp.Spec
 		doc, err := spec.Marshal(&s)
 		if err != nil {
@@ -103,8 +130,8 @@ func routedOnly(plan *stack.Plan, selected []string, file string) error {
 		if len(selected) > 0 && !slices.Contains(selected, st.Service.Name) {
 			continue
 		}
-		if st.Kind != stack.Routed {
-			return usagef("service %s is a %s service: cutover deploys routed services (a published HTTP port) only; "+
+		if st.Kind != stack.Routed && st.Kind != stack.Job {
+			return usagef("service %s is a %s service: cutover deploys routed services (a published HTTP port) and runs jobs only; "+
 				"cutover deploy -f %s --dry-run shows the whole stack", st.Service.Name, st.Kind, file)
 		}
 	}
@@ -144,36 +171,93 @@ func (a *app) buildImages(ctx context.Context, plan *stack.Plan, selected []stri
 // ensureAttachments creates the networks and named volumes the services join or mount,
 // labelled with the project and the state directory, unless they exist. Volumes are never
 // removed by a deploy.
-func (a *app) ensureAttachments(ctx context.Context, p *compose.Project) error {
+func (a *app) ensureAttachments(ctx context.Context, project string, containers map[string]*spec.Container) error {
 	var d *docker.Driver
-	for _, imp := range p.Services {
-		c := imp.Spec.Run.Container
+	for _, name := range slices.Sorted(maps.Keys(containers)) {
+		c := containers[name]
 		if c == nil || (len(c.Networks) == 0 && len(c.Mounts) == 0) {
 			continue
 		}
 		if d == nil {
-			owner, err := filepath.Abs(a.stateDir)
-			if err != nil {
-				return err
-			}
-			if d, err = docker.New(nil, docker.Options{Owner: owner}); err != nil {
-				return fmt.Errorf("deploy %s: %w", imp.Spec.Name, err)
+			var err error
+			if d, err = a.docker(""); err != nil {
+				return fmt.Errorf("deploy %s: %w", name, err)
 			}
 			defer d.Close()
 		}
 		for _, n := range c.Networks {
-			if _, err := d.EnsureNetwork(ctx, n.Name, p.Name); err != nil {
-				return fmt.Errorf("deploy %s: %w", imp.Spec.Name, err)
+			if _, err := d.EnsureNetwork(ctx, n.Name, project); err != nil {
+				return fmt.Errorf("deploy %s: %w", name, err)
 			}
 		}
 		for _, m := range c.Mounts {
 			if m.Volume == "" {
 				continue
 			}
-			if err := d.EnsureVolume(ctx, m.Volume, p.Name); err != nil {
-				return fmt.Errorf("deploy %s: %w", imp.Spec.Name, err)
+			if err := d.EnsureVolume(ctx, m.Volume, project); err != nil {
+				return fmt.Errorf("deploy %s: %w", name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// docker is a Docker runtime owning what this state directory's daemon owns.
+func (a *app) docker(restart string) (*docker.Driver, error) {
+	owner, err := filepath.Abs(a.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	return docker.New(nil, docker.Options{Owner: owner, RestartPolicy: restart})
+}
+
+// runJob runs a job's container to completion before its dependents are deployed.
+func (a *app) runJob(ctx context.Context, s *stack.Service, built string) error {
+	d, err := a.docker("no")
+	if err != nil {
+		return fmt.Errorf("job %s: %w", s.Name, err)
+	}
+	defer d.Close()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	is := runtime.InstanceSpec{ID: s.Name + "-job-" + hex.EncodeToString(b[:]), Service: s.Name, Image: s.Image,
+		Command: s.Command, Args: s.Args, Env: s.Env}
+	if built != "" {
+		is.Image = built
+	}
+	if c := s.Container; c != nil {
+		is.Container = &runtime.ContainerOptions{}
+		for _, n := range c.Networks {
+			is.Container.Networks = append(is.Container.Networks, runtime.NetworkAttachment{Name: n.Name, Aliases: n.Aliases})
+		}
+		for _, m := range c.Mounts {
+			src := m.Source
+			if m.Volume != "" {
+				src = m.Volume
+			}
+			is.Container.Mounts = append(is.Container.Mounts, runtime.Mount{Volume: m.Volume != "", Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
+		}
+	}
+	fmt.Fprintf(a.stdout, "job %s: running\n", s.Name)
+	if err := stack.RunJob(ctx, d, is, s.Timeout); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "job %s: completed\n", s.Name)
+	return nil
+}
+
+// selected reports whether name is among the selected services (all are when none is).
+func selected(services []string, name string) bool {
+	return len(services) == 0 || slices.Contains(services, name)
+}
+
+// selectedOf is the names of the selected services of a kind, in plan order.
+func selectedOf(plan *stack.Plan, services []string, k stack.Kind) []string {
+	var out []string
+	for _, st := range plan.Steps {
+		if st.Kind == k && selected(services, st.Service.Name) {
+			out = append(out, st.Service.Name)
+		}
+	}
+	return out
 }

@@ -388,3 +388,94 @@ func checkAttachments(t *testing.T, owner, project string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDeployComposeJob runs a one-shot job before the service that waits for it to complete,
+// on a real daemon and the real engine: a job that succeeds lets web deploy; one that exits
+// non-zero fails the stack's deploy (exit 3) naming it, its exit code and the last lines of its
+// output with secrets hidden, and web is not deployed; one that outlives its timeout is
+// stopped and named.
+func TestDeployComposeJob(t *testing.T) {
+	img := dockertest.DemoImage(t)
+	dc := dockertest.Client(t)
+	state := t.TempDir()
+	owner, _ := filepath.Abs(state)
+	project := "t" + strings.ToLower(filepath.Base(filepath.Dir(state)))
+	t.Cleanup(func() {
+		_ = dockertest.RemoveContainers(context.Background(), dc, docker.LabelOwner, owner)
+		_ = dockertest.RemoveNetworks(context.Background(), dc, docker.LabelProject, project)
+	})
+	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
+		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	port := freePort(t)
+	deploy := func(jobEnv, version string) result {
+		t.Helper()
+		doc := `name: ` + project + `
+services:
+  migrate:
+    image: ` + img + `
+    restart: "no"
+    environment: {DB_PASSWORD: hunter2-secret-pw, PRINT_ENV: DB_PASSWORD` + jobEnv + `}
+    x-cutover: {timeout: 3s}
+  web:
+    image: ` + img + `
+    ports: ["127.0.0.1:` + port + `:8080"]
+    environment: {VERSION: ` + version + `}
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+`
+		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "--state", state, "deploy", "-f", file, "--wait", "--timeout", "90s")
+	}
+	c := api.NewClient("http://"+d.Addr(), d.Token())
+	revisions := func() int {
+		revs, err := c.History(context.Background(), "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(revs)
+	}
+
+	r := deploy(", EXIT_AFTER: 100ms, EXIT_CODE: 0", "v1")
+	job, web := strings.Index(r.stdout, "job migrate: completed"), strings.Index(r.stdout, "web")
+	if r.code != 0 || job < 0 || web < job {
+		t.Fatalf("exit %d; want the job completed before web deployed:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := revisions(); n != 1 {
+		t.Fatalf("web revisions: %d, want 1", n)
+	}
+
+	r = deploy(", EXIT_AFTER: 100ms, EXIT_CODE: 3", "v2")
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "job migrate exited with code 3; last lines of its output:") {
+		t.Errorf("failing job: exit %d, stderr %q; want exit 3 naming the job and its code", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "DB_PASSWORD=[redacted]") || strings.Contains(r.stdout+r.stderr, "hunter2-secret-pw") {
+		t.Errorf("failing job's output: want DB_PASSWORD redacted:\n%s", r.stderr)
+	}
+	if n := revisions(); n != 1 {
+		t.Errorf("web revisions after a failed job: %d, want still 1", n)
+	}
+
+	r = deploy("", "v3")
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "job migrate did not finish within 3s; stopped") {
+		t.Errorf("job past its timeout: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if n := revisions(); n != 1 {
+		t.Errorf("web revisions after a job that timed out: %d, want still 1", n)
+	}
+	list, err := dc.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", docker.LabelOwner+"="+owner), filters.Arg("label", docker.LabelService+"=migrate"))})
+	if err != nil || len(list) != 0 {
+		t.Errorf("job containers left: %d, %v", len(list), err)
+	}
+}

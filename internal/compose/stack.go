@@ -55,6 +55,9 @@ func LoadStack(ctx context.Context, files []string, opts Options) (*stack.Projec
 	for i := range p.Services {
 		s := &p.Services[i]
 		if stack.KindOf(p, s) != stack.Routed {
+			var tmp spec.Service
+			s.Warnings = append(s.Warnings, mapAttachments(cp, cp.Services[s.Name], &tmp)...)
+			s.Container = tmp.Run.Container
 			for _, k := range slices.Sorted(maps.Keys(exts[s.Name])) {
 				s.Warnings = append(s.Warnings, fmt.Sprintf("service %s: x-cutover %s is ignored: it applies to routed services", s.Name, k))
 			}

@@ -87,8 +87,10 @@ type Service struct {
 	MinReady time.Duration
 	// Spec is the cutover spec of a routed service (its strategy, probes, route), nil for
 	// the other kinds.
-	Spec     *spec.Service
-	Warnings []string
+	Spec *spec.Service
+	// Container holds the networks and mounts of a service of another kind; nil when none.
+	Container *spec.Container
+	Warnings  []string
 }
 
 // Defaults for the timings x-cutover may set.

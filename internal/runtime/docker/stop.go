@@ -101,3 +101,14 @@ func (d *Driver) markStopping(id string) func() {
 		d.mu.Unlock()
 	}
 }
+
+// Wait blocks until instance id's container is not running and returns its exit code.
+func (d *Driver) Wait(ctx context.Context, id string) (int, error) {
+	okc, errc := d.cli.ContainerWait(ctx, containerName(id), container.WaitConditionNotRunning)
+	select {
+	case r := <-okc:
+		return int(r.StatusCode), nil
+	case err := <-errc:
+		return 0, fmt.Errorf("wait for %s: %w", id, err)
+	}
+}
