@@ -28,7 +28,8 @@ func main() {
 		Serve: func(ctx context.Context, o cli.ServeOptions) error {
 			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
 				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel, Crash: crashpoint.FromEnv(),
-				HandoffTimeout: o.HandoffTimeout, Version: cli.BuildVersion(),
+				HandoffTimeout: o.HandoffTimeout, ShutdownTimeout: o.ShutdownTimeout, StopTimeout: o.StopTimeout,
+				Version:    cli.BuildVersion(),
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
 				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,
 					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})

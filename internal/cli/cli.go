@@ -46,6 +46,9 @@ type ServeOptions struct {
 	LogLevel string
 	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
 	HandoffTimeout time.Duration
+	// ShutdownTimeout bounds the wait for the control API's in-flight requests on exit;
+	// StopTimeout bounds the wait for instances to stop under --stop-instances.
+	ShutdownTimeout, StopTimeout time.Duration
 	// APITLSCert and APITLSKey, both or neither, make the control API serve HTTPS.
 	APITLSCert, APITLSKey string
 	// APILimits bound the control API's requests.

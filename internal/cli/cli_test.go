@@ -166,7 +166,8 @@ func TestServeAndDemoWiring(t *testing.T) {
 		t.Fatalf("serve: exit %d, stderr %q", r.code, r.stderr)
 	}
 	want := cli.ServeOptions{StateDir: state, Listen: "127.0.0.1:7070", AddrFile: addrFile,
-		StopInstancesOnExit: true, LogLevel: "debug", HandoffTimeout: time.Minute}
+		StopInstancesOnExit: true, LogLevel: "debug", HandoffTimeout: time.Minute,
+		ShutdownTimeout: 10 * time.Second, StopTimeout: 2 * time.Minute}
 	want.APILimits = api.Limits{ReadHeaderTimeout: api.DefaultReadHeaderTimeout, IdleTimeout: api.DefaultIdleTimeout,
 		MaxHeaderBytes: api.DefaultMaxHeaderBytes, MaxBodyBytes: api.MaxBodyBytes}
 	want.ProxyReadHeaderTimeout, want.ProxyIdleTimeout, want.ProxyMaxHeaderBytes = 10*time.Second, 2*time.Minute, 64<<10
@@ -176,6 +177,11 @@ func TestServeAndDemoWiring(t *testing.T) {
 	r := runWith(t, cmds, "--state", state, "demo", "--rate", "7", "--exit")
 	if r.code != 0 || r.stdout != "demo ran\n" || demo != (cli.DemoOptions{Exit: true, Rate: 7}) {
 		t.Errorf("demo: exit %d, stdout %q, options %+v", r.code, r.stdout, demo)
+	}
+	for _, flag := range []string{"--handoff-timeout", "--shutdown-timeout", "--stop-timeout"} {
+		if r := runWith(t, cmds, "--state", state, "serve", flag, "0s"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, flag) {
+			t.Errorf("serve %s 0s: exit %d, stderr %q; want %d naming the flag", flag, r.code, r.stderr, cli.ExitUsage)
+		}
 	}
 	if r := runWith(t, cli.Commands{}, "--state", state, "serve"); r.code != cli.ExitError {
 		t.Errorf("serve without a daemon in the build: exit %d", r.code)

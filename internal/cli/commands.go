@@ -50,8 +50,13 @@ docs/operations.md.`,
 			default:
 				return usagef("--log-level %q: want debug, info, warn or error", o.LogLevel)
 			}
-			if o.HandoffTimeout <= 0 {
-				return usagef("--handoff-timeout %s: want a duration above 0", o.HandoffTimeout)
+			for _, t := range []struct {
+				flag string
+				d    time.Duration
+			}{{"handoff-timeout", o.HandoffTimeout}, {"shutdown-timeout", o.ShutdownTimeout}, {"stop-timeout", o.StopTimeout}} {
+				if t.d <= 0 {
+					return usagef("--%s %s: want a duration above 0", t.flag, t.d)
+				}
 			}
 			if err := checkAPIServeFlags(o, af, a.stderr); err != nil {
 				return err
@@ -72,6 +77,8 @@ docs/operations.md.`,
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.DurationVar(&o.HandoffTimeout, "handoff-timeout", time.Minute, "on SIGHUP, how long the new process may take to serve")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on exit, how long the control API's requests in flight may take to finish")
+	f.DurationVar(&o.StopTimeout, "stop-timeout", 2*time.Minute, "with --stop-instances, how long the instances may take to drain and stop on exit")
 	addAPIServeFlags(f, &o, &af)
 	addProxyServeFlags(f, &o, &pf)
 	return cmd

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/flags"
@@ -69,6 +71,12 @@ type Options struct {
 	Successor *handoff.Command
 	// HandoffTimeout bounds how long the successor may take to serve (default 60s).
 	HandoffTimeout time.Duration
+	// ShutdownTimeout bounds how long the daemon waits, once told to stop, for the control
+	// API's in-flight requests to finish (default 10s).
+	ShutdownTimeout time.Duration
+	// StopTimeout bounds how long StopInstancesOnExit waits for the instances to drain and
+	// stop (default 2m); what still runs then is left for the next daemon to adopt.
+	StopTimeout time.Duration
 	// APITLSCert and APITLSKey, both or neither, are PEM files: the API then serves HTTPS only.
 	APITLSCert, APITLSKey string
 	// APILimits bound the control API's requests (zero fields: api's defaults).
@@ -125,6 +133,12 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	if opts.HandoffTimeout <= 0 {
 		opts.HandoffTimeout = 60 * time.Second
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 2 * time.Minute
 	}
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
@@ -192,26 +206,32 @@ func (d *Daemon) Addr() string { return d.apiLn.Addr().String() }
 func (d *Daemon) Token() string { return d.tokens.keys.Current() }
 
 // Run recovers state, serves the API and the proxy and drives deployments until ctx is done,
-// then shuts down in order: stop accepting API calls, park deployments, drain the proxy,
-// optionally stop instances, close the store.
+// then shuts down in order: stop accepting API calls (up to ShutdownTimeout for the requests
+// in flight), park deployments, optionally stop instances (up to StopTimeout), drain the
+// proxy, close the store. The proxy and the API server run under one errgroup, the control
+// plane's loops under another (restarted after a failed hand-off); Run returns after both.
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.close()
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	d.tasks.start(workCtx)
 	proxyCtx, stopProxy := context.WithCancel(context.WithoutCancel(ctx))
-	proxyDone := make(chan error, 1)
-	go func() { proxyDone <- d.proxy.Run(proxyCtx) }()
+	var serving errgroup.Group
+	serving.Go(func() error { return d.proxy.Run(proxyCtx) })
 
 	if err := d.recover(workCtx); err != nil {
 		stopWork()
 		stopProxy()
-		<-proxyDone
-		d.tasks.wait()
+		d.stopped(serving.Wait())
+		_ = d.tasks.wait() // each loop's error is logged where it ends
 		return fmt.Errorf("recover state: %w", err)
 	}
 	srv := d.apiServer()
 	apiDone := make(chan error, 1)
-	go func() { apiDone <- serveAPI(srv, d.apiLn) }()
+	serving.Go(func() error {
+		err := serveAPI(srv, d.apiLn)
+		apiDone <- err
+		return err
+	})
 	if err := d.writeAddrFile(); err != nil {
 		d.logger.Warn("write address file", "error", err)
 	}
@@ -219,44 +239,56 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.startControl()
 	d.announce()
 
-	var runErr error
-	handedOff := false
-wait:
-	for {
-		select {
-		case <-ctx.Done():
-			break wait
-		case err := <-apiDone:
-			runErr = fmt.Errorf("api server: %w", err)
-			break wait
-		case <-d.opts.Reload:
-			if handedOff, stopWork = d.handOff(ctx, stopWork); handedOff {
-				stopProxy() // the successor serves: stop accepting at once, drain below
-				// Only the successor supervises instances from now on: a crash while this
-				// one drains must not be restarted twice.
-				d.closeDriver()
-				break wait
-			}
-		}
+	runErr, handedOff := d.serveUntilDone(ctx, apiDone, &stopWork)
+	if handedOff {
+		stopProxy() // the successor serves: stop accepting at once, drain below
+		// Only the successor supervises instances from now on: a crash while this one
+		// drains must not be restarted twice.
+		d.closeDriver()
 	}
 	d.logger.Info("daemon stopping", "handed_off", handedOff)
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
 	defer cancel()
 	d.drainAPI(shutCtx, srv)
 	stopWork()
-	d.tasks.wait()
+	_ = d.tasks.wait()
 	if d.opts.StopInstancesOnExit && !handedOff {
-		d.fleet.StopAll(context.Background())
+		stopCtx, cancelStop := context.WithTimeout(context.Background(), d.opts.StopTimeout)
+		d.fleet.StopAll(stopCtx)
+		cancelStop()
 	}
 	stopProxy()
-	if err := <-proxyDone; err != nil && !errors.Is(err, context.Canceled) {
-		d.logger.Warn("proxy stopped", "error", err)
-	}
+	d.stopped(serving.Wait())
 	if !handedOff {
 		handoff.RemovePIDFile(d.opts.StateDir, os.Getpid())
 	}
 	d.logger.Info("daemon stopped")
 	return runErr
+}
+
+// serveUntilDone waits for ctx to end, the API server to fail or a hand-off to succeed
+// (Reload). A failed hand-off restarts the control plane under a new stop function.
+func (d *Daemon) serveUntilDone(ctx context.Context, apiDone <-chan error, stopWork *context.CancelFunc) (error, bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case err := <-apiDone:
+			return fmt.Errorf("api server: %w", err), false
+		case <-d.opts.Reload:
+			var handedOff bool
+			if handedOff, *stopWork = d.handOff(ctx, *stopWork); handedOff {
+				return nil, true
+			}
+		}
+	}
+}
+
+// stopped logs how the serving parts ended, unless they ended because they were told to.
+func (d *Daemon) stopped(err error) {
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
+		d.logger.Warn("serving stopped", "error", err)
+	}
 }
 
 func (d *Daemon) apiServer() *http.Server {
@@ -308,29 +340,47 @@ func (d *Daemon) closeDriver() {
 	})
 }
 
-// tasks runs the daemon's background work under one context and waits for all of it.
+// tasks runs the control plane's background work under one context and one errgroup and
+// waits for all of it; start begins a new generation (after a failed hand-off).
 type tasks struct {
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	run func(func(context.Context))
+	mu    sync.Mutex
+	ctx   context.Context
+	group *errgroup.Group
 }
 
 func (t *tasks) start(ctx context.Context) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.run = func(f func(context.Context)) {
-		t.wg.Go(func() { f(ctx) })
-	}
+	t.ctx, t.group = ctx, &errgroup.Group{}
 }
 
-// launch runs f in the background with the daemon's work context.
-func (t *tasks) launch(f func(context.Context)) {
+// launch runs the loop f in the background with the daemon's work context. An error other
+// than the context's end is logged at once, as the loop named name stopping, and returned by
+// wait.
+func (t *tasks) launch(logger *slog.Logger, name string, f func(context.Context) error) {
 	t.mu.Lock()
-	run := t.run
+	ctx, g := t.ctx, t.group
 	t.mu.Unlock()
-	if run != nil {
-		run(f)
+	if g == nil {
+		return
 	}
+	g.Go(func() error {
+		err := f(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("control loop stopped", "loop", name, "error", err)
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	})
 }
 
-func (t *tasks) wait() { t.wg.Wait() }
+// wait returns once every launched function has returned, with the first error.
+func (t *tasks) wait() error {
+	t.mu.Lock()
+	g := t.group
+	t.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	return g.Wait()
+}

@@ -12,13 +12,16 @@ import (
 )
 
 // deploymentLauncher drives each deployment handed to it in its own task.
-func (d *Daemon) deploymentLauncher(ctx context.Context) {
+func (d *Daemon) deploymentLauncher(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case a := <-d.started:
-			d.tasks.launch(func(ctx context.Context) { d.drive(ctx, a) })
+			d.tasks.launch(d.logger, "deployment", func(ctx context.Context) error {
+				d.drive(ctx, a)
+				return nil
+			})
 		}
 	}
 }
@@ -68,13 +71,6 @@ func (d *Daemon) recover(ctx context.Context) error {
 		d.activate(dep)
 	}
 	return nil
-}
-
-// runFleet runs the fleet's background work until ctx is done.
-func (d *Daemon) runFleet(ctx context.Context) {
-	if err := d.fleet.Run(ctx); err != nil {
-		d.logger.Error("fleet stopped", "error", err)
-	}
 }
 
 // eventLog records events in the store and the log, for the fleet, the rollout controller

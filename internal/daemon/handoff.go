@@ -58,14 +58,10 @@ func (d *Daemon) proxyListen(addr string) (net.Listener, error) {
 
 // startControl launches the control plane's loops under the tasks' current context.
 func (d *Daemon) startControl() {
-	d.tasks.launch(d.runFleet)
-	d.tasks.launch(d.deploymentLauncher)
-	d.tasks.launch(func(ctx context.Context) {
-		if err := d.flags.Run(ctx); err != nil {
-			d.logger.Error("flag manager stopped", "error", err)
-		}
-	})
-	d.tasks.launch(d.runMigrations)
+	d.tasks.launch(d.logger, "fleet", d.fleet.Run)
+	d.tasks.launch(d.logger, "deployments", d.deploymentLauncher)
+	d.tasks.launch(d.logger, "flags", d.flags.Run)
+	d.tasks.launch(d.logger, "migrations", d.mig.Run)
 }
 
 // announce runs once the daemon serves: it tells the daemon it replaces (if any), closes
@@ -97,7 +93,7 @@ func (d *Daemon) handOff(ctx context.Context, stopWork context.CancelFunc) (bool
 	d.logger.Info("hand-off started", "version", d.opts.Version)
 	// Only the successor may act on instances and deployments from here on.
 	stopWork()
-	d.tasks.wait()
+	_ = d.tasks.wait() // each loop's error is logged where it ends
 	d.dropQueuedDeployments()
 	status := handoff.Status{OldPID: os.Getpid(), OldVersion: d.opts.Version}
 	pid, version, err := d.startSuccessor(ctx)

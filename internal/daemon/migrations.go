@@ -15,13 +15,6 @@ func (d *Daemon) newMigrations() *coordinator.Coordinator {
 		Lint: d.opts.Lint, ContractCheck: d.opts.ContractCheck})
 }
 
-// runMigrations runs the coordinator's contract loop until ctx is done.
-func (d *Daemon) runMigrations(ctx context.Context) {
-	if err := d.mig.Run(ctx); err != nil {
-		d.logger.Error("contract loop stopped", "error", err)
-	}
-}
-
 // migrationFleet adapts the fleet to coordinator.Fleet.
 type migrationFleet struct{ *fleet.Fleet }
 
