@@ -45,8 +45,10 @@ func (a *app) deployCmd() *cobra.Command {
 		Use:   "deploy SERVICE | deploy -f compose.yaml [SERVICE...]",
 		Short: "Deploy a new revision of a service",
 		Long: `Deploy a new revision of a service: a new spec (--spec), a new image (--image) or
-overrides of the current spec (--set, --env). The daemon validates the spec, records the
-revision and starts a deployment under the service's strategy.
+overrides (--set, --env) of the spec of the stable revision, the one that serves: a revision
+that failed or was rolled back passes none of its changes on. --env KEY- removes KEY. The
+daemon validates the spec, records the revision and starts a deployment under the service's
+strategy.
 
 Without --wait it returns once the deployment has started. With --wait it prints the
 deployment's progress until it ends, and its exit code says how it ended.
@@ -55,6 +57,7 @@ deployment's progress until it ends, and its exit code says how it ended.
 		Example: `  cutover deploy web --spec cutover.yaml --wait
   cutover deploy web --image registry.example.com/web:1.4.2 --message "fix login" --wait --timeout 10m
   cutover deploy web --set replicas=3 --env LOG_LEVEL=debug
+  cutover deploy web --env DEBUG-
   cat web.yaml | cutover deploy web --spec -
   cutover deploy -f compose.yaml web worker --wait
   cutover deploy -f compose.yaml --dry-run`,
@@ -83,7 +86,7 @@ deployment's progress until it ends, and its exit code says how it ended.
 	f.BoolVar(&dryRun, "dry-run", false, "with -f, print what would be deployed (each service's kind, strategy and changes) and change nothing")
 	f.StringVar(&specFile, "spec", "", "spec file to deploy (- reads standard input)")
 	f.StringArrayVar(&req.Set, "set", nil, "override a spec field, path=value (repeatable): --set replicas=3")
-	f.StringArrayVar(&req.Env, "env", nil, "set an environment variable, KEY=VALUE (repeatable)")
+	f.StringArrayVar(&req.Env, "env", nil, "set an environment variable, KEY=VALUE, or remove one, KEY- (repeatable)")
 	f.StringVar(&req.Image, "image", "", "container image of the new revision")
 	f.StringVar(&req.Message, "message", "", "note recorded with the revision")
 	wf.add(cmd)
@@ -97,7 +100,7 @@ func (a *app) deploy(ctx context.Context, req api.DeployRequest, specFile string
 	if err := checkPairs("--set", req.Set); err != nil {
 		return err
 	}
-	if err := checkPairs("--env", req.Env); err != nil {
+	if err := checkEnv(req.Env); err != nil {
 		return err
 	}
 	if specFile != "" {
@@ -191,6 +194,19 @@ func checkPairs(flag string, values []string) error {
 	for _, v := range values {
 		if k, _, ok := strings.Cut(v, "="); !ok || strings.TrimSpace(k) == "" {
 			return usagef("%s %q: want key=value", flag, v)
+		}
+	}
+	return nil
+}
+
+// checkEnv requires every --env value to be KEY=VALUE or KEY- (remove KEY).
+func checkEnv(values []string) error {
+	for _, v := range values {
+		if k, ok := strings.CutSuffix(v, "-"); ok && strings.TrimSpace(k) != "" && !strings.Contains(k, "=") {
+			continue
+		}
+		if k, _, ok := strings.Cut(v, "="); !ok || strings.TrimSpace(k) == "" {
+			return usagef("--env %q: want KEY=VALUE, or KEY- to remove KEY", v)
 		}
 	}
 	return nil

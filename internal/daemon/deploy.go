@@ -39,7 +39,7 @@ func (b *backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 }
 
 // resolveSpec builds the spec of the new revision from the request: the given YAML, or the
-// service's current spec, with the overrides applied, parsed and validated.
+// spec of the service's stable revision, with the overrides applied, parsed and validated.
 func (b *backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
 	doc := []byte(req.Spec)
 	file := req.SpecFile
@@ -51,8 +51,12 @@ func (b *backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec
 		if err != nil {
 			return nil, err
 		}
+		raw, err := b.stableSpec(ctx, cur)
+		if err != nil {
+			return nil, err
+		}
 		var s spec.Service
-		if err := json.Unmarshal(cur.Spec, &s); err != nil {
+		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("decode spec of %s: %w", req.Service, err)
 		}
 		if doc, err = spec.Marshal(&s); err != nil {
@@ -79,6 +83,20 @@ func (b *backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec
 			Message: fmt.Sprintf("spec names service %q but the deploy is for %q", s.Name, req.Service)}}}
 	}
 	return s, nil
+}
+
+// stableSpec is the spec overrides build on: the stable revision's, so that a revision that
+// failed and was rolled back does not carry its change into the next deploy; the service's
+// latest spec when no revision has been stable yet.
+func (b *backend) stableSpec(ctx context.Context, svc store.Service) ([]byte, error) {
+	if svc.Stable == 0 {
+		return svc.Spec, nil
+	}
+	rev, err := b.store.GetRevision(ctx, svc.Name, svc.Stable)
+	if err != nil {
+		return nil, fmt.Errorf("spec of stable revision %d of %s: %w", svc.Stable, svc.Name, err)
+	}
+	return rev.Spec, nil
 }
 
 // checkDeployable refuses a spec that cannot run here: a route owned by another service, a

@@ -16,7 +16,8 @@ import (
 // "strategy.rolling.max_surge", "run.env.DEBUG"); setting a field inside a section that is not
 // in the document creates the section. The value of a text field is taken as written
 // ("--set run.command=./app"); any other value is read as YAML ("--set replicas=3",
-// "--set run.args=[a,b]"). An env entry sets run.env.KEY to VALUE as written. A path to an
+// "--set run.args=[a,b]"). An env entry sets run.env.KEY to VALUE as written; "KEY-" removes
+// KEY from run.env (as kubectl does), an error when run.env has no KEY. A path to an
 // unknown field, an entry without "=" and a value that is not YAML are errors, reported
 // together; the result is not validated (Parse it). The document is read within Limits, as
 // Parse reads it; comments are not kept and aliases are written out in full.
@@ -47,9 +48,16 @@ func Override(doc []byte, sets []string, env []string) ([]byte, error) {
 		root = setPath(root, segs, value)
 	}
 	for _, kv := range env {
+		if k, ok := strings.CutSuffix(kv, "-"); ok && k != "" && !strings.Contains(k, "=") {
+			var found bool
+			if root, found = deletePath(root, []string{"run", "env", k}); !found {
+				errs = append(errs, fmt.Errorf("--env %s: run.env has no %s to remove", kv, k))
+			}
+			continue
+		}
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			errs = append(errs, fmt.Errorf("--env %q: want KEY=VALUE", kv))
+			errs = append(errs, fmt.Errorf("--env %q: want KEY=VALUE, or KEY- to remove KEY", kv))
 			continue
 		}
 		root = setPath(root, []string{"run", "env", k}, v)
@@ -119,6 +127,25 @@ func setPath(m yaml.MapSlice, segs []string, v any) yaml.MapSlice {
 		return append(m, yaml.MapItem{Key: segs[0], Value: v})
 	}
 	return append(m, yaml.MapItem{Key: segs[0], Value: setPath(nil, segs[1:], v)})
+}
+
+// deletePath removes m[segs[0]][segs[1]]...; found is false when it was not there.
+func deletePath(m yaml.MapSlice, segs []string) (out yaml.MapSlice, found bool) {
+	for i, item := range m {
+		if fmt.Sprint(item.Key) != segs[0] {
+			continue
+		}
+		if len(segs) == 1 {
+			return append(m[:i:i], m[i+1:]...), true
+		}
+		child, ok := item.Value.(yaml.MapSlice)
+		if !ok {
+			return m, false
+		}
+		m[i].Value, found = deletePath(child, segs[1:])
+		return m, found
+	}
+	return m, false
 }
 
 // quoteStrings makes every string in v safe to write (see yamlString).

@@ -28,6 +28,8 @@ func TestOverride(t *testing.T) {
 			func(s *Service) any { return s.Route.Listen }, "127.0.0.1:9000"},
 		{"env entry", nil, []string{"DEBUG=1", "URL=http://x/?a=b"}, func(s *Service) any { return s.Run.Env },
 			map[string]string{"DEBUG": "1", "URL": "http://x/?a=b", "KEEP": "yes"}},
+		{"env entry removed", nil, []string{"NEW=1", "KEEP-"}, func(s *Service) any { return s.Run.Env },
+			map[string]string{"NEW": "1"}},
 		{"env through set", []string{"run.env.LEVEL=debug"}, nil, func(s *Service) any { return s.Run.Env["LEVEL"] }, "debug"},
 		{"later set wins", []string{"replicas=2", "replicas=4"}, nil, func(s *Service) any { return s.Replicas }, 4},
 		{"duration", []string{"stop_grace=5s"}, nil, func(s *Service) any { return s.StopGrace }, sec(5)},
@@ -76,7 +78,8 @@ func TestOverrideErrors(t *testing.T) {
 		{"below a duration", base, []string{"stop_grace.s=1"}, nil, []string{`stop_grace is not a section`}},
 		{"no equals", base, []string{"replicas"}, nil, []string{`want path=value`}},
 		{"bad yaml value", base, []string{"run.args=[a"}, nil, []string{`is not YAML`}},
-		{"env without equals", base, nil, []string{"DEBUG"}, []string{`--env "DEBUG": want KEY=VALUE`}},
+		{"env without equals", base, nil, []string{"DEBUG"}, []string{`--env "DEBUG": want KEY=VALUE, or KEY- to remove KEY`}},
+		{"env removed but absent", base, nil, []string{"NOPE-"}, []string{`--env NOPE-: run.env has no NOPE to remove`}},
 		{"all at once", base, []string{"nope=1", "replicas=2"}, []string{"=x"}, []string{`nope`, `--env "=x"`}},
 		{"malformed doc", "name: [x\n", []string{"replicas=2"}, nil, []string{"malformed YAML"}},
 	} {
