@@ -261,6 +261,11 @@ func TestDeployComposeBuild(t *testing.T) {
 		_ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner)
 		_ = dockertest.RemoveNetworks(context.Background(), cli, docker.LabelProject, project)
 		_ = cli.VolumeRemove(context.Background(), project+"_data", true)
+		imgs, _ := cli.ImageList(context.Background(), image.ListOptions{
+			Filters: filters.NewArgs(filters.Arg("reference", "cutover-build/"+project+"-web"))})
+		for _, i := range imgs {
+			_, _ = cli.ImageRemove(context.Background(), i.ID, image.RemoveOptions{Force: true})
+		}
 	})
 	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
 		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
@@ -316,7 +321,6 @@ secrets:
 		!slices.Contains(img.Config.Env, "VERSION=built1") {
 		t.Fatalf("revision image %q (%v): want the built image's ID with VERSION=built1", revs[0].Image, err)
 	}
-	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true}) })
 	if strings.Contains(r.stdout+r.stderr, "tok-secret-value") {
 		t.Errorf("the secret's contents were printed")
 	}
