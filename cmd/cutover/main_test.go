@@ -45,9 +45,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitapi": waitAPI,
-			"httpget": httpGet,
-			"exits":   exits,
+			"waitapi":  waitAPI,
+			"httpget":  httpGet,
+			"exits":    exits,
+			"holdport": holdPort,
 		},
 	})
 }
@@ -81,6 +82,16 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// holdPort listens on ADDR until the script ends, as another program holding a port would.
+func holdPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdport ADDR")
+	}
+	ln, err := net.Listen("tcp", args[0])
+	ts.Check(err)
+	ts.Defer(func() { ln.Close() })
 }
 
 // waitAPI waits until the daemon has written its address file and answers.

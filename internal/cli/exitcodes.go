@@ -16,7 +16,7 @@ const (
 	ExitRolledBack   = 4 // the deployment failed and was rolled back
 	ExitAborted      = 5 // the deployment was aborted by an operator
 	ExitTimeout      = 6 // --timeout passed while waiting; the deployment goes on
-	ExitConflict     = 7 // the API answered 409 (e.g. a deployment is already running)
+	ExitConflict     = 7 // the API answered 409: a deployment is already running, or an address or route is taken
 	ExitNotFound     = 8 // the API answered 404 (no such service, revision or deployment)
 	ExitUnauthorized = 9 // the API refused the token (401)
 )
@@ -30,7 +30,7 @@ const exitCodesHelp = `Exit codes:
   4  deployment rolled back
   5  deployment aborted
   6  timed out waiting (--timeout); the deployment continues
-  7  conflict (another deployment is active)
+  7  conflict (another deployment is active, or a route's address or path is taken)
   8  not found
   9  unauthorized (wrong or missing token)`
 

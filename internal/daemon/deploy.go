@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
@@ -99,6 +101,21 @@ func (b *backend) stableSpec(ctx context.Context, svc store.Service) ([]byte, er
 	return rev.Spec, nil
 }
 
+// routeError is the conflict of a route the proxy could not take: an address another program
+// listens on is named once, with the field it comes from.
+func routeError(s *spec.Service, err error) error {
+	var op *net.OpError
+	if errors.Is(err, syscall.EADDRINUSE) && errors.As(err, &op) && op.Addr != nil {
+		field := "route.listen"
+		if bg := s.Strategy.BlueGreen; bg != nil && bg.PreviewListen != "" && op.Addr.String() == bg.PreviewListen {
+			field = "strategy.blue_green.preview_listen"
+		}
+		return fmt.Errorf("%s %s is already in use by another program: stop it, or choose another address: %w",
+			field, op.Addr, api.ErrConflict)
+	}
+	return fmt.Errorf("route %s: %w: %w", s.Route.Listen, err, api.ErrConflict)
+}
+
 // checkDeployable refuses a spec that cannot run here: a route owned by another service, a
 // listen address that cannot be opened, a command that does not exist.
 func (b *backend) checkDeployable(ctx context.Context, s *spec.Service) error {
@@ -138,7 +155,7 @@ func (b *backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 	}
 	prevRoute := b.fleet.StableRoute(s.Name)
 	if err := b.proxy.SetRoute(fleet.Route(*s)); err != nil {
-		return api.Deployment{}, fmt.Errorf("route %s: %w: %w", s.Route.Listen, err, api.ErrConflict)
+		return api.Deployment{}, routeError(s, err)
 	}
 	svc := store.Service{Name: s.Name, Spec: raw, Stable: from}
 	dep := store.Deployment{Service: s.Name, Kind: kind, From: from, Strategy: s.Strategy.Type, Status: string(rollout.StatusRunning), State: stateRaw}
