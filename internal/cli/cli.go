@@ -156,6 +156,7 @@ to it over its token-protected HTTP API.`,
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
 		a.apiTokenCmd(),
 	)
+	a.addCompletion(root)
 	return root
 }
 
