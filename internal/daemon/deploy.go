@@ -110,7 +110,7 @@ func routeError(s *spec.Service, err error) error {
 		if bg := s.Strategy.BlueGreen; bg != nil && bg.PreviewListen != "" && op.Addr.String() == bg.PreviewListen {
 			field = "strategy.blue_green.preview_listen"
 		}
-		return fmt.Errorf("%s %s is already in use by another program: stop it, or choose another address: %w",
+		return fmt.Errorf("%s %s: address already in use by another program: stop it, or choose another address: %w",
 			field, op.Addr, api.ErrConflict)
 	}
 	return fmt.Errorf("route %s: %w: %w", s.Route.Listen, err, api.ErrConflict)
