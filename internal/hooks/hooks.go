@@ -101,7 +101,7 @@ func (r *Runner) RunHook(ctx context.Context, dep *rollout.Deployment, name stri
 		err = fmt.Errorf("timed out after %s", hook.Timeout.D())
 	}
 	text := completeLines(out, r.cfg.OutputLimit)
-	if tail := lastLines(r.redactor.Redact(dep.Spec, text), 5, 500); tail != "" {
+	if tail := procgroup.LastLines(r.redactor.Redact(dep.Spec, text), 5, 500); tail != "" {
 		return fmt.Errorf("%w: %s", err, tail)
 	}
 	return err

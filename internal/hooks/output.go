@@ -1,9 +1,6 @@
 package hooks
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
 // completeLines is out as text, without its first line when out may have been cut at limit:
 // a cut line could begin with the end of a secret, which redaction no longer recognises.
@@ -15,17 +12,4 @@ func completeLines(out []byte, limit int) string {
 		}
 	}
 	return string(out)
-}
-
-// lastLines returns at most n trailing lines of s, at most max bytes, on one line.
-func lastLines(s string, n, max int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	out := strings.Join(lines, " | ")
-	if len(out) > max {
-		out = "…" + out[len(out)-max:]
-	}
-	return out
 }

@@ -5,7 +5,10 @@
 // bounded tail of what a one-shot command printed. It does not supervise, restart or log.
 package procgroup
 
-import "os/exec"
+import (
+	"os/exec"
+	"strings"
+)
 
 // CombinedOutput runs cmd, its stdout and stderr going to one buffer of which it keeps the
 // last limit bytes, and returns them with Run's error. cmd's Stdout and Stderr must be nil.
@@ -36,4 +39,19 @@ func (t *tail) Write(p []byte) (int, error) {
 	}
 	t.buf = append(t.buf, p...)
 	return n, nil
+}
+
+// LastLines returns at most n trailing lines of a command's output s, joined on one line with
+// " | ", and at most max bytes of them (cut at the front, marked with "…"): a short reason
+// for an error message.
+func LastLines(s string, n, max int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := strings.Join(lines, " | ")
+	if len(out) > max {
+		out = "…" + out[len(out)-max:]
+	}
+	return out
 }

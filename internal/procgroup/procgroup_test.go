@@ -145,3 +145,20 @@ func TestAliveIsFalseForAGroupThatExited(t *testing.T) {
 		t.Errorf("Alive(%d) = true for a group whose only process exited and was reaped", cmd.Process.Pid)
 	}
 }
+
+func TestLastLines(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		n, max int
+		want   string
+	}{
+		{"a\nb\nc\n", 2, 100, "b | c"},
+		{"only\n", 5, 100, "only"},
+		{"x\n0123456789", 5, 4, "…6789"},
+		{"", 5, 100, ""},
+	} {
+		if got := LastLines(c.in, c.n, c.max); got != c.want {
+			t.Errorf("LastLines(%q, %d, %d) = %q, want %q", c.in, c.n, c.max, got, c.want)
+		}
+	}
+}

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/procgroup"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -29,7 +29,7 @@ func LintWithBinary(bin string) Linter {
 		out, err := exec.CommandContext(ctx, bin, "migrate", "lint", "-o", "json", dir).Output()
 		var ee *exec.ExitError
 		if err != nil && (!errors.As(err, &ee) || ee.ExitCode() != ExitLintBlocking) {
-			return nil, fmt.Errorf("%s migrate lint: %w: %s", bin, err, lastLines(string(stderrOf(err)), 5, 500))
+			return nil, fmt.Errorf("%s migrate lint: %w: %s", bin, err, procgroup.LastLines(string(stderrOf(err)), 5, 500))
 		}
 		var res api.MigrationLint
 		if err := json.Unmarshal(out, &res); err != nil {
@@ -77,17 +77,4 @@ func stderrOf(err error) []byte {
 		return ee.Stderr
 	}
 	return nil
-}
-
-// lastLines returns at most n trailing lines of s, at most max bytes, on one line.
-func lastLines(s string, n, max int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	out := strings.Join(lines, " | ")
-	if len(out) > max {
-		out = "…" + out[len(out)-max:]
-	}
-	return out
 }
