@@ -3,14 +3,13 @@ package compose
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/cutover/cutover/internal/spec"
+	"github.com/cutover/cutover/internal/yamlread/yamltest"
 )
 
 // bombFile writes a compose file that is valid but for doc appended to it.
@@ -24,22 +23,6 @@ func bombFile(t *testing.T, doc string) string {
 	return path
 }
 
-// redefinitionBomb is the review's reproduction of finding 4 under an extension key: nine
-// aliases a level to the level before, every anchor then redefined to a scalar.
-func redefinitionBomb(levels int) string {
-	var b strings.Builder
-	b.WriteString("x-bomb:\n  l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for i := 1; i < levels; i++ {
-		fmt.Fprintf(&b, "  l%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
-	}
-	b.WriteString("  redefined: [")
-	for i := range levels {
-		fmt.Fprintf(&b, "&a%d x, ", i)
-	}
-	b.WriteString("]\n")
-	return b.String()
-}
-
 // TestLoadRefusesBombs: the reader's limits run over a compose file's bytes before
 // compose-go parses them, so a bomb is refused with its file, position and limit, in
 // bounded memory.
@@ -48,7 +31,7 @@ func TestLoadRefusesBombs(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc, msg string
 	}{
-		{"anchor redefinition bomb", redefinitionBomb(8), "document expands to more than 100000 values through aliases"},
+		{"anchor redefinition bomb", yamltest.RedefinitionBomb("x-bomb", 8), "document expands to more than 100000 values through aliases"},
 		{"bomb in x-cutover", "    x-cutover:\n      route: {hosts: &h [a, a, a, a, a, a, a, a, a, a]}\n      probes: &p {x: [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]}\n      hooks: &q {x: [*p, *p, *p, *p, *p, *p, *p, *p, *p, *p]}\n      strategy: &r {x: [*q, *q, *q, *q, *q, *q, *q, *q, *q, *q]}\n      stop_grace: &s {x: [*r, *r, *r, *r, *r, *r, *r, *r, *r, *r]}\n", "values through aliases"},
 		{"deep nesting", "x-deep: " + strings.Repeat("[", 100_000), "nested too deeply: more than 64 levels"},
 		{"huge file", "x-big: " + strings.Repeat("x", 2<<20) + "\n", "the limit is 262144"},
@@ -56,7 +39,7 @@ func TestLoadRefusesBombs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := bombFile(t, tc.doc)
 			var err error
-			n := allocated(func() { _, err = Load(context.Background(), []string{path}, nil, Options{}) })
+			n := yamltest.Allocated(func() { _, err = Load(context.Background(), []string{path}, nil, Options{}) })
 			var fe *spec.FieldError
 			if !errors.As(err, &fe) || fe.File != path || !strings.Contains(fe.Message, tc.msg) {
 				t.Fatalf("Load(%s) = %v, want a field error of %s containing %q", tc.name, err, path, tc.msg)
@@ -70,14 +53,4 @@ func TestLoadRefusesBombs(t *testing.T) {
 			}
 		})
 	}
-}
-
-// allocated returns the bytes f allocates, freed or not: a bound on the heap's growth.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/flags"
+	"github.com/cutover/cutover/internal/yamlread/yamltest"
 )
 
 // doublingVariants writes variants whose last one doubles a 100-byte string levels times
@@ -73,7 +73,7 @@ func TestYAMLBombsAreRefusedOverTheAPI(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			n := allocatedDuring(func() { err = tc.call() })
+			n := yamltest.Allocated(func() { err = tc.call() })
 			var ve *api.ValidationError
 			if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Line == 0 || !strings.Contains(ve.Fields[0].Message, tc.msg) {
 				t.Fatalf("%s: %v, want one positioned field error containing %q", tc.name, err, tc.msg)
@@ -93,15 +93,4 @@ func TestYAMLBombsAreRefusedOverTheAPI(t *testing.T) {
 	if _, err := h.client.Service(ctx, "web"); !errors.Is(err, api.ErrNotFound) {
 		t.Errorf("service after refused deploys: %v, want not found", err)
 	}
-}
-
-// allocatedDuring returns the bytes the whole process allocated while f ran, freed or not:
-// a bound on how far the heap grew.
-func allocatedDuring(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/cutover/cutover/internal/yamlread/yamltest"
 )
 
 // flagBomb is the review's reproduction of finding 5: about 1.1 KB of YAML whose object
@@ -21,16 +22,6 @@ func flagBomb(levels int) string {
 		fmt.Fprintf(&b, "      v%d: &v%d {a: *v%d, b: *v%d}\n", i, i, i-1, i-1)
 	}
 	return b.String()
-}
-
-// allocated returns the bytes f allocates, freed or not: a bound on the heap's growth.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // TestImportRefusesBombs: an import that stands for more than the limits is refused whole,
@@ -52,7 +43,7 @@ func TestImportRefusesBombs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, st := newManager(t, nil)
 			var err error
-			n := allocated(func() { _, err = m.Import(context.Background(), "alice", []byte(tc.doc), ImportOptions{}) })
+			n := yamltest.Allocated(func() { _, err = m.Import(context.Background(), "alice", []byte(tc.doc), ImportOptions{}) })
 			var ve *ValidationError
 			if !errors.As(err, &ve) || len(ve.Errors) != 1 || !strings.Contains(ve.Errors[0].Error(), tc.msg) {
 				t.Fatalf("Import(%s) = %v, want one error containing %q", tc.name, err, tc.msg)

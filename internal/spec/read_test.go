@@ -2,10 +2,10 @@ package spec
 
 import (
 	"errors"
-	"fmt"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/cutover/cutover/internal/yamlread/yamltest"
 )
 
 // redefined names each anchor twice: an alias is the definition before it (YAML), so the
@@ -38,23 +38,6 @@ func TestParseAliasNamesTheAnchorBeforeIt(t *testing.T) {
 	}
 }
 
-// redefinitionBomb is the review's reproduction of finding 4: levels lists of nine aliases to
-// the list before, each anchor redefined to a scalar after. A guard that follows an alias to
-// its anchor's last definition sees a small spec; the decoder builds 9^levels values.
-func redefinitionBomb(levels int) string {
-	var b strings.Builder
-	b.WriteString(base + "l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for i := 1; i < levels; i++ {
-		fmt.Fprintf(&b, "l%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
-	}
-	b.WriteString("redefined: [")
-	for i := range levels {
-		fmt.Fprintf(&b, "&a%d x, ", i)
-	}
-	b.WriteString("]\n")
-	return b.String()
-}
-
 // TestReadRefusesBombsInBoundedMemory: Parse and Override (deploy --set) refuse the review's
 // reproductions with the position and the limit, allocating a bounded amount.
 func TestReadRefusesBombsInBoundedMemory(t *testing.T) {
@@ -62,7 +45,7 @@ func TestReadRefusesBombsInBoundedMemory(t *testing.T) {
 	for _, tc := range []struct {
 		name, doc, msg string
 	}{
-		{"anchor redefinition bomb", redefinitionBomb(7), "more than 40000 values through aliases"},
+		{"anchor redefinition bomb", base + yamltest.RedefinitionBomb("", 7), "more than 40000 values through aliases"},
 		{"deep nesting", base + "x: " + strings.Repeat("[", 20_000), "nested too deeply: more than 32 levels"},
 		{"huge scalars", base + "x: &x " + strings.Repeat("x", 30_000) + "\ny: [*x, *x, *x, *x, *x, *x, *x, *x, *x]\n", "more than 262144 bytes of text through aliases"},
 	} {
@@ -75,7 +58,7 @@ func TestReadRefusesBombsInBoundedMemory(t *testing.T) {
 		} {
 			t.Run(tc.name+"/"+op.name, func(t *testing.T) {
 				var err error
-				n := allocated(func() { err = op.run([]byte(tc.doc)) })
+				n := yamltest.Allocated(func() { err = op.run([]byte(tc.doc)) })
 				var errs Errors
 				if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Line == 0 || !strings.Contains(errs[0].Message, tc.msg) {
 					t.Fatalf("%s(%s) = %v, want one positioned error containing %q", op.name, tc.name, err, tc.msg)
@@ -87,14 +70,4 @@ func TestReadRefusesBombsInBoundedMemory(t *testing.T) {
 			})
 		}
 	}
-}
-
-// allocated returns the bytes f allocates, freed or not: a bound on the heap's growth.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

@@ -3,27 +3,11 @@ package yamlread
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// RedefinitionBomb is the review's reproduction of finding 4: levels lists of nine aliases to
-// the list before, each anchor then redefined to a scalar. A guard that follows an alias to
-// the last definition of its anchor sees a few values; the decoder builds 9^levels.
-func redefinitionBomb(levels int) string {
-	var b strings.Builder
-	b.WriteString("l0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for i := 1; i < levels; i++ {
-		fmt.Fprintf(&b, "l%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
-	}
-	b.WriteString("redefined: [")
-	for i := range levels {
-		fmt.Fprintf(&b, "&a%d x, ", i)
-	}
-	b.WriteString("]\n")
-	return b.String()
-}
+	"github.com/cutover/cutover/internal/yamlread/yamltest"
+)
 
 // flagBomb is the shape of the review's reproduction of finding 5: a flag whose object
 // variant doubles a 600-byte string through eleven levels of anchors, 1.1 KB of YAML that
@@ -39,17 +23,6 @@ func flagBomb() string {
 	return b.String()
 }
 
-// allocated returns the bytes f allocates on the heap. It counts every allocation, freed or
-// not, so it bounds how far the heap can grow while f runs.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestBombsStayBounded feeds the review's reproductions and other pathological documents
 // and checks the error and that parsing allocates a bounded amount, whatever the document
 // would expand to.
@@ -61,7 +34,7 @@ func TestBombsStayBounded(t *testing.T) {
 		limit     string
 		lim       Limits // testLimits when zero
 	}{
-		{"anchor redefinition bomb", redefinitionBomb(9), LimitNodes, Limits{}},
+		{"anchor redefinition bomb", yamltest.RedefinitionBomb("", 9), LimitNodes, Limits{}},
 		{"flag import bomb", flagBomb(), LimitExpandedBytes, Limits{}},
 		{"deep flow nesting", "a: " + strings.Repeat("[", 60_000), LimitDepth, Limits{}},
 		{"deep flow mappings", "a: " + strings.Repeat("{a: ", 15_000), LimitDepth, Limits{}},
@@ -77,7 +50,7 @@ func TestBombsStayBounded(t *testing.T) {
 				lim = testLimits
 			}
 			var err error
-			n := allocated(func() {
+			n := yamltest.Allocated(func() {
 				var v any
 				err = Unmarshal([]byte(tc.doc), &v, lim)
 			})
