@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/procgroup/proctest"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -30,8 +31,7 @@ func assertGone(t *testing.T, pidFile string) {
 	// The kill is asynchronous to us; give the kernel a moment to reap it.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		err := syscall.Kill(pid, 0)
-		if errors.Is(err, syscall.ESRCH) || isZombie(pid) {
+		if proctest.Gone(pid) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -40,17 +40,6 @@ func assertGone(t *testing.T, pidFile string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// isZombie reports whether pid has exited but is not yet reaped by its (orphaned) parent.
-func isZombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
 func TestCheckExecTimeoutKills(t *testing.T) {
