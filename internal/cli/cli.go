@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cutover/cutover/internal/buildinfo"
 	"io"
 	"net/netip"
 	"strings"
@@ -42,8 +43,8 @@ type ServeOptions struct {
 	AddrFile string
 	// StopInstancesOnExit stops the services' instances when the daemon exits.
 	StopInstancesOnExit bool
-	// LogLevel is debug, info, warn or error.
-	LogLevel string
+	// LogLevel is debug, info, warn or error; LogFormat is text (logfmt) or json.
+	LogLevel, LogFormat string
 	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
 	HandoffTimeout time.Duration
 	// ShutdownTimeout bounds the wait for the control API's in-flight requests on exit;
@@ -137,10 +138,12 @@ back by itself when a release is bad.
 
 Start the daemon with 'cutover serve' (or try 'cutover demo'); the other commands talk
 to it over its token-protected HTTP API.`,
+		Version:           buildinfo.Read(Version).String(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.begin() },
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	f := root.PersistentFlags()
 	f.StringVar(&a.stateDir, "state", "",

@@ -162,11 +162,11 @@ func TestServeAndDemoWiring(t *testing.T) {
 	state := t.TempDir()
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	if r := runWith(t, cmds, "--state", state, "serve", "--stop-instances", "--log-level", "debug",
-		"--addr-file", addrFile); r.code != 0 {
+		"--log-format", "json", "--addr-file", addrFile); r.code != 0 {
 		t.Fatalf("serve: exit %d, stderr %q", r.code, r.stderr)
 	}
 	want := cli.ServeOptions{StateDir: state, Listen: "127.0.0.1:7070", AddrFile: addrFile,
-		StopInstancesOnExit: true, LogLevel: "debug", HandoffTimeout: time.Minute,
+		StopInstancesOnExit: true, LogLevel: "debug", LogFormat: "json", HandoffTimeout: time.Minute,
 		ShutdownTimeout: 10 * time.Second, StopTimeout: 2 * time.Minute}
 	want.APILimits = api.Limits{ReadHeaderTimeout: api.DefaultReadHeaderTimeout, IdleTimeout: api.DefaultIdleTimeout,
 		MaxHeaderBytes: api.DefaultMaxHeaderBytes, MaxBodyBytes: api.MaxBodyBytes}
@@ -177,6 +177,9 @@ func TestServeAndDemoWiring(t *testing.T) {
 	r := runWith(t, cmds, "--state", state, "demo", "--rate", "7", "--exit")
 	if r.code != 0 || r.stdout != "demo ran\n" || demo != (cli.DemoOptions{Exit: true, Rate: 7}) {
 		t.Errorf("demo: exit %d, stdout %q, options %+v", r.code, r.stdout, demo)
+	}
+	if r := runWith(t, cmds, "--state", state, "serve", "--log-format", "xml"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--log-format") {
+		t.Errorf("serve --log-format xml: exit %d, stderr %q; want %d naming the flag", r.code, r.stderr, cli.ExitUsage)
 	}
 	for _, flag := range []string{"--handoff-timeout", "--shutdown-timeout", "--stop-timeout"} {
 		if r := runWith(t, cmds, "--state", state, "serve", flag, "0s"); r.code != cli.ExitUsage || !strings.Contains(r.stderr, flag) {

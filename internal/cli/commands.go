@@ -3,9 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"time"
+
+	"github.com/cutover/cutover/internal/buildinfo"
 
 	"github.com/spf13/cobra"
 
@@ -42,13 +42,17 @@ instances and serves; then the old process drains and exits. Its pid is in
 one keeps serving. Under systemd: Type=simple is not enough, as the pid changes; see
 docs/operations.md.`,
 		Example: `  cutover serve
-  cutover serve --listen 127.0.0.1:0 --state /tmp/cutover --log-level debug`,
+  cutover serve --listen 127.0.0.1:0 --state /tmp/cutover --log-level debug
+  cutover serve --log-format json 2>>/var/log/cutover.jsonl`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch o.LogLevel {
 			case "debug", "info", "warn", "error":
 			default:
 				return usagef("--log-level %q: want debug, info, warn or error", o.LogLevel)
+			}
+			if o.LogFormat != "text" && o.LogFormat != "json" {
+				return usagef("--log-format %q: want text or json", o.LogFormat)
 			}
 			for _, t := range []struct {
 				flag string
@@ -76,6 +80,7 @@ docs/operations.md.`,
 	f.StringVar(&o.AddrFile, "addr-file", "", "also write the API address to this file (it is always in <state>/api.addr)")
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.LogFormat, "log-format", "text", "text (logfmt) or json (one JSON object a line)")
 	f.DurationVar(&o.HandoffTimeout, "handoff-timeout", time.Minute, "on SIGHUP, how long the new process may take to serve")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on exit, how long the control API's requests in flight may take to finish")
 	f.DurationVar(&o.StopTimeout, "stop-timeout", 2*time.Minute, "with --stop-instances, how long the instances may take to drain and stop on exit")
@@ -161,26 +166,15 @@ func (a *app) reportCheck(file string, res api.CheckResult) error {
 func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version and build information (the same as --version)",
 		Args:  exactArgs(),
 		RunE: func(*cobra.Command, []string) error {
-			v := version()
+			info := buildinfo.Read(Version)
 			if a.json() {
-				return printJSON(a.stdout, map[string]string{"version": v, "go": runtime.Version()})
+				return printJSON(a.stdout, info)
 			}
-			fmt.Fprintf(a.stdout, "cutover %s (%s)\n", v, runtime.Version())
+			fmt.Fprintln(a.stdout, info)
 			return nil
 		},
 	}
-}
-
-// version is Version, else the main module's version, else "devel".
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
 }

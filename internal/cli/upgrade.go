@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cutover/cutover/internal/buildinfo"
 	"io/fs"
 	"syscall"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 // BuildVersion is the version this binary reports: Version, else the module's, else "devel".
-func BuildVersion() string { return version() }
+func BuildVersion() string { return buildinfo.Read(Version).Version }
 
 func (a *app) upgradeCmd() *cobra.Command {
 	var timeout time.Duration

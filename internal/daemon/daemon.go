@@ -46,8 +46,9 @@ type Options struct {
 	// instances keep running and the next daemon adopts them.
 	StopInstancesOnExit bool
 	Logger              *slog.Logger
-	// LogLevel is used by Serve when Logger is nil: debug, info, warn or error.
-	LogLevel string
+	// LogLevel and LogFormat are used by Serve when Logger is nil: debug, info, warn or
+	// error; text (logfmt, the default) or json.
+	LogLevel, LogFormat string
 	// Driver overrides the runtime (default: the process driver under StateDir/run for
 	// specs without an image, the Docker driver for specs with one).
 	Driver runtime.Driver

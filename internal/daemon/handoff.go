@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/cutover/cutover/internal/buildinfo"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -214,15 +216,16 @@ func (d *Daemon) drainAPI(ctx context.Context, srv *http.Server) {
 	_ = srv.Shutdown(ctx)
 }
 
-// DaemonInfo is the answer of GET /v1/daemon.
+// DaemonInfo is the answer of GET /v1/daemon: the build (as `cutover --version` prints it),
+// the pid and the start time.
 type DaemonInfo struct {
-	Version   string    `json:"version"`
+	buildinfo.Info
 	PID       int       `json:"pid"`
 	StartedAt time.Time `json:"started_at"`
 }
 
 func (d *Daemon) daemonInfo() http.Handler {
-	info := DaemonInfo{Version: d.opts.Version, PID: os.Getpid(), StartedAt: time.Now().UTC()}
+	info := DaemonInfo{Info: buildinfo.Read(d.opts.Version), PID: os.Getpid(), StartedAt: time.Now().UTC()}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(info)

@@ -23,7 +23,7 @@ import (
 )
 
 // Serve runs `cutover serve`: a daemon over opts.StateDir until ctx is done. Without a
-// Logger it logs text to stderr at opts.LogLevel.
+// Logger it logs to stderr at opts.LogLevel, in opts.LogFormat.
 //
 // It is the process's entry point: it takes over what a previous daemon handed over (see
 // handoff.Env), and on SIGHUP it hands itself over to a new process of the executable it was
@@ -31,7 +31,11 @@ import (
 // arguments.
 func Serve(ctx context.Context, opts Options) error {
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}))
+		hopts := &slog.HandlerOptions{Level: parseLevel(opts.LogLevel)}
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, hopts))
+		if opts.LogFormat == "json" {
+			opts.Logger = slog.New(slog.NewJSONHandler(os.Stderr, hopts))
+		}
 	}
 	// The process is a proxy from now on: GOGC 400 unless the operator set GOGC/GOMEMLIMIT.
 	proxy.TuneGC(os.Getenv)
