@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover/cutover/examples/demoapp/app"
 	"github.com/cutover/cutover/internal/cli"
+	"github.com/cutover/cutover/internal/control"
 	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/demo"
@@ -37,7 +38,7 @@ func main() {
 		Demo: func(ctx context.Context, o cli.DemoOptions, out io.Writer) error {
 			return demo.Run(ctx, demo.Options{Rate: o.Rate, Exit: o.Exit}, out)
 		},
-		CheckSpec:      daemon.CheckSpec,
+		CheckSpec:      control.CheckSpec,
 		LintMigrations: coordinator.LintMigrations,
 	})
 	stop()

@@ -1,35 +1,11 @@
 package daemon
 
 import (
-	"log/slog"
-
-	"github.com/cutover/cutover/internal/api"
-	"github.com/cutover/cutover/internal/fleet"
-	"github.com/cutover/cutover/internal/migrate/coordinator"
-	"github.com/cutover/cutover/internal/proxy"
-	"github.com/cutover/cutover/internal/rollout"
-	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/control"
 )
 
-// backend is the control API's use cases (api.Backend): it reads the store and the fleet,
-// records deployments and hands them on to be driven, and rolls back through the
-// controller's warm switch.
-type backend struct {
-	store  *store.Store
-	fleet  *fleet.Fleet
-	proxy  *proxy.Proxy
-	ctrl   *rollout.Controller
-	mig    *coordinator.Coordinator
-	events eventLog
-	logger *slog.Logger
-	// activate registers a recorded deployment with the fleet and queues it for driving.
-	activate func(*rollout.Deployment)
-}
-
-var _ api.Backend = (*backend)(nil)
-
-// backend returns the daemon's use cases for the control API.
-func (d *Daemon) backend() *backend {
-	return &backend{store: d.store, fleet: d.fleet, proxy: d.proxy, ctrl: d.ctrl, mig: d.mig, events: d.events,
-		logger: d.logger, activate: d.activate}
+// backend returns the control API's use cases over the daemon's parts.
+func (d *Daemon) backend() *control.Backend {
+	return control.New(control.Config{Store: d.store, Fleet: d.fleet, Proxy: d.proxy, Recorder: d.fleet.Recorder(),
+		Switcher: d.ctrl, Migrations: d.mig, Events: d.events, Logger: d.logger, Activate: d.activate})
 }

@@ -6,6 +6,8 @@ package daemon
 
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
+	"github.com/cutover/cutover/internal/flags/flagapi"
+	"github.com/cutover/cutover/internal/redact"
 
 	"context"
 	"crypto/tls"
@@ -168,7 +170,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf,
 		events: eventLog{store: st, logger: opts.Logger}, started: make(chan *fleet.Active, 64), lock: lock, listeners: listenersOf(opts)}
-	d.flags, err = flags.NewService(ctx, flagStore{st}, sdkTokenStore{st}, opts.Logger.With("component", "flags"),
+	d.flags, err = flags.NewService(ctx, flags.SQLiteStore{St: st}, flags.SQLiteTokens{St: st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
 			d.events.Record(ctx, "", 0, typ, msg, data)
 		}})
@@ -187,7 +189,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	pc.Listen = d.proxyListen
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
 	d.fleet = fleet.New(fleet.Config{Store: st, Proxy: d.proxy, Runtime: d.driver, Events: d.events, Logger: opts.Logger,
-		Secrets: secretsOf, Tick: opts.Tick, RetryInterval: opts.RetryInterval, Crash: opts.Crash})
+		Secrets: redact.Service, Tick: opts.Tick, RetryInterval: opts.RetryInterval, Crash: opts.Crash})
 	d.mig = d.newMigrations()
 	d.ctrl = rollout.NewController(d.fleet.Instances(), d.fleet.Traffic(), d.fleet.Recorder(), d.newHookRunner(), d.fleet.Metrics(),
 		opts.Logger.With("component", "rollout"), rollout.Config{})
@@ -294,7 +296,7 @@ func (d *Daemon) stopped(err error) {
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagsAPI{d.flags}), api.WithMigrations(d.mig),
+	mux.Handle("/", api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagapi.New(d.flags)), api.WithMigrations(d.mig),
 		api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d)))
 	mux.Handle("/metrics", d.tokens.keys.Require(d.metricsHandler()))
 	mux.Handle("/ofrep/", d.flags.OFREP())

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"github.com/cutover/cutover/internal/hooks"
+	"github.com/cutover/cutover/internal/redact"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -17,7 +18,7 @@ type hookRedactor struct{}
 // Redact replaces, in text a hook printed, every secret value of the service's env and of
 // its hooks' env, and the password of each URL with credentials, with spec.Redaction.
 func (hookRedactor) Redact(s spec.Service, text string) string {
-	return newRedactor(secretValues(s)).redact(text)
+	return redact.Service(s)(text)
 }
 
 // hookAPI adapts the daemon's control API to hooks.API.

@@ -1,4 +1,7 @@
-package daemon
+// Package flagapi adapts the flag service (package flags) to the control API's
+// api.FlagsBackend: it converts flags' types to the API's, names the author of a change and
+// maps the flag service's errors onto the API's. The rules are in package flags.
+package flagapi
 
 import (
 	"context"
@@ -9,14 +12,17 @@ import (
 	"github.com/cutover/cutover/internal/flags"
 )
 
-// flagsAPI adapts the flag service to api.FlagsBackend: it converts flags' types to the
+// Backend adapts the flag service to api.FlagsBackend: it converts flags' types to the
 // API's, names the author of a change and maps errors. The rules are in package flags.
-type flagsAPI struct{ s *flags.Service }
+type Backend struct{ s *flags.Service }
 
-var _ api.FlagsBackend = flagsAPI{}
+// New returns s as the control API's api.FlagsBackend.
+func New(s *flags.Service) Backend { return Backend{s} }
+
+var _ api.FlagsBackend = Backend{}
 
 // Flags implements api.FlagsBackend.
-func (a flagsAPI) Flags(ctx context.Context) ([]api.FlagStatus, error) {
+func (a Backend) Flags(ctx context.Context) ([]api.FlagStatus, error) {
 	list, err := a.s.Flags()
 	if err != nil {
 		return nil, err
@@ -29,61 +35,61 @@ func (a flagsAPI) Flags(ctx context.Context) ([]api.FlagStatus, error) {
 }
 
 // Flag implements api.FlagsBackend.
-func (a flagsAPI) Flag(ctx context.Context, key string) (api.FlagStatus, error) {
+func (a Backend) Flag(ctx context.Context, key string) (api.FlagStatus, error) {
 	return status(a.s.Flag(key))
 }
 
 // PutFlag implements api.FlagsBackend.
-func (a flagsAPI) PutFlag(ctx context.Context, who string, f flags.Flag) (api.FlagStatus, error) {
+func (a Backend) PutFlag(ctx context.Context, who string, f flags.Flag) (api.FlagStatus, error) {
 	return status(a.s.PutFlag(ctx, actor(who), f))
 }
 
 // PutFlagYAML implements api.FlagsBackend.
-func (a flagsAPI) PutFlagYAML(ctx context.Context, who, key string, data []byte, file string) (api.FlagStatus, error) {
+func (a Backend) PutFlagYAML(ctx context.Context, who, key string, data []byte, file string) (api.FlagStatus, error) {
 	st, err := a.s.PutFlagYAML(ctx, actor(who), key, data)
 	return api.FlagStatus(st), flagErr(err, file)
 }
 
 // DeleteFlag implements api.FlagsBackend.
-func (a flagsAPI) DeleteFlag(ctx context.Context, who, key string) error {
+func (a Backend) DeleteFlag(ctx context.Context, who, key string) error {
 	return flagErr(a.s.DeleteFlag(ctx, actor(who), key), "")
 }
 
 // SetFlagEnabled implements api.FlagsBackend.
-func (a flagsAPI) SetFlagEnabled(ctx context.Context, who, key string, enabled bool) (api.FlagStatus, error) {
+func (a Backend) SetFlagEnabled(ctx context.Context, who, key string, enabled bool) (api.FlagStatus, error) {
 	return status(a.s.SetEnabled(ctx, actor(who), key, enabled))
 }
 
 // SetFlagRollout implements api.FlagsBackend.
-func (a flagsAPI) SetFlagRollout(ctx context.Context, who, key string, req api.FlagRolloutRequest) (api.FlagStatus, error) {
+func (a Backend) SetFlagRollout(ctx context.Context, who, key string, req api.FlagRolloutRequest) (api.FlagStatus, error) {
 	return status(a.s.SetRollout(ctx, actor(who), key, flags.RolloutRequest(req)))
 }
 
 // FlagHistory implements api.FlagsBackend.
-func (a flagsAPI) FlagHistory(ctx context.Context, q api.FlagHistoryQuery) ([]flags.Record, error) {
+func (a Backend) FlagHistory(ctx context.Context, q api.FlagHistoryQuery) ([]flags.Record, error) {
 	recs, err := a.s.History(ctx, q.Kind, q.Key, q.Limit)
 	return recs, flagErr(err, "")
 }
 
 // ExportFlags implements api.FlagsBackend.
-func (a flagsAPI) ExportFlags(ctx context.Context) ([]byte, error) {
+func (a Backend) ExportFlags(ctx context.Context) ([]byte, error) {
 	return a.s.Export()
 }
 
 // ImportFlags implements api.FlagsBackend.
-func (a flagsAPI) ImportFlags(ctx context.Context, who string, data []byte, file string, opts flags.ImportOptions) (flags.ImportResult, error) {
+func (a Backend) ImportFlags(ctx context.Context, who string, data []byte, file string, opts flags.ImportOptions) (flags.ImportResult, error) {
 	res, err := a.s.Import(ctx, actor(who), data, opts)
 	return res, flagErr(err, file)
 }
 
 // CreateSDKToken implements api.FlagsBackend.
-func (a flagsAPI) CreateSDKToken(ctx context.Context, who, name string) (api.SDKToken, error) {
+func (a Backend) CreateSDKToken(ctx context.Context, who, name string) (api.SDKToken, error) {
 	t, err := a.s.Tokens().Create(ctx, actor(who), name)
 	return api.SDKToken(t), flagErr(err, "")
 }
 
 // SDKTokens implements api.FlagsBackend.
-func (a flagsAPI) SDKTokens(ctx context.Context) ([]api.SDKToken, error) {
+func (a Backend) SDKTokens(ctx context.Context) ([]api.SDKToken, error) {
 	list, err := a.s.Tokens().List(ctx)
 	if err != nil {
 		return nil, err
@@ -96,7 +102,7 @@ func (a flagsAPI) SDKTokens(ctx context.Context) ([]api.SDKToken, error) {
 }
 
 // RevokeSDKToken implements api.FlagsBackend: the token stops working before this returns.
-func (a flagsAPI) RevokeSDKToken(ctx context.Context, who, name string) error {
+func (a Backend) RevokeSDKToken(ctx context.Context, who, name string) error {
 	return flagErr(a.s.Tokens().Revoke(ctx, actor(who), name), "")
 }
 

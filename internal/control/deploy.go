@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 // Deploy implements api.Backend: validate everything, then record the revision and the
 // deployment in one transaction, then hand it to the controller. Nothing changes on error.
-func (b *backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deployment, error) {
+func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deployment, error) {
 	s, err := b.resolveSpec(ctx, req)
 	if err != nil {
 		return api.Deployment{}, err
@@ -42,7 +42,7 @@ func (b *backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 
 // resolveSpec builds the spec of the new revision from the request: the given YAML, or the
 // spec of the service's stable revision, with the overrides applied, parsed and validated.
-func (b *backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
+func (b *Backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
 	doc := []byte(req.Spec)
 	file := req.SpecFile
 	if len(doc) == 0 {
@@ -90,7 +90,7 @@ func (b *backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec
 // stableSpec is the spec overrides build on: the stable revision's, so that a revision that
 // failed and was rolled back does not carry its change into the next deploy; the service's
 // latest spec when no revision has been stable yet.
-func (b *backend) stableSpec(ctx context.Context, svc store.Service) ([]byte, error) {
+func (b *Backend) stableSpec(ctx context.Context, svc store.Service) ([]byte, error) {
 	if svc.Stable == 0 {
 		return svc.Spec, nil
 	}
@@ -118,7 +118,7 @@ func routeError(s *spec.Service, err error) error {
 
 // checkDeployable refuses a spec that cannot run here: a route owned by another service, a
 // listen address that cannot be opened, a command that does not exist.
-func (b *backend) checkDeployable(ctx context.Context, s *spec.Service) error {
+func (b *Backend) checkDeployable(ctx context.Context, s *spec.Service) error {
 	route := fleet.Route(*s)
 	if owner := b.fleet.RouteOwner(s.Name, route); owner != "" {
 		return fmt.Errorf("route %s %v%v is already owned by service %s: %w", s.Route.Listen, s.Route.Hosts, s.Route.Paths, owner, api.ErrConflict)
@@ -141,7 +141,7 @@ func (b *backend) checkDeployable(ctx context.Context, s *spec.Service) error {
 
 // begin records the revision (new when rev.Number is 0) and the deployment, sets the route
 // and starts driving. A failure before the commit leaves everything as it was.
-func (b *backend) begin(ctx context.Context, s *spec.Service, rev store.Revision, kind string, from int, warnings []string) (api.Deployment, error) {
+func (b *Backend) begin(ctx context.Context, s *spec.Service, rev store.Revision, kind string, from int, warnings []string) (api.Deployment, error) {
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode spec of %s: %w", s.Name, err)
@@ -170,7 +170,7 @@ func (b *backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 	}
 	st.To = rev.Number
 	rd := &rollout.Deployment{ID: stored.ID, Service: s.Name, Spec: *s, State: st}
-	if err := b.fleet.Recorder().SaveState(ctx, rd); err != nil {
+	if err := b.recorder.SaveState(ctx, rd); err != nil {
 		return api.Deployment{}, err
 	}
 	b.fleet.NoteRevision(s.Name, rev.Number, *s)
@@ -185,7 +185,7 @@ func (b *backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 	return out, nil
 }
 
-func (b *backend) restoreRoute(service string, prev *proxy.Route) {
+func (b *Backend) restoreRoute(service string, prev *proxy.Route) {
 	if prev == nil {
 		b.proxy.RemoveRoute(service)
 		return

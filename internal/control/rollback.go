@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 // Rollback implements api.Backend: a switch when the target revision is still warm (enough
 // ready instances), otherwise a deployment of the old revision under the service's strategy.
-func (b *backend) Rollback(ctx context.Context, service string, req api.RollbackRequest) (api.Deployment, error) {
+func (b *Backend) Rollback(ctx context.Context, service string, req api.RollbackRequest) (api.Deployment, error) {
 	svc, err := b.store.GetService(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Deployment{}, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
@@ -43,7 +43,7 @@ func (b *backend) Rollback(ctx context.Context, service string, req api.Rollback
 		return api.Deployment{}, err
 	}
 	var out api.Deployment
-	sw, err := b.ctrl.Switch(ctx, b.fleet.Recorder(), rs, svc.Stable, to)
+	sw, err := b.ctrl.Switch(ctx, b.recorder, rs, svc.Stable, to)
 	switch {
 	case err == nil:
 		out, err = b.Deployment(ctx, sw.ID)
@@ -59,7 +59,7 @@ func (b *backend) Rollback(ctx context.Context, service string, req api.Rollback
 	return out, err
 }
 
-func (b *backend) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {
+func (b *Backend) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {
 	if to == svc.Stable && to != 0 {
 		return 0, fmt.Errorf("revision %d already serves %s: %w", to, svc.Name, api.ErrInvalid)
 	}
@@ -85,7 +85,7 @@ func (b *backend) rollbackTarget(ctx context.Context, svc store.Service, to int)
 }
 
 // servedRevisions lists the revisions that some deployment of the service made stable.
-func (b *backend) servedRevisions(ctx context.Context, service string) (map[int]bool, error) {
+func (b *Backend) servedRevisions(ctx context.Context, service string) (map[int]bool, error) {
 	deps, err := b.store.ListDeployments(ctx, service, 0)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (b *backend) servedRevisions(ctx context.Context, service string) (map[int]
 
 // Act implements api.Backend: the action is handed to the deployment's controller, which
 // persists it before answering.
-func (b *backend) Act(ctx context.Context, service, action string) (api.Deployment, error) {
+func (b *Backend) Act(ctx context.Context, service, action string) (api.Deployment, error) {
 	if action == "retry" {
 		return b.retry(ctx, service)
 	}
@@ -130,7 +130,7 @@ func (b *backend) Act(ctx context.Context, service, action string) (api.Deployme
 
 // retry deploys again the revision of the service's latest deployment when that one ended
 // without success.
-func (b *backend) retry(ctx context.Context, service string) (api.Deployment, error) {
+func (b *Backend) retry(ctx context.Context, service string) (api.Deployment, error) {
 	deps, err := b.store.ListDeployments(ctx, service, 1)
 	if err != nil {
 		return api.Deployment{}, err

@@ -1,4 +1,4 @@
-package daemon
+package control
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"io"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/redact"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/store"
 )
 
 // Services implements api.Backend.
-func (b *backend) Services(ctx context.Context) ([]api.Service, error) {
+func (b *Backend) Services(ctx context.Context) ([]api.Service, error) {
 	svcs, err := b.store.ListServices(ctx)
 	if err != nil {
 		return nil, err
@@ -31,7 +32,7 @@ func (b *backend) Services(ctx context.Context) ([]api.Service, error) {
 }
 
 // Service implements api.Backend.
-func (b *backend) Service(ctx context.Context, name string) (api.Service, error) {
+func (b *Backend) Service(ctx context.Context, name string) (api.Service, error) {
 	rec, err := b.store.GetService(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Service{}, fmt.Errorf("service %s: %w", name, api.ErrNotFound)
@@ -64,7 +65,7 @@ func (b *backend) Service(ctx context.Context, name string) (api.Service, error)
 }
 
 // lastDeployment is the service's newest deployment, nil when it has none.
-func (b *backend) lastDeployment(ctx context.Context, service string) (*api.Deployment, error) {
+func (b *Backend) lastDeployment(ctx context.Context, service string) (*api.Deployment, error) {
 	recs, err := b.store.ListDeployments(ctx, service, 1)
 	if err != nil || len(recs) == 0 {
 		return nil, err
@@ -76,7 +77,7 @@ func (b *backend) lastDeployment(ctx context.Context, service string) (*api.Depl
 	return &dep, nil
 }
 
-func (b *backend) instanceViews(name string) []api.Instance {
+func (b *Backend) instanceViews(name string) []api.Instance {
 	var out []api.Instance
 	for _, in := range b.fleet.InstanceViews(name) {
 		out = append(out, api.Instance{ID: in.ID, Revision: in.Revision, State: in.State, Addr: in.Addr,
@@ -86,7 +87,7 @@ func (b *backend) instanceViews(name string) []api.Instance {
 }
 
 // History implements api.Backend; secret env values are redacted.
-func (b *backend) History(ctx context.Context, service string) ([]api.Revision, error) {
+func (b *Backend) History(ctx context.Context, service string) ([]api.Revision, error) {
 	svc, err := b.store.GetService(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
@@ -112,7 +113,7 @@ func (b *backend) History(ctx context.Context, service string) ([]api.Revision, 
 }
 
 // Deployment implements api.Backend.
-func (b *backend) Deployment(ctx context.Context, id int64) (api.Deployment, error) {
+func (b *Backend) Deployment(ctx context.Context, id int64) (api.Deployment, error) {
 	rec, err := b.store.GetDeployment(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return api.Deployment{}, fmt.Errorf("deployment %d: %w", id, api.ErrNotFound)
@@ -123,7 +124,7 @@ func (b *backend) Deployment(ctx context.Context, id int64) (api.Deployment, err
 }
 
 // Deployments implements api.Backend.
-func (b *backend) Deployments(ctx context.Context, service string, limit int) ([]api.Deployment, error) {
+func (b *Backend) Deployments(ctx context.Context, service string, limit int) ([]api.Deployment, error) {
 	recs, err := b.store.ListDeployments(ctx, service, limit)
 	if err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func deploymentView(rec store.Deployment) (api.Deployment, error) {
 }
 
 // Events implements api.Backend.
-func (b *backend) Events(ctx context.Context, q api.EventQuery) ([]api.Event, error) {
+func (b *Backend) Events(ctx context.Context, q api.EventQuery) ([]api.Event, error) {
 	evs, err := b.store.ListEvents(ctx, store.EventFilter{Service: q.Service, DeploymentID: q.DeploymentID, AfterID: q.AfterID, Limit: q.Limit})
 	if err != nil {
 		return nil, err
@@ -165,7 +166,7 @@ func (b *backend) Events(ctx context.Context, q api.EventQuery) ([]api.Event, er
 }
 
 // CheckSpec implements api.Backend.
-func (b *backend) CheckSpec(ctx context.Context, yaml []byte, file string) (api.CheckResult, error) {
+func (b *Backend) CheckSpec(ctx context.Context, yaml []byte, file string) (api.CheckResult, error) {
 	return CheckSpec(yaml, file), nil
 }
 
@@ -184,7 +185,7 @@ func CheckSpec(yaml []byte, file string) api.CheckResult {
 
 // Logs implements api.Backend: each instance's output, every line prefixed with its ID and
 // the service's secret values hidden.
-func (b *backend) Logs(ctx context.Context, service string, revision int, follow bool, w io.Writer) error {
+func (b *Backend) Logs(ctx context.Context, service string, revision int, follow bool, w io.Writer) error {
 	ids, err := b.fleet.LogSources(ctx, service, revision)
 	if err != nil {
 		return err
@@ -199,23 +200,23 @@ func (b *backend) Logs(ctx context.Context, service string, revision int, follow
 	if err != nil {
 		return err
 	}
-	return b.fleet.Logs(ctx, ids, follow, red.redact, w)
+	return b.fleet.Logs(ctx, ids, follow, red.Redact, w)
 }
 
 // logRedactor hides in instance output the secret values of every revision of service that
 // history keeps: an instance prints what its own revision's env holds.
-func (b *backend) logRedactor(ctx context.Context, service string) (redactor, error) {
+func (b *Backend) logRedactor(ctx context.Context, service string) (redact.Redactor, error) {
 	revs, err := b.store.ListRevisions(ctx, service)
 	if err != nil {
-		return redactor{}, fmt.Errorf("logs of %s: %w", service, err)
+		return redact.Redactor{}, fmt.Errorf("logs of %s: %w", service, err)
 	}
 	var values []string
 	for _, r := range revs {
 		var s spec.Service
 		if err := json.Unmarshal(r.Spec, &s); err != nil {
-			return redactor{}, fmt.Errorf("logs of %s: decode revision %d: %w", service, r.Number, err)
+			return redact.Redactor{}, fmt.Errorf("logs of %s: decode revision %d: %w", service, r.Number, err)
 		}
-		values = append(values, secretValues(s)...)
+		values = append(values, redact.Values(s)...)
 	}
-	return newRedactor(values), nil
+	return redact.New(values), nil
 }

@@ -1,4 +1,7 @@
-package daemon
+// Package redact hides a service's secret values in text its instances and hooks print: the
+// values of its secret env variables, of its hooks' env, and the password of each URL with
+// credentials among them.
+package redact
 
 import (
 	"cmp"
@@ -12,9 +15,9 @@ import (
 // ordinary text and are not worth hiding.
 const minSecretLen = 4
 
-// secretValues lists the secret values of s's env and of its hooks' env, and the password of
+// Values lists the secret values of s's env and of its hooks' env, and the password of
 // each URL with credentials among them.
-func secretValues(s spec.Service) []string {
+func Values(s spec.Service) []string {
 	var values []string
 	add := func(env map[string]string, listed []string) {
 		for k, v := range env {
@@ -32,12 +35,12 @@ func secretValues(s spec.Service) []string {
 	return values
 }
 
-// redactor hides a set of secret values in text.
-type redactor struct{ values []string }
+// Redactor hides a set of secret values in text.
+type Redactor struct{ values []string }
 
-// newRedactor keeps the values worth hiding, longest first, so that one containing another
+// New keeps the values worth hiding, longest first, so that one containing another
 // is hidden whole.
-func newRedactor(values []string) redactor {
+func New(values []string) Redactor {
 	var keep []string
 	for _, v := range values {
 		if len(v) >= minSecretLen && !slices.Contains(keep, v) {
@@ -45,10 +48,11 @@ func newRedactor(values []string) redactor {
 		}
 	}
 	slices.SortFunc(keep, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	return redactor{values: keep}
+	return Redactor{values: keep}
 }
 
-func (r redactor) redact(text string) string {
+// Redact replaces every secret value in text with spec.Redaction.
+func (r Redactor) Redact(text string) string {
 	for _, v := range r.values {
 		text = strings.ReplaceAll(text, v, spec.Redaction)
 	}
@@ -70,7 +74,7 @@ func urlPassword(v string) string {
 	return pw
 }
 
-// secretsOf hides rs's secret values in text (fleet.Config.Secrets).
-func secretsOf(rs spec.Service) func(string) string {
-	return newRedactor(secretValues(rs)).redact
+// Service hides rs's secret values in text (fleet.Config.Secrets).
+func Service(rs spec.Service) func(string) string {
+	return New(Values(rs)).Redact
 }
