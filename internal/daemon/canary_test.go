@@ -55,6 +55,9 @@ func TestCanaryWithErrorsIsRolledBack(t *testing.T) {
 		t.Errorf("500s %d, canary requests %d: the errors should all come from the canary", n, sum.ByVersion["v2"])
 	}
 	assertServes(t, listen, "v1")
+	assertMetrics(t, h, `cutover_deployments_total{outcome="rolled_back",service="web"} 1`,
+		`cutover_deployments_total{outcome="succeeded",service="web"} 1`, `cutover_deployments_started_total{service="web"} 2`,
+		`cutover_canary_verdicts_total{outcome="fail",rule="`+got.Verdict.Rule+`",service="web"} 1`)
 }
 
 // TestHealthyCanaryIsPromotedThroughItsSteps: weights, a timed pause, an analysis step that

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/cutover/cutover/internal/deploymetrics"
 	"github.com/cutover/cutover/internal/handoff"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
@@ -114,9 +115,10 @@ func parseLevel(s string) slog.Level {
 	return slog.LevelInfo
 }
 
-// metricsHandler exports the proxy's per-service, per-revision metrics for Prometheus.
+// metricsHandler exports the proxy's per-service, per-revision metrics and the
+// deployment-level series for Prometheus.
 func (d *Daemon) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(d.proxy.Collector())
+	reg.MustRegister(d.proxy.Collector(), deploymetrics.New(d.backend()))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
