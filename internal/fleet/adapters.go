@@ -70,8 +70,13 @@ func (a Recorder) Event(ctx context.Context, dep *rollout.Deployment, typ, messa
 }
 
 // RecordSwitch implements rollout.SwitchRecorder.
-func (a Recorder) RecordSwitch(ctx context.Context, dep *rollout.Deployment, message string, data map[string]any) error {
-	return a.f.recordSwitch(ctx, dep, message, data)
+func (a Recorder) RecordSwitch(ctx context.Context, dep *rollout.Deployment) error {
+	return a.f.recordSwitch(ctx, dep)
+}
+
+// SwitchDone implements rollout.SwitchRecorder.
+func (a Recorder) SwitchDone(ctx context.Context, dep *rollout.Deployment, notes []rollout.Note) error {
+	return a.f.switchDone(ctx, dep, notes)
 }
 
 // Metrics adapts the proxy's per-revision counters to rollout.Metrics.

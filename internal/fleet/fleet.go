@@ -35,6 +35,8 @@ type Store interface {
 	PruneRevisions(ctx context.Context, service string, keep int, protect []int) ([]int, error)
 	GetDeployment(ctx context.Context, id int64) (store.Deployment, error)
 	UpdateDeployment(ctx context.Context, d store.Deployment) error
+	// BeginSwitch records a warm switch and its new stable revision at once.
+	BeginSwitch(ctx context.Context, d store.Deployment, spec []byte) (store.Deployment, error)
 	AddEvent(ctx context.Context, e store.Event) (store.Event, error)
 	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	// Tx runs fn in one write transaction.

@@ -54,10 +54,11 @@ func (f *Fleet) saveState(ctx context.Context, dep *rollout.Deployment) error {
 	return nil
 }
 
-// recordSwitch records a warm switch, final from the start: the deployment, its event, the
-// new stable revision and the warm window of the revision that served, in one transaction
-// (one fsync), before traffic moves. It sets dep.ID.
-func (f *Fleet) recordSwitch(ctx context.Context, dep *rollout.Deployment, message string, data map[string]any) error {
+// recordSwitch records a warm switch, final from the start, before traffic moves: the
+// deployment and the new stable revision (with its spec), in one small transaction. Then the
+// live view follows: the revision that served gets its warm window, to becomes stable. It
+// sets dep.ID.
+func (f *Fleet) recordSwitch(ctx context.Context, dep *rollout.Deployment) error {
 	raw, err := json.Marshal(dep.Spec)
 	if err != nil {
 		return fmt.Errorf("encode spec: %w", err)
@@ -66,37 +67,47 @@ func (f *Fleet) recordSwitch(ctx context.Context, dep *rollout.Deployment, messa
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	dataRaw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
-	}
-	st, name := dep.State, dep.Service
-	retire := f.retirements(dep)
-	var stored store.Deployment
-	err = f.store.Tx(ctx, func(tx *store.Store) error {
-		var err error
-		_, stored, err = tx.BeginDeployment(ctx, store.Service{Name: name, Spec: raw, Stable: st.From},
-			store.Revision{Service: name, Number: st.To},
-			store.Deployment{Service: name, Kind: "rollback", From: st.From, Strategy: st.Strategy,
-				Status: string(st.Status), State: stateRaw, FinishedAt: st.SwitchedAt})
-		if err != nil {
-			return err
-		}
-		if err := tx.SetStable(ctx, name, st.To); err != nil {
-			return err
-		}
-		if err := putInstances(ctx, tx, retire); err != nil {
-			return err
-		}
-		_, err = tx.AddEvent(ctx, store.Event{Service: name, DeploymentID: stored.ID, Type: "deployment_succeeded", Message: message, Data: dataRaw})
-		return err
-	})
+	st := dep.State
+	stored, err := f.store.BeginSwitch(ctx, store.Deployment{Service: dep.Service, Kind: "rollback", From: st.From, To: st.To,
+		Strategy: st.Strategy, Status: string(st.Status), State: stateRaw, FinishedAt: st.SwitchedAt}, raw)
 	if err != nil {
 		return err
 	}
 	dep.ID = stored.ID
-	f.logger.Info("deployment_succeeded", "service", name, "deployment_id", stored.ID, "message", message)
-	f.setStable(name, st.To, dep.Spec)
+	f.retirements(dep)
+	f.setStable(dep.Service, st.To, dep.Spec)
+	return nil
+}
+
+// switchDone records, after traffic moved, the rest of a warm switch in one transaction:
+// the warm window of the revision that served and the switch's events.
+func (f *Fleet) switchDone(ctx context.Context, dep *rollout.Deployment, notes []rollout.Note) error {
+	events := make([]store.Event, len(notes))
+	for i, n := range notes {
+		data, err := json.Marshal(n.Data)
+		if err != nil {
+			return fmt.Errorf("encode event %s: %w", n.Type, err)
+		}
+		events[i] = store.Event{Service: dep.Service, DeploymentID: dep.ID, Type: n.Type, Message: n.Message, Data: data}
+	}
+	retire := f.retiring(dep.Service, dep.State.To)
+	err := f.store.Tx(ctx, func(tx *store.Store) error {
+		if err := putInstances(ctx, tx, retire); err != nil {
+			return err
+		}
+		for _, e := range events {
+			if _, err := tx.AddEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish switch %d: %w", dep.ID, err)
+	}
+	for _, n := range notes {
+		f.logger.Info(n.Type, "service", dep.Service, "deployment_id", dep.ID, "message", n.Message)
+	}
 	return nil
 }
 

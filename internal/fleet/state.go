@@ -352,6 +352,20 @@ func (f *Fleet) retire(service string, keep int, at time.Time) []store.Instance 
 	return out
 }
 
+// retiring returns the records of the service's instances not of revision keep that have
+// the end of a warm window, for the store.
+func (f *Fleet) retiring(service string, keep int) []store.Instance {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Instance
+	for _, in := range f.service(service).instances {
+		if in.rec.Revision != keep && !in.stopping && !in.rec.RetireAt.IsZero() {
+			out = append(out, in.rec)
+		}
+	}
+	return out
+}
+
 // promote makes rev the service's stable revision with all its traffic.
 func (f *Fleet) promote(service string, rev int, sp spec.Service) {
 	f.mu.Lock()

@@ -17,12 +17,23 @@ const StrategySwitch = "switch"
 // caller deploys that revision instead.
 var ErrNotWarm = errors.New("revision is not warm")
 
-// SwitchRecorder records warm switches.
+// SwitchRecorder records warm switches in two parts around the swap.
 type SwitchRecorder interface {
-	// RecordSwitch persists d, final from its start, with its effect on the service (the
-	// new stable revision, the warm window of the revision that served) and its event with
-	// message and data, all at once, and sets d.ID. Nothing is recorded on error.
-	RecordSwitch(ctx context.Context, d *Deployment, message string, data map[string]any) error
+	// RecordSwitch persists, before traffic moves, the least that a daemon killed after the
+	// swap needs to route as the proxy does: d, final from its start, and the service's new
+	// stable revision, at once; it sets d.ID and gives the revision that served its warm
+	// window in the live view. Nothing is recorded on error.
+	RecordSwitch(ctx context.Context, d *Deployment) error
+	// SwitchDone persists, once traffic has moved, the rest: the warm window of the revision
+	// that served and the notes as d's events, at once. A daemon killed before it returns
+	// loses only those: the old revision's instances are stopped when it recovers.
+	SwitchDone(ctx context.Context, d *Deployment, notes []Note) error
+}
+
+// Note is one event of a deployment: its type, message and data.
+type Note struct {
+	Type, Message string
+	Data          map[string]any
 }
 
 // Switch is the warm switch's strategy: when st.To still has st.Replicas ready instances
@@ -53,10 +64,12 @@ func Switch(st State, obs Observation) (State, Decision) {
 
 // Switch moves all of the service's traffic from revision from to revision to in one swap
 // when to is warm (see the Switch strategy), as a deployment of s, the spec of to. It
-// decides from what it observes, has rec persist the outcome, and only then moves traffic,
-// so the record never claims less than the proxy does: a daemon killed in between
-// recovers with to as the stable revision and routes to it. The swap's own duration is
-// recorded as a traffic_switched event. It fails with ErrNotWarm, having done nothing, when
+// decides from what it observes, has rec persist the outcome (the deployment and the new
+// stable revision, the least a recovery needs), and only then moves traffic, so the record
+// never claims less than the proxy does: a daemon killed in between recovers with to as the
+// stable revision and routes to it. Then rec persists the rest: the old revision's warm
+// window, the deployment's event and the swap's own duration (traffic_switched); a failure
+// there is logged, since traffic has moved and the record says so. It fails with ErrNotWarm, having done nothing, when
 // to is not warm.
 func (c *Controller) Switch(ctx context.Context, rec SwitchRecorder, s spec.Service, from, to int) (*Deployment, error) {
 	now := c.now().UTC()
@@ -71,8 +84,7 @@ func (c *Controller) Switch(ctx context.Context, rec SwitchRecorder, s spec.Serv
 		return nil, fmt.Errorf("%s: %w", next.Reason, ErrNotWarm)
 	}
 	d.State = next
-	msg := fmt.Sprintf("rolled back to warm revision %d in one switch", to)
-	if err := rec.RecordSwitch(ctx, d, msg, map[string]any{"from": from, "to": to}); err != nil {
+	if err := rec.RecordSwitch(ctx, d); err != nil {
 		return nil, fmt.Errorf("record switch: %w", err)
 	}
 	start := time.Now()
@@ -80,7 +92,16 @@ func (c *Controller) Switch(ctx context.Context, rec SwitchRecorder, s spec.Serv
 		return d, fmt.Errorf("deployment %d recorded, traffic not moved: set weights: %w", d.ID, err)
 	}
 	took := time.Since(start)
-	c.recorder.Event(ctx, d, "traffic_switched", fmt.Sprintf("traffic moved to revision %d in one swap (%s)", to, took.Round(time.Microsecond)),
-		map[string]any{"from": from, "to": to, "switch_us": took.Microseconds()})
+	notes := []Note{
+		{Type: "deployment_succeeded", Message: fmt.Sprintf("rolled back to warm revision %d in one switch", to),
+			Data: map[string]any{"from": from, "to": to}},
+		{Type: "traffic_switched", Message: fmt.Sprintf("traffic moved to revision %d in one swap (%s)", to, took.Round(time.Microsecond)),
+			Data: map[string]any{"from": from, "to": to, "switch_us": took.Microseconds()}},
+	}
+	if err := rec.SwitchDone(ctx, d, notes); err != nil {
+		// Traffic has moved and the record says so; what is lost is the warm window's end
+		// (the old revision's instances go when the next daemon recovers) and the events.
+		c.logger.Error("record switch's warm window and events", "service", s.Name, "deployment_id", d.ID, "error", err)
+	}
 	return d, nil
 }

@@ -95,7 +95,14 @@ func (w *switchWorld) Event(_ context.Context, _ *Deployment, typ, _ string, dat
 	w.calls = append(w.calls, "event "+typ)
 	w.events = append(w.events, data)
 }
-func (w *switchWorld) RecordSwitch(_ context.Context, d *Deployment, _ string, _ map[string]any) error {
+func (w *switchWorld) SwitchDone(_ context.Context, _ *Deployment, notes []Note) error {
+	for _, n := range notes {
+		w.calls = append(w.calls, "done "+n.Type)
+		w.events = append(w.events, n.Data)
+	}
+	return nil
+}
+func (w *switchWorld) RecordSwitch(_ context.Context, d *Deployment) error {
 	if w.recordErr != nil {
 		return w.recordErr
 	}
@@ -115,14 +122,15 @@ func TestControllerSwitchRecordsBeforeMovingTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"record succeeded", "weights map[1:100]", "event traffic_switched"}; !slices.Equal(w.calls, want) {
-		t.Fatalf("calls %q, want the record, then the weights, then the switch's timing event", w.calls)
+	want := []string{"record succeeded", "weights map[1:100]", "done deployment_succeeded", "done traffic_switched"}
+	if !slices.Equal(w.calls, want) {
+		t.Fatalf("calls %q, want the record, then the weights, then the rest with the switch's timing event", w.calls)
 	}
 	if d.ID != 9 || d.State.Status != StatusSucceeded || d.State.Strategy != StrategySwitch || d.State.From != 2 || d.State.To != 1 {
 		t.Errorf("deployment %+v, want #9, a succeeded switch from 2 to 1", d)
 	}
-	if _, ok := w.events[0]["switch_us"]; !ok {
-		t.Errorf("timing event data %v, want switch_us", w.events[0])
+	if _, ok := w.events[1]["switch_us"]; !ok {
+		t.Errorf("timing event data %v, want switch_us", w.events[1])
 	}
 }
 

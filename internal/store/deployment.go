@@ -78,6 +78,37 @@ func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, 
 	return stored, d, nil
 }
 
+// BeginSwitch records a warm switch in one transaction, the least that a daemon killed
+// right after the switch needs to route as the proxy does: d, final from its start, and
+// d.To as the service's stable revision with spec (JSON) as its spec. It fails with a
+// wrapped *ConflictError if the service has an active deployment, and with ErrNotFound if
+// revision d.To is not in history; on any error nothing is changed.
+func (s *Store) BeginSwitch(ctx context.Context, d Deployment, spec []byte) (Deployment, error) {
+	op := fmt.Sprintf("record switch of %s to revision %d", d.Service, d.To)
+	spec = s.sealSpec(spec)
+	err := s.inTx(ctx, func(q querier) error {
+		if active, err := activeDeployment(ctx, q, d.Service); err == nil {
+			return &ConflictError{Service: d.Service, DeploymentID: active.ID, Status: active.Status}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if _, err := getRevision(ctx, q, d.Service, d.To); err != nil {
+			return err
+		}
+		var err error
+		if d, err = insertDeployment(ctx, q, d.Service, d.To, d); err != nil {
+			return err
+		}
+		res, err := q.ExecContext(ctx, `UPDATE services SET stable = ?, spec = ?, updated_at = ? WHERE name = ?`,
+			d.To, blob(spec), nanos(now()), d.Service)
+		return affectedOne("set stable revision", res, err)
+	})
+	if err != nil {
+		return Deployment{}, wrap(op, err)
+	}
+	return d, nil
+}
+
 // matchService refuses a revision or deployment that names another service.
 func matchService(name string, others ...string) error {
 	if name == "" {
