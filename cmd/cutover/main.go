@@ -30,7 +30,7 @@ func main() {
 			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
 				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel, LogFormat: o.LogFormat, Crash: crashpoint.FromEnv(),
 				HandoffTimeout: o.HandoffTimeout, ShutdownTimeout: o.ShutdownTimeout, StopTimeout: o.StopTimeout,
-				Version:    cli.BuildVersion(),
+				Version: cli.BuildVersion(), RequireApproval: o.RequireApproval,
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
 				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,
 					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
+	"github.com/cutover/cutover/internal/auth"
 
 	"context"
 	"crypto/rand"
@@ -39,6 +40,19 @@ type Keyring struct {
 	prevUntil time.Time // zero: no previous token
 	now       func() time.Time
 	issued    map[[sha256.Size]byte]string // token hash → name
+	named     Directory                    // nil: no named tokens
+}
+
+// Directory finds the named API tokens an admin created (auth.Registry).
+type Directory interface {
+	Lookup(token string) (auth.Token, bool)
+}
+
+// AdmitNamed makes the keyring admit the named tokens of dir too, each with its role.
+func (k *Keyring) AdmitNamed(dir Directory) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.named = dir
 }
 
 // NewKeyring returns a keyring whose current token is token (empty: it admits nothing).
@@ -76,28 +90,42 @@ func (k *Keyring) Check(token string) bool {
 	return ok
 }
 
-// identify returns the name of token and whether it is admitted (see Check and Issue).
-func (k *Keyring) identify(token string) (string, bool) {
+// Caller is who made a request: the name of its token and the token's role.
+type Caller struct {
+	Name string
+	Role auth.Role
+}
+
+// identify returns who token is and whether it is admitted (see Check, Issue and
+// AdmitNamed): the daemon's own token is AdminName with role admin, a token issued to a hook
+// has role deployer, a named token its own role.
+func (k *Keyring) identify(token string) (Caller, bool) {
 	got := sha256.Sum256([]byte(token))
 	k.mu.RLock()
 	cur, prev, until, empty := k.sum, k.previous, k.prevUntil, k.current == ""
 	name, issued := k.issued[got] // a random token's hash: a map lookup tells nothing useful
+	named := k.named
 	k.mu.RUnlock()
 	isCur := subtle.ConstantTimeCompare(got[:], cur[:])
 	isPrev := subtle.ConstantTimeCompare(got[:], prev[:])
 	prevOK := !until.IsZero() && k.now().Before(until)
 	switch {
 	case !empty && (isCur == 1 || (isPrev == 1 && prevOK)):
-		return AdminName, true
+		return Caller{AdminName, auth.Admin}, true
 	case issued:
-		return name, true
+		return Caller{name, auth.Deployer}, true
+	case named != nil && token != "":
+		if t, ok := named.Lookup(token); ok {
+			return Caller{t.Name, t.Role}, true
+		}
 	}
-	return "", false
+	return Caller{}, false
 }
 
-// Issue makes a new token, admitted like the current one under name (the author its requests
+// Issue makes a new token, admitted with role deployer under name (the author its requests
 // record) until the returned revoke is called: a deployment hook gets one named after it, so
-// that what it changes is recorded as the hook's doing.
+// that what it changes is recorded as the hook's doing. A hook never gets more: a spec is
+// written by deployers, and a hook that could create tokens or approve would lift them to admin.
 func (k *Keyring) Issue(name string) (token string, revoke func(), err error) {
 	if token, err = NewToken(); err != nil {
 		return "", nil, err
@@ -120,7 +148,8 @@ func (k *Keyring) Issue(name string) (token string, revoke func(), err error) {
 // <token>" header with a token Check admits; others (a request with two Authorization headers
 // too, which proxies and servers may read differently) get 401 {"error":"unauthorized"} with
 // WWW-Authenticate: Bearer, the same answer whatever was wrong. The request next serves
-// carries the token's name (AdminName, or the name it was issued under) for Identity.
+// carries the token's name and role (AdminName and admin, or the name it was issued under)
+// for Identity and CallerOf.
 func (k *Keyring) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header["Authorization"]
@@ -129,13 +158,13 @@ func (k *Keyring) Require(next http.Handler) http.Handler {
 		if ok {
 			scheme, got, ok = strings.Cut(auth[0], " ")
 		}
-		name, match := k.identify(strings.TrimSpace(got))
+		caller, match := k.identify(strings.TrimSpace(got))
 		if !ok || !strings.EqualFold(scheme, "Bearer") || !match {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cutover"`)
 			writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: "unauthorized"})
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, name)))
+		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), caller)))
 	})
 }
 
@@ -208,6 +237,17 @@ type identityKey struct{}
 // Identity returns the name of the token that authenticated the request whose context is ctx,
 // "" when none did.
 func Identity(ctx context.Context) string {
-	name, _ := ctx.Value(identityKey{}).(string)
-	return name
+	return CallerOf(ctx).Name
+}
+
+// CallerOf returns who made the request whose context is ctx; the zero Caller when no token
+// authenticated it.
+func CallerOf(ctx context.Context) Caller {
+	c, _ := ctx.Value(identityKey{}).(Caller)
+	return c
+}
+
+// WithCaller returns ctx carrying c, as Require leaves it for the handlers.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, identityKey{}, c)
 }

@@ -47,7 +47,7 @@ func WithTokenRotation(r TokenRotator) Option {
 }
 
 // tokenRoutes registers the token routes when a rotator is configured.
-func (h *handler) tokenRoutes(mux *http.ServeMux) {
+func (h *handler) tokenRoutes(mux *routeMux) {
 	if h.rotator == nil {
 		return
 	}

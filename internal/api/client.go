@@ -31,7 +31,7 @@ func NewClient(baseURL, token string) *Client {
 	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: &http.Client{}}
 }
 
-// Error is a non-2xx answer of the API. It unwraps to ErrUnauthorized (401), ErrNotFound
+// Error is a non-2xx answer of the API. It unwraps to ErrUnauthorized (401), ErrForbidden (403), ErrNotFound
 // (404), ErrConflict (409), ErrInvalid (400, 413, 422) or ErrUnavailable (503), and a 400 with field errors also
 // to a *ValidationError, so callers can use errors.Is and errors.As.
 type Error struct {
@@ -57,6 +57,8 @@ func (e *Error) Unwrap() []error {
 	switch e.Status {
 	case http.StatusUnauthorized:
 		errs = append(errs, ErrUnauthorized)
+	case http.StatusForbidden:
+		errs = append(errs, ErrForbidden)
 	case http.StatusNotFound:
 		errs = append(errs, ErrNotFound)
 	case http.StatusConflict:

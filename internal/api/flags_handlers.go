@@ -12,7 +12,7 @@ import (
 // flagRoutes registers the feature flag routes when a FlagsBackend was given. The author of a
 // change, for the audit history, is the name of the token that made it (Identity); a who
 // query parameter is ignored.
-func (h *handler) flagRoutes(v1 *http.ServeMux) {
+func (h *handler) flagRoutes(v1 *routeMux) {
 	if h.flags == nil {
 		return
 	}

@@ -33,10 +33,13 @@ type handler struct {
 	migrate   MigrateBackend // nil: no migration routes
 	keys      *Keyring       // nil: the token given to NewHandler, fixed
 	rotator   TokenRotator   // nil: no token rotation route
+	tokens    TokenAdmin     // nil: no named token routes
+	extra     []extraRoute   // more routes behind the same checks (metrics, daemon info)
 }
 
 // NewHandler returns the control API's HTTP handler over b. Every route but GET /healthz needs
-// "Authorization: Bearer <token>"; an empty token refuses every such request. Errors of the
+// "Authorization: Bearer <token>" (401 otherwise) of a role that allows the route (RoleFor;
+// 403 naming the missing role otherwise); an empty token refuses every such request. Errors of the
 // Backend are mapped to statuses (see ErrNotFound and friends); 500s are logged on logger
 // with the detail and answered with "internal error" only. Options add optional routes.
 func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) http.Handler {
@@ -44,10 +47,10 @@ func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) ht
 	for _, o := range opts {
 		o(h)
 	}
-	v1 := http.NewServeMux()
+	v1 := newRouteMux()
 	v1.HandleFunc("POST /v1/services/{name}/deploy", h.deploy)
 	v1.HandleFunc("POST /v1/services/{name}/rollback", h.rollback)
-	for _, action := range []string{"pause", "resume", "abort", "promote", "retry"} {
+	for _, action := range []string{"pause", "resume", "abort", "promote", "retry", "approve"} {
 		v1.HandleFunc("POST /v1/services/{name}/"+action, h.act(action))
 	}
 	v1.HandleFunc("POST /v1/spec/check", h.checkSpec)
@@ -61,13 +64,17 @@ func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) ht
 	h.flagRoutes(v1)
 	h.migrateRoutes(v1)
 	h.tokenRoutes(v1)
+	h.namedTokenRoutes(v1)
+	for _, e := range h.extra {
+		v1.Handle(e.pattern, e.h)
+	}
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
-	root.Handle("/", h.auth(token).Require(v1))
-	return root
+	root.Handle("/", h.auth(token).Require(v1.mux))
+	return &apiHandler{Handler: root, routes: v1.routes}
 }
 
 func (h *handler) deploy(w http.ResponseWriter, r *http.Request) {
@@ -201,6 +208,8 @@ func errorBody(err error) (int, ErrorBody) {
 		return http.StatusNotFound, ErrorBody{Error: err.Error()}
 	case errors.Is(err, ErrConflict):
 		return http.StatusConflict, ErrorBody{Error: err.Error()}
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden, ErrorBody{Error: err.Error()}
 	case errors.Is(err, ErrInvalid):
 		return http.StatusBadRequest, ErrorBody{Error: err.Error()}
 	case isUnavailable(err):

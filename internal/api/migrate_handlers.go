@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-func (h *handler) migrateRoutes(v1 *http.ServeMux) {
+func (h *handler) migrateRoutes(v1 *routeMux) {
 	if h.migrate == nil {
 		return
 	}

@@ -51,6 +51,10 @@ type Deployment struct {
 	Phase    string `json:"phase"`
 	Step     int    `json:"step"`
 	Reason   string `json:"reason,omitempty"`
+	// StartedBy names the token that started it; ApprovedBy the one that approved it, when
+	// the daemon requires approvals (serve --require-approval).
+	StartedBy  string `json:"started_by,omitempty"`
+	ApprovedBy string `json:"approved_by,omitempty"`
 	// Warnings are things worth knowing that did not stop the deployment (recreate downtime).
 	Warnings []string `json:"warnings,omitempty"`
 	// Verdict is a canary's latest judgement, with its evidence; once the deployment has
@@ -175,6 +179,8 @@ func (e FieldError) String() string {
 type ErrorBody struct {
 	Error  string       `json:"error"`
 	Fields []FieldError `json:"fields,omitempty"`
+	// MissingRole is, in a 403, the role the route needs.
+	MissingRole string `json:"missing_role,omitempty"`
 }
 
 // Errors a Backend returns (wrapped) so the handlers can choose the status.
@@ -183,6 +189,7 @@ var (
 	ErrConflict     = errors.New("conflict")      // 409
 	ErrInvalid      = errors.New("invalid input") // 400
 	ErrUnauthorized = errors.New("unauthorized")  // 401, from the client
+	ErrForbidden    = errors.New("forbidden")     // 403: the token's role does not allow it
 )
 
 // ValidationError carries every field error of a rejected spec (400).

@@ -17,6 +17,10 @@ var actionHelp = map[string]struct{ short, long string }{
 	"retry": {"Deploy again the revision whose latest deployment failed or was aborted",
 		"Start a new deployment of the revision that the service's latest deployment tried to ship,\n" +
 			"after it failed, was rolled back or aborted (for example once a dependency is fixed)."},
+	"approve": {"Approve a deployment that waits for approval",
+		"Approve the service's deployment that waits for an approval (a daemon started with\n" +
+			"--require-approval): it needs a token of role approver or admin other than the one that\n" +
+			"started the deployment. Who approved is recorded on the deployment and in its events."},
 	"abort": {"Abort a deployment and return to the stable revision",
 		"Abort the service's active deployment: traffic returns to the stable revision in one switch\n" +
 			"and the new revision's instances drain and stop."},

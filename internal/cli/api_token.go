@@ -14,9 +14,10 @@ import (
 func (a *app) apiTokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Manage the control API's token",
+		Short: "Manage the control API's tokens: the daemon's own, and named ones with roles",
 	}
 	cmd.AddCommand(a.apiTokenRotateCmd())
+	cmd.AddCommand(a.namedTokenCmds()...)
 	return cmd
 }
 

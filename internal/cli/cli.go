@@ -45,6 +45,8 @@ type ServeOptions struct {
 	StopInstancesOnExit bool
 	// LogLevel is debug, info, warn or error; LogFormat is text (logfmt) or json.
 	LogLevel, LogFormat string
+	// RequireApproval makes every deployment wait for an approval by another token.
+	RequireApproval bool
 	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
 	HandoffTimeout time.Duration
 	// ShutdownTimeout bounds the wait for the control API's in-flight requests on exit;
@@ -155,7 +157,7 @@ to it over its token-protected HTTP API.`,
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
-		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.promoteCmd(),
+		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
 		a.apiTokenCmd(),
 	)

@@ -79,6 +79,8 @@ docs/operations.md.`,
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:7070", "control API address (port 0 picks a free one)")
 	f.StringVar(&o.AddrFile, "addr-file", "", "also write the API address to this file (it is always in <state>/api.addr)")
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
+	f.BoolVar(&o.RequireApproval, "require-approval", false,
+		"every deployment waits, before anything starts, for 'cutover approve' by another token (approver or admin)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.LogFormat, "log-format", "text", "text (logfmt) or json (one JSON object a line)")
 	f.DurationVar(&o.HandoffTimeout, "handoff-timeout", time.Minute, "on SIGHUP, how long the new process may take to serve")

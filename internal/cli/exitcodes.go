@@ -18,7 +18,7 @@ const (
 	ExitTimeout      = 6 // --timeout passed while waiting; the deployment goes on
 	ExitConflict     = 7 // the API answered 409: a deployment is already running, or an address or route is taken
 	ExitNotFound     = 8 // the API answered 404 (no such service, revision or deployment)
-	ExitUnauthorized = 9 // the API refused the token (401)
+	ExitUnauthorized = 9 // the API refused the token (401) or its role (403)
 )
 
 // exitCodesHelp documents the exit codes in --help.
@@ -32,7 +32,7 @@ const exitCodesHelp = `Exit codes:
   6  timed out waiting (--timeout); the deployment continues
   7  conflict (another deployment is active, or a route's address or path is taken)
   8  not found
-  9  unauthorized (wrong or missing token)`
+  9  unauthorized (wrong or missing token) or forbidden (the token's role does not allow it)`
 
 // exitError ends the command with a chosen code. A silent one has already told the user.
 type exitError struct {
@@ -73,7 +73,7 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &ue), errors.As(err, &ve), errors.Is(err, api.ErrInvalid):
 		return ExitUsage
-	case errors.Is(err, api.ErrUnauthorized):
+	case errors.Is(err, api.ErrUnauthorized), errors.Is(err, api.ErrForbidden):
 		return ExitUnauthorized
 	case errors.Is(err, api.ErrNotFound):
 		return ExitNotFound

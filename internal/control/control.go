@@ -92,6 +92,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// Activate registers a recorded deployment with the fleet and queues it for driving.
 	Activate func(*rollout.Deployment)
+	// RequireApproval makes every new deployment wait, before anything starts, for an
+	// approval by a token other than the one that started it (optional).
+	RequireApproval bool
 }
 
 // Backend is the control API's use cases.
@@ -105,6 +108,8 @@ type Backend struct {
 	events   Events
 	logger   *slog.Logger
 	activate func(*rollout.Deployment)
+	// requireApproval: see Config.RequireApproval.
+	requireApproval bool
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -112,5 +117,5 @@ var _ api.Backend = (*Backend)(nil)
 // New returns the use cases over the given parts. It starts nothing.
 func New(cfg Config) *Backend {
 	return &Backend{store: cfg.Store, fleet: cfg.Fleet, proxy: cfg.Proxy, recorder: cfg.Recorder, ctrl: cfg.Switcher,
-		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate}
+		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval}
 }

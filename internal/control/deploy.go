@@ -148,7 +148,10 @@ func (b *Backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 	}
 	now := time.Now().UTC()
 	st := rollout.State{Strategy: s.Strategy.Type, From: from, To: rev.Number, Replicas: s.Replicas,
-		Status: rollout.StatusRunning, Phase: "pending", StartedAt: now, LastProgressAt: now}
+		Status: rollout.StatusRunning, Phase: "pending", StartedAt: now, LastProgressAt: now, StartedBy: api.Identity(ctx)}
+	if b.requireApproval {
+		st.ApprovalRequired, st.Status, st.Phase = true, rollout.StatusPaused, rollout.PhaseAwaitingApproval
+	}
 	stateRaw, err := json.Marshal(st)
 	if err != nil {
 		return api.Deployment{}, fmt.Errorf("encode state: %w", err)
@@ -158,7 +161,7 @@ func (b *Backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 		return api.Deployment{}, routeError(s, err)
 	}
 	svc := store.Service{Name: s.Name, Spec: raw, Stable: from}
-	dep := store.Deployment{Service: s.Name, Kind: kind, From: from, Strategy: s.Strategy.Type, Status: string(rollout.StatusRunning), State: stateRaw}
+	dep := store.Deployment{Service: s.Name, Kind: kind, From: from, Strategy: s.Strategy.Type, Status: string(st.Status), State: stateRaw}
 	rev, stored, err := b.store.BeginDeployment(ctx, svc, rev, dep)
 	if err != nil {
 		b.restoreRoute(s.Name, prevRoute)
@@ -210,7 +213,7 @@ func validationError(file string, err error) error {
 
 func toAPIDeployment(d store.Deployment, st rollout.State) api.Deployment {
 	out := api.Deployment{ID: d.ID, Service: d.Service, Kind: d.Kind, From: d.From, To: st.To, Strategy: d.Strategy,
-		Status: string(st.Status), Phase: st.Phase, Step: st.Step, Reason: st.Reason,
+		Status: string(st.Status), Phase: st.Phase, Step: st.Step, Reason: st.Reason, StartedBy: st.StartedBy, ApprovedBy: st.ApprovedBy,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, FinishedAt: d.FinishedAt}
 	if v := st.Verdict; v != nil {
 		ev, _ := json.Marshal(v.Evidence)

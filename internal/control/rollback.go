@@ -109,7 +109,7 @@ func (b *Backend) Act(ctx context.Context, service, action string) (api.Deployme
 	if active == nil {
 		return api.Deployment{}, fmt.Errorf("service %s has no running deployment: %w", service, api.ErrNotFound)
 	}
-	req := rollout.Request{Action: rollout.Action(action), Done: make(chan error, 1)}
+	req := rollout.Request{Action: rollout.Action(action), Who: api.Identity(ctx), Done: make(chan error, 1)}
 	select {
 	case active.Requests <- req:
 	case <-active.Done:
@@ -119,7 +119,9 @@ func (b *Backend) Act(ctx context.Context, service, action string) (api.Deployme
 	}
 	select {
 	case err := <-req.Done:
-		if err != nil {
+		if errors.Is(err, rollout.ErrApprovalRefused) {
+			return api.Deployment{}, fmt.Errorf("%w: %w", err, api.ErrForbidden)
+		} else if err != nil {
 			return api.Deployment{}, fmt.Errorf("%w: %w", err, api.ErrInvalid)
 		}
 	case <-ctx.Done():

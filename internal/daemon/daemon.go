@@ -6,7 +6,6 @@ package daemon
 
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
-	"github.com/cutover/cutover/internal/flags/flagapi"
 	"github.com/cutover/cutover/internal/redact"
 
 	"context"
@@ -82,6 +81,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// APITLSCert and APITLSKey, both or neither, are PEM files: the API then serves HTTPS only.
 	APITLSCert, APITLSKey string
+	// RequireApproval makes every deployment (but a warm rollback's switch) wait, before
+	// anything starts, for an approval by a token other than the one that started it.
+	RequireApproval bool
 	// APILimits bound the control API's requests (zero fields: api's defaults).
 	APILimits api.Limits
 	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the
@@ -296,11 +298,8 @@ func (d *Daemon) stopped(err error) {
 
 func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagapi.New(d.flags)), api.WithMigrations(d.mig),
-		api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d)))
-	mux.Handle("/metrics", d.tokens.keys.Require(d.metricsHandler()))
+	mux.Handle("/", d.apiHandler())
 	mux.Handle("/ofrep/", d.flags.OFREP())
-	mux.Handle("GET /v1/daemon", d.tokens.keys.Require(d.daemonInfo()))
 	srv := api.NewServer(d.gate(mux), d.opts.APILimits, d.apiTLS)
 	srv.ConnState = d.countAPIConn
 	srv.RegisterOnShutdown(d.flags.Shutdown)

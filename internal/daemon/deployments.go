@@ -36,7 +36,14 @@ func (d *Daemon) activate(dep *rollout.Deployment) {
 func (d *Daemon) drive(ctx context.Context, a *fleet.Active) {
 	defer close(a.Done)
 	dep := a.Deployment
-	err := d.mig.BeforeStart(ctx, dep)
+	err := d.ctrl.AwaitApproval(ctx, dep, a.Requests)
+	if err == nil && !dep.State.Status.Active() {
+		d.fleet.Deactivate(a) // aborted before anything started
+		return
+	}
+	if err == nil {
+		err = d.mig.BeforeStart(ctx, dep)
+	}
 	if err == nil {
 		err = d.ctrl.Drive(ctx, dep, a.Wake, a.Requests)
 	}

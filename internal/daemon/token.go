@@ -12,6 +12,8 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/atomicfile"
+	"github.com/cutover/cutover/internal/auth"
+	"github.com/cutover/cutover/internal/flags/flagapi"
 	"github.com/cutover/cutover/internal/store"
 )
 
@@ -19,19 +21,61 @@ import (
 // take it from, and the file the CLI reads it from. Rotations are serialised so that the
 // file and the keyring always hold the same current token.
 type apiTokens struct {
-	mu   sync.Mutex
-	path string
-	keys *api.Keyring
+	mu    sync.Mutex
+	path  string
+	keys  *api.Keyring
+	named *auth.Registry // the named tokens with roles, <state>/api-tokens.json
 }
 
-// loadAPITokens reads the token at <state>/token, creating it when missing.
+// loadAPITokens reads the token at <state>/token, creating it when missing, and the named
+// tokens an admin created.
 func loadAPITokens(stateDir string) (*apiTokens, error) {
 	path := filepath.Join(stateDir, "token")
 	tok, err := api.LoadOrCreateToken(path)
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
-	return &apiTokens{path: path, keys: api.NewKeyring(tok)}, nil
+	named, err := auth.Open(filepath.Join(stateDir, "api-tokens.json"))
+	if err != nil {
+		return nil, err
+	}
+	keys := api.NewKeyring(tok)
+	keys.AdmitNamed(named)
+	return &apiTokens{path: path, keys: keys, named: named}, nil
+}
+
+// apiHandler is the control API with every route behind its token and role checks.
+func (d *Daemon) apiHandler() http.Handler {
+	return api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagapi.New(d.flags)),
+		api.WithMigrations(d.mig), api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d),
+		api.WithTokens(namedTokens{d.tokens.named, d.events}),
+		api.WithRoute("GET /metrics", d.metricsHandler()), api.WithRoute("GET /v1/daemon", d.daemonInfo()))
+}
+
+// namedTokens adapts the registry to api.TokenAdmin, recording each change as an event.
+type namedTokens struct {
+	reg    *auth.Registry
+	events eventLog
+}
+
+func (n namedTokens) CreateToken(ctx context.Context, name string, role auth.Role, by string) (string, auth.Token, error) {
+	secret, t, err := n.reg.Create(name, role, by)
+	if err == nil {
+		n.events.Record(ctx, "", 0, "token_created", fmt.Sprintf("API token %s (%s) created by %s", name, role, by),
+			map[string]any{"name": name, "role": string(role), "by": by})
+	}
+	return secret, t, err
+}
+
+func (n namedTokens) ListTokens(context.Context) []auth.Token { return n.reg.List() }
+
+func (n namedTokens) RevokeToken(ctx context.Context, name, by string) error {
+	err := n.reg.Revoke(name)
+	if err == nil {
+		n.events.Record(ctx, "", 0, "token_revoked", fmt.Sprintf("API token %s revoked by %s", name, by),
+			map[string]any{"name": name, "by": by})
+	}
+	return err
 }
 
 // RotateToken writes a new token to the token file (atomically, mode 0600), then makes the

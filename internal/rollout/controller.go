@@ -60,6 +60,7 @@ const (
 	ActionAbort       Action = "abort"
 	ActionPromote     Action = "promote"
 	ActionPromoteFull Action = "promote_full"
+	ActionApprove     Action = "approve"
 )
 
 // Controller drives deployments by calling their strategy and carrying out its decisions.
@@ -95,8 +96,10 @@ func NewController(in Instances, tr Traffic, rec Recorder, hooks HookRunner, met
 }
 
 // Request is an operator action delivered to Drive, answered on Done with the resulting error.
+// Who names the token that asked (an approval is refused from the one that started).
 type Request struct {
 	Action Action
+	Who    string
 	Done   chan error
 }
 
@@ -104,6 +107,11 @@ type Request struct {
 // look (an instance became ready); requests carries operator actions. It returns the final
 // deployment, or ctx's error with the deployment parked at its last persisted state.
 func (c *Controller) Drive(ctx context.Context, d *Deployment, wake <-chan struct{}, requests <-chan Request) error {
+	// Nothing starts before an approval that is required (the daemon awaits it before the
+	// migrations too; here it holds for any caller).
+	if err := c.AwaitApproval(ctx, d, requests); err != nil || !d.State.Status.Active() {
+		return err
+	}
 	strategy := For(d.Spec.Strategy)
 	log := c.logger.With("service", d.Service, "deployment_id", d.ID)
 	judge, err := newJudge(d)
@@ -144,13 +152,17 @@ func (c *Controller) sleep(ctx context.Context, d *Deployment, wait time.Duratio
 	case <-t.C:
 	case <-wake:
 	case r := <-requests:
-		r.Done <- c.apply(ctx, d, r.Action)
+		r.Done <- c.apply(ctx, d, r)
 	}
 	return nil
 }
 
 // apply records an operator action in the state, persisted before it is acknowledged.
-func (c *Controller) apply(ctx context.Context, d *Deployment, a Action) error {
+func (c *Controller) apply(ctx context.Context, d *Deployment, r Request) error {
+	a := r.Action
+	if d.State.AwaitingApproval() || a == ActionApprove {
+		return c.applyWhileAwaiting(ctx, d, r)
+	}
 	st := &d.State
 	switch a {
 	case ActionPause:

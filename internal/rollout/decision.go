@@ -66,6 +66,12 @@ type State struct {
 	// RollingBack is set once the strategy has begun returning to From.
 	RollingBack bool `json:"rolling_back,omitempty"`
 
+	// StartedBy names the token that started the deployment. With ApprovalRequired nothing
+	// starts until a token of another name approves it; ApprovedBy names that token.
+	StartedBy        string `json:"started_by,omitempty"`
+	ApprovalRequired bool   `json:"approval_required,omitempty"`
+	ApprovedBy       string `json:"approved_by,omitempty"`
+
 	// Hooks holds the result of each hook that has run: "passed" or "failed: <reason>".
 	Hooks map[string]string `json:"hooks,omitempty"`
 
