@@ -36,9 +36,6 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 	if dryRun {
 		return a.printPlan(plan, against, services)
 	}
-	if err := routedOnly(plan, services, files[0]); err != nil {
-		return err
-	}
 	images, err := a.buildImages(ctx, plan, services)
 	if err != nil {
 		return err
@@ -70,7 +67,7 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 		attached[imp.Spec.Name], imports[imp.Spec.Name] = imp.Spec.Run.Container, imp
 	}
 	for _, st := range plan.Steps {
-		if st.Kind == stack.Job && selected(services, st.Service.Name) {
+		if st.Kind != stack.Routed && selected(services, st.Service.Name) {
 			attached[st.Service.Name] = st.Service.Container
 		}
 	}
@@ -85,6 +82,12 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 		if st.Kind == stack.Job && selected(services, st.Service.Name) {
 			if err := a.runJob(ctx, st.Service, images[st.Service.Name]); err != nil {
 				return &exitError{code: ExitFailed, err: err}
+			}
+			continue
+		}
+		if (st.Kind == stack.Stateful || st.Kind == stack.Worker) && selected(services, st.Service.Name) {
+			if err := a.deployContainers(ctx, plan.Project, st, images[st.Service.Name]); err != nil {
+				return err
 			}
 			continue
 		}
@@ -121,21 +124,6 @@ func environ() map[string]string {
 		}
 	}
 	return env
-}
-
-// routedOnly refuses a deploy of services of another kind than routed: the daemon deploys
-// routed services only for now; --dry-run plans every kind.
-func routedOnly(plan *stack.Plan, selected []string, file string) error {
-	for _, st := range plan.Steps {
-		if len(selected) > 0 && !slices.Contains(selected, st.Service.Name) {
-			continue
-		}
-		if st.Kind != stack.Routed && st.Kind != stack.Job {
-			return usagef("service %s is a %s service: cutover deploys routed services (a published HTTP port) and runs jobs only; "+
-				"cutover deploy -f %s --dry-run shows the whole stack", st.Service.Name, st.Kind, file)
-		}
-	}
-	return nil
 }
 
 // buildImages builds every selected service that has build, through the Docker Engine API

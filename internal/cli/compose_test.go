@@ -3,7 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"maps"
 	"net"
 	"os"
@@ -15,12 +14,10 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/cli"
-	cutover "github.com/cutover/cutover/internal/daemon"
 	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
 )
@@ -30,23 +27,8 @@ import (
 // healthcheck, update_config and an unsupported key are honoured or warned about.
 func TestDeployComposeFile(t *testing.T) {
 	image := dockertest.DemoImage(t)
-	state := t.TempDir()
-	owner, _ := filepath.Abs(state)
-	project := "t" + strings.ToLower(filepath.Base(filepath.Dir(state)))
-	cli := dockertest.Client(t)
-	t.Cleanup(func() {
-		_ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner)
-		_ = dockertest.RemoveNetworks(context.Background(), cli, docker.LabelProject, project)
-	})
-	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
-		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	e := startCompose(t)
+	d, project := e.d, e.project
 
 	dir := t.TempDir()
 	apiPort, dbPort := freePort(t), freePort(t)
@@ -254,28 +236,8 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 func TestDeployComposeBuild(t *testing.T) {
 	base := dockertest.DemoImage(t)
 	cli := dockertest.Client(t)
-	state := t.TempDir()
-	owner, _ := filepath.Abs(state)
-	project := "t" + strings.ToLower(filepath.Base(filepath.Dir(state)))
-	t.Cleanup(func() { // registered first: runs once the daemon stopped
-		_ = dockertest.RemoveContainers(context.Background(), cli, docker.LabelOwner, owner)
-		_ = dockertest.RemoveNetworks(context.Background(), cli, docker.LabelProject, project)
-		_ = cli.VolumeRemove(context.Background(), project+"_data", true)
-		imgs, _ := cli.ImageList(context.Background(), image.ListOptions{
-			Filters: filters.NewArgs(filters.Arg("reference", "cutover-build/"+project+"-web"))})
-		for _, i := range imgs {
-			_, _ = cli.ImageRemove(context.Background(), i.ID, image.RemoveOptions{Force: true})
-		}
-	})
-	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
-		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	e := startCompose(t)
+	d, owner, project := e.d, e.state, e.project
 
 	dir := filepath.Join(t.TempDir(), "proj")
 	write := func(name, data string) {
@@ -401,22 +363,8 @@ func checkAttachments(t *testing.T, owner, project string) {
 func TestDeployComposeJob(t *testing.T) {
 	img := dockertest.DemoImage(t)
 	dc := dockertest.Client(t)
-	state := t.TempDir()
-	owner, _ := filepath.Abs(state)
-	project := "t" + strings.ToLower(filepath.Base(filepath.Dir(state)))
-	t.Cleanup(func() {
-		_ = dockertest.RemoveContainers(context.Background(), dc, docker.LabelOwner, owner)
-		_ = dockertest.RemoveNetworks(context.Background(), dc, docker.LabelProject, project)
-	})
-	d, err := cutover.New(context.Background(), cutover.Options{StateDir: state, Listen: "127.0.0.1:0",
-		StopInstancesOnExit: true, Logger: slog.New(slog.DiscardHandler), Tick: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	e := startCompose(t)
+	d, owner, project := e.d, e.state, e.project
 
 	file := filepath.Join(t.TempDir(), "compose.yaml")
 	port := freePort(t)
@@ -439,7 +387,7 @@ services:
 		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return runCLI(t, "http://"+d.Addr(), "--token", d.Token(), "--state", state, "deploy", "-f", file, "--wait", "--timeout", "90s")
+		return e.cli(t, "deploy", "-f", file, "--wait", "--timeout", "90s")
 	}
 	c := api.NewClient("http://"+d.Addr(), d.Token())
 	revisions := func() int {

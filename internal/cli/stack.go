@@ -22,6 +22,11 @@ func (a *app) planStack(ctx context.Context, files []string) (*stack.Plan, strin
 	}
 	builtImages(ctx, p)
 	running, against := a.running(ctx, p)
+	for name, r := range a.stackRunning(ctx, p.Name) {
+		if _, ok := running[name]; !ok {
+			running[name] = r
+		}
+	}
 	plan, err := stack.Make(p, running, stack.OSFiles{})
 	if err != nil {
 		return nil, "", &usageError{err: fmt.Errorf("plan stack %s: %w", p.Name, err)}

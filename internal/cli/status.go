@@ -24,8 +24,9 @@ const clearScreen = "\x1b[H\x1b[2J"
 
 func (a *app) statusCmd() *cobra.Command {
 	var watch bool
+	var files []string
 	cmd := &cobra.Command{
-		Use:   "status [SERVICE]",
+		Use:   "status [SERVICE] | status -f compose.yaml",
 		Short: "Show services, or one service's revisions, traffic and instances",
 		Long: `Show every service, or one service in detail: its stable revision, strategy, route,
 the deployment in progress, the traffic weight of each revision and its instances.
@@ -34,9 +35,13 @@ With --watch the screen is redrawn every 500ms until Ctrl-C (text output only); 
 or a file, each frame follows the last, without the codes that clear a terminal.`,
 		Example: `  cutover status
   cutover status web --watch
-  cutover status web -o json`,
+  cutover status web -o json
+  cutover status -f compose.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(files) > 0 {
+				return a.stackStatus(cmd.Context(), files)
+			}
 			if watch && a.json() {
 				return usagef("--watch shows text only; drop -o json")
 			}
@@ -55,6 +60,7 @@ or a file, each frame follows the last, without the codes that clear a terminal.
 		},
 	}
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "redraw every 500ms until Ctrl-C")
+	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "show each service of this compose stack: kind, revision, state")
 	return cmd
 }
 

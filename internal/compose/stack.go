@@ -55,7 +55,7 @@ func LoadStack(ctx context.Context, files []string, opts Options) (*stack.Projec
 	for i := range p.Services {
 		s := &p.Services[i]
 		if stack.KindOf(p, s) != stack.Routed {
-			var tmp spec.Service
+			tmp := spec.Service{Run: spec.Run{Container: s.Container}}
 			s.Warnings = append(s.Warnings, mapAttachments(cp, cp.Services[s.Name], &tmp)...)
 			s.Container = tmp.Run.Container
 			for _, k := range slices.Sorted(maps.Keys(exts[s.Name])) {
@@ -89,6 +89,12 @@ func stackService(cp *types.Project, svc types.ServiceConfig, warnings []string,
 	run := m.section("run")
 	s := stack.Service{Name: svc.Name, Pos: at(), Image: svc.Image, Restart: svc.Restart,
 		Healthcheck: svc.HealthCheck != nil && !svc.HealthCheck.Disable}
+	if m.container.Healthcheck != nil {
+		s.Container = &spec.Container{Healthcheck: m.container.Healthcheck}
+	}
+	if g := svc.StopGracePeriod; g != nil {
+		s.StopGrace = time.Duration(*g)
+	}
 	s.Command, _ = run["command"].(string)
 	s.Args, _ = run["args"].([]string)
 	if env, ok := run["env"].(map[string]any); ok {

@@ -19,6 +19,11 @@ type Running struct {
 	// SpecHash is spec.Hash of the revision's spec; empty for services cutover did not
 	// deploy from a spec.
 	SpecHash string
+	// Fingerprint is the Fingerprint of the definition a stateful or worker service's
+	// container runs; empty for the services the daemon deploys.
+	Fingerprint string
+	// Instances are the IDs of a stateful or worker service's containers.
+	Instances []string
 }
 
 // Change says what a deployment would do to one service.
@@ -124,6 +129,12 @@ func compare(s *Service, running map[string]Running, name string) (Change, []str
 	r, ok := running[name]
 	if !ok {
 		return New, nil
+	}
+	if r.Fingerprint != "" {
+		if r.Fingerprint == Fingerprint(s) {
+			return Unchanged, nil
+		}
+		return Changed, []string{"definition changed (image, command, environment, networks, mounts, healthcheck or stop grace)"}
 	}
 	var diffs []string
 	image := s.Image

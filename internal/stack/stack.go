@@ -85,10 +85,14 @@ type Service struct {
 	// MinReady is how long a worker without a healthcheck must run without crashing to
 	// count as healthy (x-cutover min_ready); zero is DefaultMinReady.
 	MinReady time.Duration
+	// StopGrace is how long a stopped container has after SIGTERM (stop_grace_period);
+	// zero is the runtime's default.
+	StopGrace time.Duration
 	// Spec is the cutover spec of a routed service (its strategy, probes, route), nil for
 	// the other kinds.
 	Spec *spec.Service
-	// Container holds the networks and mounts of a service of another kind; nil when none.
+	// Container holds the networks, mounts and healthcheck of a service of another kind;
+	// nil when none.
 	Container *spec.Container
 	Warnings  []string
 }

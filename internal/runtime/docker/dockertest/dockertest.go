@@ -109,18 +109,27 @@ func HealthImage(t testing.TB) string {
 	return HealthTag
 }
 
-func buildDemo(cli *client.Client) error {
-	dir, err := os.MkdirTemp("", "cutover-dockertest-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+// StaticBinaries builds the demo app and healthprobe, static, into dir as demoapp and
+// healthprobe: the build context of a test image FROM scratch.
+func StaticBinaries(dir string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-o", dir+string(filepath.Separator),
 		"github.com/cutover/cutover/examples/demoapp",
 		"github.com/cutover/cutover/internal/runtime/docker/dockertest/healthprobe")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build demoapp and healthprobe: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func buildDemo(cli *client.Client) error {
+	dir, err := os.MkdirTemp("", "cutover-dockertest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := StaticBinaries(dir); err != nil {
+		return err
 	}
 	files := map[string]File{"Dockerfile": {Data: []byte("FROM scratch\n" +
 		"COPY demoapp healthprobe /\n" +

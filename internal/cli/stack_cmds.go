@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/compose"
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/stack"
+)
+
+func (a *app) downCmd() *cobra.Command {
+	var files []string
+	var volumes bool
+	cmd := &cobra.Command{
+		Use:   "down -f compose.yaml [--volumes]",
+		Short: "Stop a compose stack's stateful and worker containers and remove its networks",
+		Long: `Stop and remove the containers of a compose stack's stateful and worker services (the
+services that depend on others first), then its networks. Named volumes, and so the
+stack's data, are kept unless --volumes is given. Routed services are the daemon's and keep
+running: down names them, and keeps the networks they are on.`,
+		Example: `  cutover down -f compose.yaml
+  cutover down -f compose.yaml --volumes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 {
+				return usagef("down needs the stack's compose file: -f compose.yaml")
+			}
+			return a.down(cmd.Context(), files, volumes)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "compose file of the stack (repeatable; later files override)")
+	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove the stack's named volumes and the data in them")
+	return cmd
+}
+
+// down stops the stack's containers in reverse dependency order, then removes its networks
+// (and volumes when asked) unless a routed service still runs on them.
+func (a *app) down(ctx context.Context, files []string, volumes bool) error {
+	plan, _, err := a.planStack(ctx, files)
+	if err != nil {
+		return err
+	}
+	d, err := a.stackDocker(plan.Project)
+	if err != nil {
+		return fmt.Errorf("down %s: %w", plan.Project, err)
+	}
+	defer d.Close()
+	running := a.stackRunning(ctx, plan.Project)
+	var routed []string
+	for _, st := range slices.Backward(plan.Steps) {
+		name := st.Service.Name
+		if st.Kind == stack.Routed && a.daemonRuns(ctx, name) {
+			routed = append(routed, name)
+		}
+		for _, id := range running[name].Instances {
+			fmt.Fprintf(a.stdout, "%s: stopping %s\n", name, id)
+			if err := d.Stop(ctx, id); err != nil {
+				return fmt.Errorf("down %s: %w", name, err)
+			}
+			if err := d.Remove(ctx, id); err != nil {
+				return fmt.Errorf("down %s: %w", name, err)
+			}
+		}
+	}
+	if len(routed) > 0 {
+		fmt.Fprintf(a.stdout, "routed services %v keep running under the daemon: the networks and volumes of %s are kept\n", routed, plan.Project)
+		return nil
+	}
+	return a.removeProject(ctx, plan.Project, volumes)
+}
+
+// daemonRuns reports whether the daemon knows the service.
+func (a *app) daemonRuns(ctx context.Context, name string) bool {
+	c, err := a.client()
+	if err != nil {
+		return false
+	}
+	_, err = c.Service(ctx, name)
+	return err == nil
+}
+
+// removeProject removes the project's networks, and its volumes when asked.
+func (a *app) removeProject(ctx context.Context, project string, volumes bool) error {
+	d, err := a.docker("")
+	if err != nil {
+		return fmt.Errorf("down %s: %w", project, err)
+	}
+	defer d.Close()
+	if err := d.RemoveNetworks(ctx, project); err != nil {
+		return fmt.Errorf("down %s: %w", project, err)
+	}
+	fmt.Fprintf(a.stdout, "networks of %s removed\n", project)
+	if !volumes {
+		fmt.Fprintf(a.stdout, "volumes of %s kept (--volumes removes them)\n", project)
+		return nil
+	}
+	if err := d.RemoveVolumes(ctx, project); err != nil {
+		return fmt.Errorf("down %s: %w", project, err)
+	}
+	fmt.Fprintf(a.stdout, "volumes of %s removed\n", project)
+	return nil
+}
+
+// stackRow is one service of a stack in status -f.
+type stackRow struct {
+	Service   string   `json:"service"`
+	Kind      string   `json:"kind"`
+	Revision  int      `json:"revision,omitempty"`
+	State     string   `json:"state"`
+	Instances []string `json:"instances,omitempty"`
+}
+
+// stackStatus shows each service of the stack: its kind, the revision that runs and its
+// state, from the daemon for routed services and from Docker for the others.
+func (a *app) stackStatus(ctx context.Context, files []string) error {
+	p, err := compose.LoadStack(ctx, files, compose.Options{Env: environ()})
+	if err != nil {
+		return &usageError{err: err}
+	}
+	running := a.stackRunning(ctx, p.Name)
+	var rows []stackRow
+	for i := range p.Services {
+		s := &p.Services[i]
+		r := stackRow{Service: s.Name, Kind: string(stack.KindOf(p, s)), State: "not running"}
+		switch stack.Kind(r.Kind) {
+		case stack.Routed:
+			a.routedRow(ctx, &r)
+		case stack.Job:
+			r.State = "runs at each deploy"
+		default:
+			a.containerRow(ctx, p.Name, running[s.Name], &r)
+		}
+		rows = append(rows, r)
+	}
+	if a.json() {
+		return printJSON(a.stdout, map[string]any{"project": p.Name, "services": rows})
+	}
+	fmt.Fprintf(a.stdout, "stack %s\n", p.Name)
+	t := newTable(a.stdout)
+	row(t, "SERVICE", "KIND", "REVISION", "STATE")
+	for _, r := range rows {
+		rev := "-"
+		if r.Revision > 0 {
+			rev = strconv.Itoa(r.Revision)
+		}
+		row(t, r.Service, r.Kind, rev, r.State)
+	}
+	return t.Flush()
+}
+
+// routedRow fills a routed service's row from the daemon.
+func (a *app) routedRow(ctx context.Context, r *stackRow) {
+	c, err := a.client()
+	if err != nil {
+		r.State = "unknown: " + err.Error()
+		return
+	}
+	svc, err := c.Service(ctx, r.Service)
+	if errors.Is(err, api.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		r.State = "unknown: " + err.Error()
+		return
+	}
+	ready := 0
+	for _, in := range svc.Instances {
+		r.Instances = append(r.Instances, in.ID)
+		if in.Ready && in.Revision == svc.Stable {
+			ready++
+		}
+	}
+	r.Revision = svc.Stable
+	r.State = fmt.Sprintf("%d/%d ready on %s", ready, svc.Replicas, svc.Listen)
+	if svc.Deployment != nil {
+		r.State += fmt.Sprintf(" (deployment %d %s)", svc.Deployment.ID, svc.Deployment.Status)
+	}
+}
+
+// containerRow fills a stateful or worker service's row from its containers.
+func (a *app) containerRow(ctx context.Context, project string, run stack.Running, r *stackRow) {
+	if len(run.Instances) == 0 {
+		return
+	}
+	d, err := a.stackDocker(project)
+	if err != nil {
+		r.State = "unknown: " + err.Error()
+		return
+	}
+	defer d.Close()
+	r.Revision, r.Instances, r.State = run.Revision, run.Instances, ""
+	for _, id := range run.Instances {
+		st, err := d.Status(ctx, id)
+		if err != nil {
+			continue
+		}
+		state := string(st.State)
+		if st.Health != runtime.HealthUnknown {
+			state += " (" + string(st.Health) + ")"
+		}
+		if r.State != "" {
+			r.State += ", "
+		}
+		r.State += fmt.Sprintf("revision %d %s", st.Revision, state)
+	}
+}

@@ -1,0 +1,247 @@
+package cli_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/cutover/cutover/internal/cli"
+	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
+)
+
+// stackFile is the issue's stack: web built FROM scratch from a Dockerfile, db stateful with
+// a named volume, a worker healthy only while db answers by name, and a migration job that
+// must reach db by name before web deploys. The versions say what changed.
+func stackFile(project, img, port, web, worker, db string) string {
+	return fmt.Sprintf(`name: %s
+services:
+  web:
+    build: ./web
+    ports: ["127.0.0.1:%s:8080"]
+    environment: {VERSION: %s}
+    depends_on:
+      db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+  db:
+    image: %s
+    environment: {VERSION: %s}
+    volumes: ["data:/data"]
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
+  worker:
+    image: %s
+    environment: {VERSION: %s, HEALTH_URL: "http://db:8080/healthz"}
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
+    stop_grace_period: 2s
+    depends_on: [db]
+  migrate:
+    image: %s
+    entrypoint: ["/healthprobe"]
+    environment: {HEALTH_URL: "http://db:8080/healthz"}
+    restart: "no"
+    depends_on:
+      db: {condition: service_healthy}
+volumes: {data: {}}
+`, project, port, web, img, db, img, worker, img)
+}
+
+// stackContainers is the ID of the running container of each service of the stack's
+// stateful and worker services (the daemon's routed ones have another owner).
+func stackContainers(t *testing.T, dc *client.Client, owner string) map[string]string {
+	t.Helper()
+	list, err := dc.ContainerList(context.Background(), container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", docker.LabelOwner+"="+owner))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range list {
+		if prev, ok := out[c.Labels[docker.LabelService]]; ok {
+			t.Errorf("service %s runs two containers: %s and %s", c.Labels[docker.LabelService], prev, c.ID)
+		}
+		out[c.Labels[docker.LabelService]] = c.ID
+	}
+	return out
+}
+
+// TestDeployStack deploys the whole stack on a real daemon and the real engine, then
+// redeploys it changing web only (db and worker untouched), the worker only (the new one
+// ready before the old one stops), and db only (stopped before its replacement, its volume
+// kept), and a db that never becomes healthy (the deploy fails and the old db runs again).
+func TestDeployStack(t *testing.T) {
+	img := dockertest.DemoImage(t)
+	dc := dockertest.Client(t)
+	e := startCompose(t)
+	state, project := e.state, e.project
+	stackOwner := filepath.Join(state, "stack", project)
+
+	dir := filepath.Join(t.TempDir(), "proj")
+	if err := os.MkdirAll(filepath.Join(dir, "web"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := dockertest.StaticBinaries(filepath.Join(dir, "web")); err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := "FROM scratch\nCOPY demoapp healthprobe /\nENV LISTEN_HOST=0.0.0.0\nENTRYPOINT [\"/demoapp\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "web", "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "compose.yaml")
+	port := freePort(t)
+	deploy := func(web, worker, db string) result {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(stackFile(project, img, port, web, worker, db)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		began := time.Now()
+		defer func() { t.Logf("deploy web %s worker %s db %s: %s", web, worker, db, time.Since(began)) }()
+		return e.cli(t, "deploy", "-f", file, "--wait", "--timeout", "90s")
+	}
+
+	r := deploy("w1", "k1", "d1")
+	if r.code != 0 {
+		t.Fatalf("first deploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "job migrate: completed") {
+		t.Errorf("the job did not reach db by name:\n%s", r.stdout)
+	}
+	first := stackContainers(t, dc, stackOwner)
+	if first["db"] == "" || first["worker"] == "" || len(first) != 2 {
+		t.Fatalf("stack containers %v: want db and worker", first)
+	}
+	checkWeb(t, port, "w1")
+
+	r = deploy("w2", "k1", "d1")
+	if r.code != 0 || !strings.Contains(r.stdout, "db: unchanged, left alone") || !strings.Contains(r.stdout, "worker: unchanged, left alone") {
+		t.Fatalf("web-only redeploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if now := stackContainers(t, dc, stackOwner); now["db"] != first["db"] || now["worker"] != first["worker"] {
+		t.Errorf("web-only redeploy touched db or worker: %v, was %v", now, first)
+	}
+	checkWeb(t, port, "w2")
+
+	r = deploy("w2", "k2", "d1")
+	second := stackContainers(t, dc, stackOwner)
+	if r.code != 0 || second["worker"] == first["worker"] || second["db"] != first["db"] {
+		t.Fatalf("worker redeploy: exit %d, containers %v (were %v)\n%s%s", r.code, second, first, r.stdout, r.stderr)
+	}
+	ready, stopping := strings.Index(r.stdout, "ready"), strings.Index(r.stdout, "worker: stopping")
+	if ready < 0 || stopping < ready {
+		t.Errorf("worker: the old one must stop after the new one is ready:\n%s", r.stdout)
+	}
+
+	r = deploy("w2", "k2", "d2")
+	third := stackContainers(t, dc, stackOwner)
+	if r.code != 0 || third["db"] == second["db"] || !strings.Contains(r.stdout, "downtime starts") ||
+		!strings.Contains(r.stdout, "downtime ended after") {
+		t.Fatalf("db redeploy: exit %d, containers %v\n%s%s", r.code, third, r.stdout, r.stderr)
+	}
+	checkVolume(t, dc, third["db"], project+"_data")
+
+	r = e.cli(t, "deploy", "-f", file, "--dry-run")
+	if !regexp.MustCompile(`db +stateful +stop-then-start +unchanged`).MatchString(r.stdout) {
+		t.Errorf("dry run after the db redeploy:\n%s", r.stdout)
+	}
+	r = deploy("w3", "k2", `d3, NEVER_READY: "1"`)
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "db: new container") {
+		t.Errorf("db that never gets healthy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if now := stackContainers(t, dc, stackOwner); now["db"] != third["db"] {
+		t.Errorf("after a failed db deploy the old db does not run again: %v, was %v", now, third)
+	}
+	checkWeb(t, port, "w2")
+}
+
+// checkWeb checks web's route answers with version.
+func checkWeb(t *testing.T, port, version string) {
+	t.Helper()
+	resp, err := http.Get("http://127.0.0.1:" + port + "/")
+	if err != nil {
+		t.Fatalf("GET web: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), version) {
+		t.Errorf("GET web: %s %q; want version %s", resp.Status, body, version)
+	}
+}
+
+// checkVolume checks container id mounts the named volume, which is still labelled.
+func checkVolume(t *testing.T, dc *client.Client, id, volume string) {
+	t.Helper()
+	c, err := dc.ContainerInspect(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.Mounts {
+		if m.Name == volume && m.Destination == "/data" {
+			return
+		}
+	}
+	t.Errorf("container %s mounts %+v; want volume %s at /data", id, c.Mounts, volume)
+}
+
+// TestStackStatusAndDown deploys a stack of a stateful and a worker service, shows it with
+// status -f, takes it down keeping its volume (the same volume serves the next deploy), and
+// takes it down again with --volumes.
+func TestStackStatusAndDown(t *testing.T) {
+	img := dockertest.DemoImage(t)
+	dc := dockertest.Client(t)
+	e := startCompose(t)
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	doc := "name: " + e.project + `
+services:
+  db:
+    image: ` + img + `
+    volumes: ["data:/data"]
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
+  worker:
+    image: ` + img + `
+    environment: {HEALTH_URL: "http://db:8080/healthz"}
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
+    depends_on: [db]
+volumes: {data: {}}
+`
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.cli(t, "deploy", "-f", file); r.code != 0 {
+		t.Fatalf("deploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := e.cli(t, "status", "-f", file)
+	for _, want := range []string{`db +stateful +1 +revision 1 running \(healthy\)`, `worker +worker +1 +revision 1 running \(healthy\)`} {
+		if !regexp.MustCompile(want).MatchString(r.stdout) {
+			t.Errorf("status -f lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+	vol, err := dc.VolumeInspect(context.Background(), e.project+"_data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stackOwner := filepath.Join(e.state, "stack", e.project)
+	r = e.cli(t, "down", "-f", file)
+	if r.code != 0 || len(stackContainers(t, dc, stackOwner)) != 0 || !strings.Contains(r.stdout, "volumes of "+e.project+" kept") {
+		t.Fatalf("down: exit %d, containers %v\n%s%s", r.code, stackContainers(t, dc, stackOwner), r.stdout, r.stderr)
+	}
+	if r := e.cli(t, "deploy", "-f", file); r.code != 0 {
+		t.Fatalf("deploy after down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if again, err := dc.VolumeInspect(context.Background(), e.project+"_data"); err != nil || again.CreatedAt != vol.CreatedAt {
+		t.Errorf("volume after down and deploy: %+v, %v; want the same volume as before (%s)", again, err, vol.CreatedAt)
+	}
+	r = e.cli(t, "down", "-f", file, "--volumes")
+	if _, err := dc.VolumeInspect(context.Background(), e.project+"_data"); r.code != 0 || err == nil {
+		t.Errorf("down --volumes: exit %d, volume still there (%v)\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+}
