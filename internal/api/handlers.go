@@ -35,6 +35,7 @@ type handler struct {
 	rotator   TokenRotator   // nil: no token rotation route
 	tokens    TokenAdmin     // nil: no named token routes
 	extra     []extraRoute   // more routes behind the same checks (metrics, daemon info)
+	config    ConfigBackend  // nil: no secrets and config routes
 }
 
 // NewHandler returns the control API's HTTP handler over b. Every route but GET /healthz needs
@@ -68,6 +69,7 @@ func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) ht
 	for _, e := range h.extra {
 		v1.Handle(e.pattern, e.h)
 	}
+	h.configRoutes(v1)
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

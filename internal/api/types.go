@@ -119,16 +119,18 @@ type Instance struct {
 
 // Revision is one immutable, numbered version of a service. Secret env values are redacted.
 type Revision struct {
-	Service   string            `json:"service"`
-	Number    int               `json:"number"`
-	SpecHash  string            `json:"spec_hash"`
-	Command   string            `json:"command,omitempty"`
-	Args      []string          `json:"args,omitempty"`
-	Image     string            `json:"image,omitempty"`
-	Env       map[string]string `json:"env,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	CreatedBy string            `json:"created_by,omitempty"`
-	Message   string            `json:"message,omitempty"`
+	Service  string            `json:"service"`
+	Number   int               `json:"number"`
+	SpecHash string            `json:"spec_hash"`
+	Command  string            `json:"command,omitempty"`
+	Args     []string          `json:"args,omitempty"`
+	Image    string            `json:"image,omitempty"`
+	Env      map[string]string `json:"env,omitempty"`
+	// Secrets names the secrets store's values the revision uses, each with its version.
+	Secrets   map[string]int `json:"secrets,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	CreatedBy string         `json:"created_by,omitempty"`
+	Message   string         `json:"message,omitempty"`
 	// Stable marks the revision serving now; Warm one whose instances still run.
 	Stable bool `json:"stable"`
 	Warm   bool `json:"warm"`

@@ -159,7 +159,7 @@ to it over its token-protected HTTP API.`,
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
-		a.apiTokenCmd(), a.downCmd(),
+		a.apiTokenCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(),
 	)
 	a.addCompletion(root)
 	return root

@@ -33,6 +33,9 @@ type Store interface {
 	// BeginDeployment records the service, the revision (new when its Number is 0) and the
 	// deployment in one transaction.
 	BeginDeployment(ctx context.Context, svc store.Service, rev store.Revision, d store.Deployment) (store.Revision, store.Deployment, error)
+	// Secrets lists a service's current secrets, opened; PutSecret records a new version.
+	Secrets(ctx context.Context, service string) ([]store.Secret, error)
+	PutSecret(ctx context.Context, sec store.Secret) (store.Secret, error)
 }
 
 // Fleet is the live view of services and instances the use cases read and check against.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -24,6 +25,10 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 	if err != nil {
 		return api.Deployment{}, err
 	}
+	provided, err := b.provide(ctx, s, nil)
+	if err != nil {
+		return api.Deployment{}, err
+	}
 	if err := b.checkDeployable(ctx, s); err != nil {
 		return api.Deployment{}, err
 	}
@@ -37,7 +42,7 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 	}
 	from, _ := b.fleet.Serving(s.Name)
 	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message, Migrations: migrations}
-	return b.begin(ctx, s, rev, "deploy", from, append(spec.Warnings(s), notes...))
+	return b.begin(ctx, s, rev, "deploy", from, slices.Concat(spec.Warnings(s), provided, notes))
 }
 
 // resolveSpec builds the spec of the new revision from the request: the given YAML, or the
@@ -61,6 +66,7 @@ func (b *Backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("decode spec of %s: %w", req.Service, err)
 		}
+		spec.StripProvided(&s.Run)
 		if doc, err = spec.Marshal(&s); err != nil {
 			return nil, fmt.Errorf("encode spec of %s: %w", req.Service, err)
 		}

@@ -106,7 +106,7 @@ func (b *Backend) History(ctx context.Context, service string) ([]api.Revision, 
 			return nil, fmt.Errorf("decode revision %d: %w", r.Number, err)
 		}
 		out = append(out, api.Revision{Service: service, Number: r.Number, SpecHash: r.SpecHash, Command: rs.Run.Command,
-			Args: rs.Run.Args, Image: rs.Run.Image, Env: rs.Run.Redacted(), CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
+			Args: rs.Run.Args, Image: rs.Run.Image, Env: rs.Run.Redacted(), Secrets: rs.Run.SecretVersions, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
 			Message: r.Message, Stable: r.Number == svc.Stable, Warm: warm[r.Number]})
 	}
 	return out, nil

@@ -47,7 +47,7 @@ func loadAPITokens(stateDir string) (*apiTokens, error) {
 // apiHandler is the control API with every route behind its token and role checks.
 func (d *Daemon) apiHandler() http.Handler {
 	return api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagapi.New(d.flags)),
-		api.WithMigrations(d.mig), api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d),
+		api.WithConfig(d.backend().Config()), api.WithMigrations(d.mig), api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d),
 		api.WithTokens(namedTokens{d.tokens.named, d.events}),
 		api.WithRoute("GET /metrics", d.metricsHandler()), api.WithRoute("GET /v1/daemon", d.daemonInfo()))
 }

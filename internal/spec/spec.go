@@ -18,6 +18,8 @@ type Service struct {
 	RevisionHistoryLimit int      `yaml:"revision_history_limit" json:"revision_history_limit"`
 	// Database, when set, binds the service's migrations to its deployments.
 	Database *Database `yaml:"database" json:"database,omitempty"`
+	// Config declares the environment the app needs, checked before a deploy starts.
+	Config []ConfigVar `yaml:"config" json:"config,omitempty"`
 }
 
 // Run says how to start one instance. PORT is always added to Env by the runtime.
@@ -33,6 +35,11 @@ type Run struct {
 	Image string `yaml:"image" json:"image,omitempty"`
 	// Container holds container settings, honoured only when Image is set.
 	Container *Container `yaml:"container" json:"container,omitempty"`
+	// Defaulted and SecretVersions are set by cutover at deploy, never by a spec file: the env
+	// names that got their config default, and those that came from the secrets store with
+	// the version of each. A revision keeps them, so a rollback restores those values.
+	Defaulted      []string       `yaml:"-" json:"defaulted,omitempty"`
+	SecretVersions map[string]int `yaml:"-" json:"secret_versions,omitempty"`
 }
 
 // Container is how an image's container runs. A zero field keeps the runtime's default.

@@ -52,6 +52,7 @@ func Validate(s *Service) Errors {
 	validateHook(&errs, s.Hooks.Smoke, "hooks.smoke")
 	validateHook(&errs, s.Hooks.PostPromote, "hooks.post_promote")
 	validateDatabase(&errs, s)
+	validateConfig(&errs, s.Config)
 	if s.StopGrace < 0 {
 		errs.add("stop_grace", "must not be negative")
 	} else if s.StopGrace > MaxStopGrace {
@@ -214,4 +215,9 @@ func countSet(bs ...bool) int {
 		}
 	}
 	return n
+}
+
+// ValidName reports whether name can name a service (a DNS label).
+func ValidName(name string) bool {
+	return nameRE.MatchString(name) && !strings.HasSuffix(name, "-")
 }

@@ -117,6 +117,17 @@ CREATE TABLE revision_migrations (
 	FOREIGN KEY (service, revision) REFERENCES revisions(service, number) ON DELETE CASCADE
 ) STRICT;
 `,
+	`
+CREATE TABLE secrets (
+	service    TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	version    INTEGER NOT NULL,        -- 1, 2, ... per service and name
+	value      BLOB,                    -- sealed; NULL: unset at this version
+	created_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL,
+	PRIMARY KEY (service, name, version)
+) STRICT;
+`,
 }
 
 // schemaVersion reads the file's schema version.
