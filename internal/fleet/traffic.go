@@ -79,7 +79,7 @@ func Route(s spec.Service) proxy.Route {
 			QueueTimeout: s.Route.QueueTimeout.D()},
 	}
 	if t := s.Route.TLS; t != nil {
-		r.TLS = &proxy.TLS{CertFile: t.Cert, KeyFile: t.Key}
+		r.TLS = &proxy.TLS{CertFile: t.Cert, KeyFile: t.Key, ACME: t.ACME, HTTPListen: t.HTTPListen, HSTS: t.HSTS.D()}
 	}
 	if bg := s.Strategy.BlueGreen; bg != nil {
 		r.PreviewHeader = bg.PreviewHeader

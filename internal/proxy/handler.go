@@ -40,11 +40,18 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.tls {
 		withTLS(r, g)
 	}
+	if !h.tls && p.cfg.Certs != nil && strings.HasPrefix(r.URL.Path, acmeChallengePrefix) && p.cfg.Certs.ServeChallenge(w, r) {
+		return
+	}
 	x := exchange{start: p.now()}
 	x.reqID, x.upgrade = p.rewriteRequest(r)
 	x.entry = p.table.Load().lookup(h.slot, r.Host, r.URL.Path)
 	if x.entry == nil {
 		p.plain(w, http.StatusNotFound, "no route\n", x.reqID)
+		return
+	}
+	if x.entry.isRedirect {
+		p.redirect(w, r, x.entry, x.reqID)
 		return
 	}
 	if lim := x.entry.svc.limits.Load(); lim != nil {
@@ -156,6 +163,9 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 	h := w.Header()
 	copyResponseHeader(h, resp.Header, resp.Trailer)
 	h[p.cfg.RequestIDHeader] = x.reqID
+	if x.entry.hsts != nil {
+		h["Strict-Transport-Security"] = x.entry.hsts
+	}
 	w.WriteHeader(resp.StatusCode)
 	stream := resp.ContentLength == -1 || strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	var f http.Flusher

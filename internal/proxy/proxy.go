@@ -53,6 +53,9 @@ type Config struct {
 	// Listen opens the listener of a route's address (default net.Listen("tcp", addr)). The
 	// daemon serves through it on sockets inherited from the process it replaces.
 	Listen func(addr string) (net.Listener, error)
+	// Certs serves the certificates of routes with TLS.ACME; without it such routes are
+	// refused.
+	Certs Certs
 }
 
 func (c Config) withDefaults() Config {

@@ -117,28 +117,41 @@ func normalHost(h string) string {
 }
 
 // Conflict reports whether routes a and b cannot both be served: they share an address
-// (Listen or PreviewListen of either), a host pattern (or both match any host) and a path
-// prefix. It ignores the services' names and is pure, for validating before deploying.
+// (Listen, PreviewListen or TLS.HTTPListen of either) that one serves over TLS and the other
+// not, or one where they share a host pattern (or both match any host) and a path prefix. It
+// ignores the services' names and is pure, for validating before deploying.
 func Conflict(a, b Route) bool {
-	if !sharesListen(a, b) {
-		return false
+	shared := false
+	for _, x := range addrsOf(a) {
+		for _, y := range addrsOf(b) {
+			if x.addr != y.addr {
+				continue
+			}
+			if x.secure != y.secure {
+				return true // one address cannot serve both plain HTTP and TLS
+			}
+			shared = true
+		}
 	}
-	if (a.TLS == nil) != (b.TLS == nil) {
-		return true // one address cannot serve both plain HTTP and TLS
-	}
-	return overlaps(hostKeys(a.Hosts), hostKeys(b.Hosts)) && overlaps(pathKeys(a.Paths), pathKeys(b.Paths))
+	return shared && overlaps(hostKeys(a.Hosts), hostKeys(b.Hosts)) && overlaps(pathKeys(a.Paths), pathKeys(b.Paths))
 }
 
-func sharesListen(a, b Route) bool {
-	for _, x := range []string{a.Listen, a.PreviewListen} {
-		if x == "" {
-			continue
-		}
-		if x == b.Listen || x == b.PreviewListen {
-			return true
-		}
+// routeAddr is one address a route is served on, and whether over TLS.
+type routeAddr struct {
+	addr   string
+	secure bool
+}
+
+func addrsOf(r Route) []routeAddr {
+	secure := r.TLS != nil
+	out := []routeAddr{{r.Listen, secure}}
+	if r.PreviewListen != "" {
+		out = append(out, routeAddr{r.PreviewListen, secure})
 	}
-	return false
+	if h := r.httpListen(); h != "" {
+		out = append(out, routeAddr{h, false})
+	}
+	return out
 }
 
 func hostKeys(hosts []string) []string {
@@ -179,6 +192,9 @@ func (p *Proxy) SetRoute(r Route) error {
 		return err
 	}
 	cert, err := loadCert(r)
+	if err == nil {
+		err = p.validateACME(r)
+	}
 	if err != nil {
 		return fmt.Errorf("set route %s: %w", r.Service, err)
 	}
@@ -192,16 +208,12 @@ func (p *Proxy) SetRoute(r Route) error {
 			return fmt.Errorf("set route %s: conflicts with the route of service %s", r.Service, name)
 		}
 	}
-	keys := []string{r.Listen}
-	if r.PreviewListen != "" {
-		keys = append(keys, r.PreviewListen)
-	}
-	p.reopenForTLS(r, keys)
-	if err := p.openListeners(keys, r.TLS != nil); err != nil {
+	if err := p.openRouteListeners(r); err != nil {
 		return fmt.Errorf("set route %s: %w", r.Service, err)
 	}
 	p.routes[r.Service] = r
 	p.setCert(r.Service, cert)
+	p.manageCerts(r.Service, &r)
 	s := p.slot(r.Service)
 	s.setLimits(r.Limits)
 	timeout := r.Timeout
@@ -218,6 +230,24 @@ func (p *Proxy) SetRoute(r Route) error {
 	return nil
 }
 
+// openRouteListeners opens r's addresses in their modes. Callers hold p.mu.
+func (p *Proxy) openRouteListeners(r Route) error {
+	var secure, plain []string
+	for _, a := range addrsOf(r) {
+		if a.secure {
+			secure = append(secure, a.addr)
+		} else {
+			plain = append(plain, a.addr)
+		}
+	}
+	p.reopenForTLS(secure, true)
+	p.reopenForTLS(plain, false)
+	if err := p.openListeners(secure, true); err != nil {
+		return err
+	}
+	return p.openListeners(plain, false)
+}
+
 // RemoveRoute removes the service's route; its requests then get 404. Listeners no route uses
 // any more are closed. The service's targets and counters are kept.
 func (p *Proxy) RemoveRoute(service string) {
@@ -228,6 +258,7 @@ func (p *Proxy) RemoveRoute(service string) {
 	}
 	delete(p.routes, service)
 	p.setCert(service, nil)
+	p.manageCerts(service, nil)
 	p.rebuildTable()
 	p.closeUnused()
 	p.refreshCerts()

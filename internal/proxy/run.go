@@ -160,7 +160,7 @@ func (p *Proxy) openListeners(keys []string, secure bool) error {
 		}
 		l := &listener{key: key, slot: p.nextSlot, ln: ln}
 		if secure {
-			l.tls = &listenerTLS{}
+			l.tls = &listenerTLS{acme: p.cfg.Certs}
 		}
 		p.nextSlot++
 		p.listeners[key] = l
@@ -179,9 +179,8 @@ func (p *Proxy) openListeners(keys []string, secure bool) error {
 func (p *Proxy) closeUnused() {
 	used := make(map[string]bool)
 	for _, r := range p.routes {
-		used[r.Listen] = true
-		if r.PreviewListen != "" {
-			used[r.PreviewListen] = true
+		for _, a := range addrsOf(r) {
+			used[a.addr] = true
 		}
 	}
 	for key, l := range p.listeners {

@@ -33,6 +33,9 @@ type pathEntry struct {
 	preview       bool   // on the route's PreviewListen: every request goes to the preview revision
 	previewHeader string // canonical header key, "" if none
 	canary        canaryEntry
+	redirect      string   // on the route's TLS.HTTPListen: the HTTPS port suffix ("" for 443)
+	hsts          []string // Strict-Transport-Security on TLS answers; nil for none
+	isRedirect    bool
 }
 
 // buildTable builds the table for routes, given listener slots and service slots.
@@ -48,10 +51,14 @@ func buildTable(routes map[string]Route, slots map[string]int, svcs map[string]*
 		if r.PreviewHeader != "" {
 			e.previewHeader = http.CanonicalHeaderKey(r.PreviewHeader)
 		}
+		e.hsts = hstsValue(r)
 		t.add(slots[r.Listen], r, e)
 		if r.PreviewListen != "" {
 			e.preview = true
 			t.add(slots[r.PreviewListen], r, e)
+		}
+		if h := r.httpListen(); h != "" {
+			t.add(slots[h], r, pathEntry{svc: e.svc, isRedirect: true, redirect: redirectPort(r.Listen)})
 		}
 	}
 	for _, lr := range t.byListener {

@@ -7,12 +7,22 @@ import (
 	"net/http"
 	"slices"
 	"sync/atomic"
+	"time"
 )
 
-// TLS names a route's certificate and private key files (PEM). They are read when the route
-// is set, so a new certificate takes effect at the next SetRoute (the next deployment).
+// TLS is how a route serves TLS: from a certificate and private key files (PEM), read when
+// the route is set so that a new certificate takes effect at the next SetRoute (the next
+// deployment), or with certificates for its hosts from an ACME directory (Config.Certs).
 type TLS struct {
 	CertFile, KeyFile string
+	// ACME asks Config.Certs for the certificates of the route's hosts (exact names only).
+	ACME bool
+	// HTTPListen is an optional plain HTTP address on which the route's requests are
+	// redirected to HTTPS (308) and ACME HTTP-01 challenges are answered.
+	HTTPListen string
+	// HSTS, when positive, is the max-age of the Strict-Transport-Security header set on the
+	// route's answers over TLS.
+	HSTS time.Duration
 }
 
 func (t *TLS) validate() []error {
@@ -20,6 +30,15 @@ func (t *TLS) validate() []error {
 		return nil
 	}
 	var errs []error
+	if t.HSTS < 0 {
+		errs = append(errs, fmt.Errorf("tls hsts %v is negative", t.HSTS))
+	}
+	if t.ACME {
+		if t.CertFile != "" || t.KeyFile != "" {
+			errs = append(errs, errors.New("tls acme and tls cert/key files are exclusive"))
+		}
+		return errs
+	}
 	if t.CertFile == "" {
 		errs = append(errs, errors.New("tls cert file is empty"))
 	}
@@ -29,9 +48,9 @@ func (t *TLS) validate() []error {
 	return errs
 }
 
-// loadCert reads the route's certificate; nil when the route is plain HTTP.
+// loadCert reads the route's certificate; nil when the route is plain HTTP or uses ACME.
 func loadCert(r Route) (*tls.Certificate, error) {
-	if r.TLS == nil {
+	if r.TLS == nil || r.TLS.ACME {
 		return nil, nil
 	}
 	c, err := tls.LoadX509KeyPair(r.TLS.CertFile, r.TLS.KeyFile)
@@ -45,29 +64,47 @@ func loadCert(r Route) (*tls.Certificate, error) {
 // default for clients that name no host (or a host no certificate covers).
 type listenerTLS struct {
 	certs atomic.Pointer[[]*tls.Certificate]
+	acme  Certs // nil without Config.Certs
 }
 
 func (lt *listenerTLS) config() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		// The guard reads HTTP/1 framing; HTTP/2 is not offered.
-		NextProtos:     []string{"http/1.1"},
-		GetCertificate: lt.certificate,
+		NextProtos:         []string{"http/1.1"},
+		GetCertificate:     lt.certificate,
+		GetConfigForClient: lt.challenge,
 	}
 }
 
+// certificate picks the first file certificate that fits the client, else the ACME one of
+// its name, else the first file certificate.
 func (lt *listenerTLS) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	cp := lt.certs.Load()
-	if cp == nil || len(*cp) == 0 {
-		return nil, errors.New("no certificate for this address")
+	var certs []*tls.Certificate
+	if cp := lt.certs.Load(); cp != nil {
+		certs = *cp
 	}
-	certs := *cp
 	for _, c := range certs {
 		if hello.SupportsCertificate(c) == nil {
 			return c, nil
 		}
 	}
-	return certs[0], nil
+	var acmeErr error
+	if lt.acme != nil {
+		hello.ServerName = normalHost(hello.ServerName)
+		c, err := lt.acme.Certificate(hello)
+		if c != nil {
+			return c, nil
+		}
+		acmeErr = err
+	}
+	if len(certs) > 0 {
+		return certs[0], nil
+	}
+	if acmeErr != nil {
+		return nil, acmeErr
+	}
+	return nil, errors.New("no certificate for this address")
 }
 
 // setCert records the route's certificate (nil: none). Callers hold p.mu.
@@ -106,11 +143,11 @@ func (p *Proxy) refreshCerts() {
 }
 
 // reopenForTLS closes the listeners in keys that r would use in the other mode (plain or
-// TLS); only r's own service uses them, as Conflict refuses routes that disagree. SetRoute
-// then opens them anew in r's mode. Callers hold p.mu.
-func (p *Proxy) reopenForTLS(r Route, keys []string) {
+// TLS, as secure says); only r's own service uses them, as Conflict refuses routes that
+// disagree. SetRoute then opens them anew in r's mode. Callers hold p.mu.
+func (p *Proxy) reopenForTLS(keys []string, secure bool) {
 	for _, key := range keys {
-		if l := p.listeners[key]; l != nil && (l.tls != nil) != (r.TLS != nil) {
+		if l := p.listeners[key]; l != nil && (l.tls != nil) != secure {
 			delete(p.listeners, key)
 			p.closeListener(key, l)
 		}

@@ -15,12 +15,6 @@ const (
 	MaxConcurrencyLimit = 1_000_000
 )
 
-// RouteTLS names the PEM files of a route's certificate (with its chain) and private key.
-type RouteTLS struct {
-	Cert string `yaml:"cert" json:"cert"`
-	Key  string `yaml:"key" json:"key"`
-}
-
 // MaxBodyBytes is the route's request body cap in bytes: DefaultMaxBody when max_body is not
 // given, 0 (no cap) for "0". It expects a validated Route.
 func (r Route) MaxBodyBytes() int64 {
@@ -62,12 +56,5 @@ func validateRouteLimits(errs *Errors, r *Route) {
 	if r.QueueTimeout > 0 && r.MaxConcurrency == 0 {
 		errs.add("route.queue_timeout", "needs route.max_concurrency: without a cap no request waits")
 	}
-	if t := r.TLS; t != nil {
-		if strings.TrimSpace(t.Cert) == "" {
-			errs.add("route.tls.cert", "required: the PEM file of the certificate")
-		}
-		if strings.TrimSpace(t.Key) == "" {
-			errs.add("route.tls.key", "required: the PEM file of the private key")
-		}
-	}
+	validateRouteTLS(errs, r)
 }
