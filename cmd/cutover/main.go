@@ -32,6 +32,7 @@ func main() {
 				HandoffTimeout: o.HandoffTimeout, ShutdownTimeout: o.ShutdownTimeout, StopTimeout: o.StopTimeout,
 				Version: cli.BuildVersion(), RequireApproval: o.RequireApproval,
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
+				ACME: daemon.ACMEOptions{Directory: o.ACMEDirectory, Email: o.ACMEEmail, CAFile: o.ACMECA},
 				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,
 					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})
 		},

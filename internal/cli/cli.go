@@ -62,6 +62,9 @@ type ServeOptions struct {
 	ProxyReadHeaderTimeout, ProxyIdleTimeout time.Duration
 	ProxyMaxHeaderBytes                      int
 	TrustedProxies                           []netip.Prefix
+	// ACMEDirectory, ACMEEmail and ACMECA configure automatic HTTPS (route.tls.acme): the
+	// directory URL, the account's contact and the PEM roots of a private directory.
+	ACMEDirectory, ACMEEmail, ACMECA string
 }
 
 // DemoOptions configure `cutover demo`.

@@ -13,6 +13,7 @@ const (
 	defaultProxyReadHeaderTimeout = 10 * time.Second
 	defaultProxyIdleTimeout       = 2 * time.Minute
 	defaultProxyMaxHeaderBytes    = 64 << 10
+	defaultACMEDirectory          = "https://acme-v02.api.letsencrypt.org/directory"
 )
 
 // proxyServeFlags are serve's flags for the proxy, before checking.
@@ -29,6 +30,10 @@ func addProxyServeFlags(f *pflag.FlagSet, o *ServeOptions, pf *proxyServeFlags) 
 		"proxy: close a client's keep-alive connection idle this long")
 	f.IntVar(&o.ProxyMaxHeaderBytes, "max-header-bytes", defaultProxyMaxHeaderBytes,
 		"proxy: largest request header block (beyond: 431)")
+	f.StringVar(&o.ACMEDirectory, "acme-directory", defaultACMEDirectory,
+		"proxy: the ACME directory that routes with tls.acme get their certificates from")
+	f.StringVar(&o.ACMEEmail, "acme-email", "", "proxy: the ACME account's contact address (optional)")
+	f.StringVar(&o.ACMECA, "acme-ca", "", "proxy: PEM roots to trust for the ACME directory's own HTTPS (a private or test directory)")
 	f.StringArrayVar(&pf.trusted, "trusted-proxy", nil,
 		"proxy: a client network (CIDR, or one IP) whose X-Forwarded-For/-Proto/-Host are kept and whose Forwarded, X-Real-IP, True-Client-IP, X-Forwarded-Port/-Prefix… reach the app; repeatable (default none: the first are overwritten, the others removed)")
 }
@@ -43,6 +48,8 @@ func checkProxyServeFlags(o *ServeOptions, pf proxyServeFlags) error {
 		return usagef("--idle-timeout %s: want a duration above 0", o.ProxyIdleTimeout)
 	case o.ProxyMaxHeaderBytes < 1024:
 		return usagef("--max-header-bytes %d: want 1024 or more", o.ProxyMaxHeaderBytes)
+	case !strings.HasPrefix(o.ACMEDirectory, "https://"):
+		return usagef("--acme-directory %q: want an https:// URL", o.ACMEDirectory)
 	}
 	o.TrustedProxies = nil
 	for _, s := range pf.trusted {

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/certs"
 	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/flags"
 	"github.com/cutover/cutover/internal/fleet"
@@ -89,6 +90,8 @@ type Options struct {
 	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the
 	// proxy's defaults); its Listen is the daemon's own.
 	Proxy proxy.Config
+	// ACME configures automatic HTTPS (route.tls.acme).
+	ACME ACMEOptions
 	// Crash kills the daemon at a named step of starting or stopping an instance, for the
 	// tests that prove what survives (crashpoint; nil: never).
 	Crash *crashpoint.At
@@ -103,6 +106,7 @@ type Daemon struct {
 	store   *store.Store
 	driver  runtime.Driver
 	proxy   *proxy.Proxy
+	certs   *certs.Manager
 	ctrl    *rollout.Controller
 	tokens  *apiTokens
 	apiTLS  *tls.Config
@@ -187,8 +191,12 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
+	if d.certs, err = newCerts(opts, d.events); err != nil {
+		st.Close()
+		return nil, err
+	}
 	pc := opts.Proxy
-	pc.Listen = d.proxyListen
+	pc.Listen, pc.Certs = d.proxyListen, d.certs
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
 	d.fleet = fleet.New(fleet.Config{Store: st, Proxy: d.proxy, Runtime: d.driver, Events: d.events, Logger: opts.Logger,
 		Secrets: redact.Service, Tick: opts.Tick, RetryInterval: opts.RetryInterval, Crash: opts.Crash})
@@ -222,6 +230,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	proxyCtx, stopProxy := context.WithCancel(context.WithoutCancel(ctx))
 	var serving errgroup.Group
 	serving.Go(func() error { return d.proxy.Run(proxyCtx) })
+	serving.Go(func() error { return d.certs.Run(proxyCtx) })
 
 	if err := d.recover(workCtx); err != nil {
 		stopWork()

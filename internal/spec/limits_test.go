@@ -58,6 +58,11 @@ func TestRouteLimitsValidation(t *testing.T) {
 		{"queue timeout without a cap", "  queue_timeout: 1s\n", []wantErr{{"route.queue_timeout", 6, "needs route.max_concurrency"}}},
 		{"tls without files", "  tls: {}\n", []wantErr{{"route.tls.cert", 6, "required"}, {"route.tls.key", 6, "required"}}},
 		{"tls unknown field", "  tls: {cert: a, key: b, ca: c}\n", []wantErr{{"route.tls.ca", 6, "unknown field"}}},
+		{"acme without hosts", "  tls: {acme: true}\n", []wantErr{{"route.tls.acme", 6, "needs route.hosts"}}},
+		{"acme with files", "  hosts: [a.example]\n  tls: {acme: true, cert: a, key: b}\n", []wantErr{{"route.tls.acme", 7, "cannot be combined"}}},
+		{"acme wildcard", "  hosts: [\"*.a.example\"]\n  tls: {acme: true}\n", []wantErr{{"route.hosts[0]", 6, "wildcard"}}},
+		{"http listen bad", "  hosts: [a.example]\n  tls: {acme: true, http_listen: nowhere, hsts: -1s}\n", []wantErr{{"route.tls.http_listen", 7, "host:port"}, {"route.tls.hsts", 7, "negative"}}},
+		{"acme ok", "  hosts: [a.example]\n  tls: {acme: true, http_listen: \":8081\", hsts: 8760h}\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(base+tc.route), "")

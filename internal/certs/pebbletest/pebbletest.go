@@ -60,6 +60,10 @@ func New(t testing.TB) *Server {
 	return s
 }
 
+// CAFile is the PEM file of the certificate of Pebble's own HTTPS listener, to trust for
+// the directory (cutover serve --acme-ca).
+func (s *Server) CAFile() string { return s.certFile }
+
 // Start runs Pebble (a new CA, with no accounts) until Stop or the test's end.
 func (s *Server) Start(t testing.TB, o Options) {
 	t.Helper()
