@@ -171,6 +171,7 @@ func TestServeAndDemoWiring(t *testing.T) {
 	want.APILimits = api.Limits{ReadHeaderTimeout: api.DefaultReadHeaderTimeout, IdleTimeout: api.DefaultIdleTimeout,
 		MaxHeaderBytes: api.DefaultMaxHeaderBytes, MaxBodyBytes: api.MaxBodyBytes}
 	want.ProxyReadHeaderTimeout, want.ProxyIdleTimeout, want.ProxyMaxHeaderBytes = 10*time.Second, 2*time.Minute, 64<<10
+	want.ACMEDirectory = "https://acme-v02.api.letsencrypt.org/directory"
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("serve options %+v, want %+v", got, want)
 	}
