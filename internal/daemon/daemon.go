@@ -6,7 +6,9 @@ package daemon
 
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
+	"github.com/cutover/cutover/internal/dashboard"
 	"github.com/cutover/cutover/internal/redact"
+	"github.com/cutover/cutover/internal/seal"
 
 	"context"
 	"crypto/tls"
@@ -123,6 +125,8 @@ type Daemon struct {
 	listeners    *handoff.Listeners
 	handingOff   atomic.Bool
 	apiConns     atomic.Int64 // open API connections, for a drain that drops no request
+	sealKey      *seal.Key
+	dash         *dashboard.Dashboard
 }
 
 // New opens the state and prepares every part without starting any goroutine. The API
@@ -175,7 +179,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf,
-		events: eventLog{store: st, logger: opts.Logger}, started: make(chan *fleet.Active, 64), lock: lock, listeners: listenersOf(opts)}
+		events: eventLog{store: st, logger: opts.Logger}, started: make(chan *fleet.Active, 64), lock: lock, listeners: listenersOf(opts), sealKey: key}
 	d.flags, err = flags.NewService(ctx, flags.SQLiteStore{St: st}, flags.SQLiteTokens{St: st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
 			d.events.Record(ctx, "", 0, typ, msg, data)
@@ -309,7 +313,13 @@ func (d *Daemon) apiServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/", d.apiHandler())
 	mux.Handle("/ofrep/", d.flags.OFREP())
-	srv := api.NewServer(d.gate(mux), d.opts.APILimits, d.apiTLS)
+	gated := d.gate(mux)
+	d.dash = dashboard.New(dashboard.Config{API: gated, Check: d.tokens.keys.Check, Source: d.backend(), Sealer: d.sealKey,
+		Logger: d.logger.With("component", "dashboard")})
+	for _, p := range dashboard.Patterns {
+		mux.Handle(p, d.dash)
+	}
+	srv := api.NewServer(gated, d.opts.APILimits, d.apiTLS)
 	srv.ConnState = d.countAPIConn
 	srv.RegisterOnShutdown(d.flags.Shutdown)
 	return srv

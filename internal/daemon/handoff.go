@@ -203,6 +203,7 @@ func (d *Daemon) countAPIConn(_ net.Conn, st http.ConnState) {
 // busy one after its answer, and shuts down once none is left or ctx ends.
 func (d *Daemon) drainAPI(ctx context.Context, srv *http.Server) {
 	d.flags.Shutdown() // OFREP event streams end now; SDKs reconnect (to the successor)
+	d.dash.Shutdown()  // and so do the dashboard's
 	_ = d.apiLn.Close()
 	srv.SetKeepAlivesEnabled(false)
 	tick := time.NewTicker(5 * time.Millisecond)
