@@ -76,7 +76,7 @@ func newBrowser(t *testing.T) *browser {
 // token at login, a cross-site POST.
 func provoked(m chromedp.ConsoleMessage) bool {
 	return strings.HasPrefix(m.Text, "Failed to load resource") &&
-		(strings.HasSuffix(m.URL, "/ui/login") || strings.HasSuffix(m.URL, "/web/abort"))
+		(strings.HasSuffix(m.URL, "/ui/login") || strings.HasSuffix(m.URL, "/web/abort") || strings.HasSuffix(m.URL, "/web/pause"))
 }
 
 func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -161,11 +161,26 @@ func TestDashboardInChromium(t *testing.T) {
 	if f, err := h.client.Flag(ctx, "beta"); err != nil || f.Enabled {
 		t.Errorf("flag beta after the kill switch: enabled %v (%v)", f.Enabled, err)
 	}
+	readOnly(t, b, h)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.errors) > 0 {
 		t.Errorf("the page raised errors: %q", b.errors)
 	}
+}
+
+// readOnly logs out, logs in with a viewer token and checks that it sees the services but
+// that the API refuses its action, and the page says so.
+func readOnly(t *testing.T, b *browser, h *harness) {
+	t.Helper()
+	viewer, err := h.client.CreateToken(context.Background(), "watcher", "viewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run(t, "log in as a viewer", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#token"), viewer.Token), chromedp.Click(chromedp.CSS(`#login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#services tr[data-service="web"]`)),
+		confirmAction(`#actions button[data-action="pause"]`, "refused (403)"))
 }
 
 // sessionCookie returns the dashboard's session cookie, checking its protections.

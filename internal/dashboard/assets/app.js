@@ -67,7 +67,7 @@
     const list = $("#events");
     list.insertBefore(li, list.firstChild);
     while (list.children.length > 200) list.removeChild(list.lastChild);
-    if (ev.type.startsWith("flag")) loadFlags();
+    if (ev.type.startsWith("flag") && source) loadFlags();
   }
 
   function canaryOf(s) {
@@ -190,6 +190,10 @@
     if (!r.ok) { $("#login-error").textContent = r.status === 401 ? "that token is not admitted" : "login refused"; return; }
     start();
   });
-  $("#logout").addEventListener("click", async () => { await call("POST", "/ui/logout"); showLogin("logged out"); });
+  $("#logout").addEventListener("click", async () => {
+    if (source) { source.close(); source = null; }
+    await call("POST", "/ui/logout");
+    showLogin("logged out");
+  });
   start();
 })();
