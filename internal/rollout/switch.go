@@ -25,8 +25,9 @@ type SwitchRecorder interface {
 	// window in the live view. Nothing is recorded on error.
 	RecordSwitch(ctx context.Context, d *Deployment) error
 	// SwitchDone persists, once traffic has moved, the rest: the warm window of the revision
-	// that served and the notes as d's events, at once. A daemon killed before it returns
-	// loses only those: the old revision's instances are stopped when it recovers.
+	// that served and the notes as d's events, at once, synced to the disk with what
+	// RecordSwitch wrote. A daemon killed before it returns loses only those: the old
+	// revision's instances are stopped when it recovers.
 	SwitchDone(ctx context.Context, d *Deployment, notes []Note) error
 }
 
@@ -68,8 +69,9 @@ func Switch(st State, obs Observation) (State, Decision) {
 // stable revision, the least a recovery needs), and only then moves traffic, so the record
 // never claims less than the proxy does: a daemon killed in between recovers with to as the
 // stable revision and routes to it. Then rec persists the rest: the old revision's warm
-// window, the deployment's event and the swap's own duration (traffic_switched); a failure
-// there is logged, since traffic has moved and the record says so. It fails with ErrNotWarm, having done nothing, when
+// window, the deployment's event and the swap's own duration (traffic_switched); when that
+// fails, Switch returns d with the error: traffic has moved and the record says so, but the
+// switch is not claimed to have succeeded. It fails with ErrNotWarm, having done nothing, when
 // to is not warm.
 func (c *Controller) Switch(ctx context.Context, rec SwitchRecorder, s spec.Service, from, to int) (*Deployment, error) {
 	now := c.now().UTC()
@@ -99,9 +101,9 @@ func (c *Controller) Switch(ctx context.Context, rec SwitchRecorder, s spec.Serv
 			Data: map[string]any{"from": from, "to": to, "switch_us": took.Microseconds()}},
 	}
 	if err := rec.SwitchDone(ctx, d, notes); err != nil {
-		// Traffic has moved and the record says so; what is lost is the warm window's end
-		// (the old revision's instances go when the next daemon recovers) and the events.
-		c.logger.Error("record switch's warm window and events", "service", s.Name, "deployment_id", d.ID, "error", err)
+		// Traffic has moved and the record says so, but the rest is not recorded, and the
+		// record itself may not have reached the disk: no success is claimed.
+		return d, fmt.Errorf("deployment %d moved traffic to revision %d, but its warm window and events were not recorded: %w", d.ID, to, err)
 	}
 	return d, nil
 }

@@ -73,6 +73,7 @@ func TestSwitch(t *testing.T) {
 type switchWorld struct {
 	ins       []Instance
 	recordErr error
+	doneErr   error
 	calls     []string
 	events    []map[string]any
 }
@@ -96,6 +97,9 @@ func (w *switchWorld) Event(_ context.Context, _ *Deployment, typ, _ string, dat
 	w.events = append(w.events, data)
 }
 func (w *switchWorld) SwitchDone(_ context.Context, _ *Deployment, notes []Note) error {
+	if w.doneErr != nil {
+		return w.doneErr
+	}
 	for _, n := range notes {
 		w.calls = append(w.calls, "done "+n.Type)
 		w.events = append(w.events, n.Data)
@@ -142,6 +146,19 @@ func TestControllerSwitchRecordFailureMovesNothing(t *testing.T) {
 	}
 	if len(w.calls) != 0 {
 		t.Errorf("calls %q after a failed record, want none: traffic must not move", w.calls)
+	}
+}
+
+// TestControllerSwitchUnfinishedRecordIsNoSuccess: when the rest of the switch cannot be
+// recorded after the swap, Switch says so, with the deployment it recorded.
+func TestControllerSwitchUnfinishedRecordIsNoSuccess(t *testing.T) {
+	w := &switchWorld{ins: []Instance{ready("a", 1), ready("c", 1)}, doneErr: errors.New("disk full")}
+	d, err := switchController(w).Switch(t.Context(), w, spec.Service{Name: "web", Replicas: 2}, 2, 1)
+	if !errors.Is(err, w.doneErr) || d == nil || d.ID != 9 {
+		t.Fatalf("switch whose rest is not recorded: %+v, %v; want deployment 9 and the error", d, err)
+	}
+	if want := []string{"record succeeded", "weights map[1:100]"}; !slices.Equal(w.calls, want) {
+		t.Errorf("calls %q, want %q", w.calls, want)
 	}
 }
 

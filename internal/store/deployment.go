@@ -82,11 +82,13 @@ func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, 
 // right after the switch needs to route as the proxy does: d, final from its start, and
 // d.To as the service's stable revision with spec (JSON) as its spec. It fails with a
 // wrapped *ConflictError if the service has an active deployment, and with ErrNotFound if
-// revision d.To is not in history; on any error nothing is changed.
+// revision d.To is not in history; on any error nothing is changed. It commits without
+// waiting for the disk (see inTxUnsynced): the record survives the process's crash at once,
+// and a power loss once the caller's next commit has returned.
 func (s *Store) BeginSwitch(ctx context.Context, d Deployment, spec []byte) (Deployment, error) {
 	op := fmt.Sprintf("record switch of %s to revision %d", d.Service, d.To)
 	spec = s.sealSpec(spec)
-	err := s.inTx(ctx, func(q querier) error {
+	err := s.inTxUnsynced(ctx, func(q querier) error {
 		if active, err := activeDeployment(ctx, q, d.Service); err == nil {
 			return &ConflictError{Service: d.Service, DeploymentID: active.ID, Status: active.Status}
 		} else if !errors.Is(err, ErrNotFound) {

@@ -57,4 +57,8 @@ func TestBeginSwitchRecordsTheSwitchAndTheStableRevision(t *testing.T) {
 	if _, err := s.ActiveDeployment(ctx, "web"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("active deployment after a switch: %v, want none", err)
 	}
+	// The switch's commit alone is relaxed: every later one is synced again.
+	if got := pragma(t, s.w, "synchronous"); got != "2" {
+		t.Errorf("PRAGMA synchronous after a switch = %q, want 2 (FULL)", got)
+	}
 }
