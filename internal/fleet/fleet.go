@@ -8,7 +8,7 @@
 // interfaces it declares, and gives the rollout controller what it needs through small
 // adapters (Instances, Traffic, Recorder, Metrics). It knows nothing of the control API.
 // The lock over the live view is taken in state.go only, and nothing slow happens while it
-// is held.
+// is held; the spec cache has its own, taken in specs.go only.
 package fleet
 
 import (
@@ -96,18 +96,28 @@ type Config struct {
 
 // Fleet is the live view of every service and its instances. Create it with New, rebuild
 // it with Recover, then Run it. Its methods are safe for concurrent use.
+//
+// It is a front over parts that each do one job with their own state: the view (the live
+// services and instances, and the proxy's table built from them; its lock is taken in
+// state.go only), the spec cache (specs.go), the supervisor (starting, probing, stopping,
+// reconciling and adopting instances) and the adapters the rollout controller drives.
 type Fleet struct {
+	*parts
+	sup *supervisor
+}
+
+// parts is what the fleet's jobs share: their dependencies, the live view, the spec cache
+// and the background work.
+type parts struct {
 	cfg    Config
 	store  Store
 	proxy  Proxy
 	rt     runtime.Driver
 	events Events
 	logger *slog.Logger
-	tasks  tasks
-
-	// mu guards services and everything under it; taken in state.go only.
-	mu       sync.Mutex
-	services map[string]*service
+	tasks  *tasks
+	view   *view
+	specs  *specs
 }
 
 // New returns an empty fleet over the given parts. It starts nothing.
@@ -133,8 +143,11 @@ func New(cfg Config) *Fleet {
 	if cfg.ReadinessWindow <= 0 {
 		cfg.ReadinessWindow = 5 * time.Second
 	}
-	return &Fleet{cfg: cfg, store: cfg.Store, proxy: cfg.Proxy, rt: cfg.Runtime, events: cfg.Events,
-		logger: cfg.Logger, services: map[string]*service{}}
+	p := &parts{cfg: cfg, store: cfg.Store, proxy: cfg.Proxy, rt: cfg.Runtime, events: cfg.Events, logger: cfg.Logger,
+		tasks: &tasks{}, specs: newSpecs(cfg.Store)}
+	p.view = &view{services: serviceMap{}, proxy: cfg.Proxy, store: cfg.Store, logger: cfg.Logger, tasks: p.tasks,
+		specs: p.specs, probeTarget: func(addr string, rs spec.Service) health.Target { return probeTarget(cfg, addr, rs) }}
+	return &Fleet{parts: p, sup: &supervisor{p}}
 }
 
 // Run does the fleet's background work until ctx is done: it probes, drains and stops the
@@ -143,7 +156,7 @@ func New(cfg Config) *Fleet {
 // again after it returned, after Reset and Recover (a hand-off that failed resumes).
 func (f *Fleet) Run(ctx context.Context) error {
 	f.tasks.start(ctx)
-	f.reconcileLoop(ctx)
+	f.sup.reconcileLoop(ctx)
 	f.tasks.wait()
 	f.tasks.stop()
 	return nil
@@ -153,18 +166,17 @@ func (f *Fleet) Run(ctx context.Context) error {
 // nothing running. Call it once Run has returned.
 func (f *Fleet) StopAll(ctx context.Context) {
 	f.tasks.start(ctx)
-	for svc, ids := range f.allInstances() {
-		if err := f.stop(ctx, svc, ids); err != nil {
+	byService := map[string][]string{}
+	for _, r := range f.view.instanceRefs() {
+		byService[r.service] = append(byService[r.service], r.id)
+	}
+	for svc, ids := range byService {
+		if err := f.sup.stop(ctx, svc, ids); err != nil {
 			f.logger.Warn("stop instances", "service", svc, "error", err)
 		}
 	}
 	f.tasks.wait()
 	f.tasks.stop()
-}
-
-// event records one transition of service.
-func (f *Fleet) event(ctx context.Context, service string, deploymentID int64, typ, message string, data map[string]any) {
-	f.events.Record(ctx, service, deploymentID, typ, message, data)
 }
 
 // tasks runs the fleet's background work under Run's context and waits for all of it.

@@ -16,11 +16,15 @@ import (
 	"github.com/cutover/cutover/internal/store"
 )
 
+// supervisor starts, probes, drains, stops, reconciles and adopts instances: the slow part
+// of the fleet's work, done with the view's lock released.
+type supervisor struct{ *parts }
+
 // start creates count instances of a revision. Each instance is recorded before it is
 // started, so a crash in between leaves a record that recovery resolves, never an unknown
 // process. A baseline instance is told apart by its ID (see IsBaseline).
-func (f *Fleet) start(ctx context.Context, service string, revision, count int, deploymentID int64, baseline bool) error {
-	rs, err := f.RevisionSpec(ctx, service, revision)
+func (f *supervisor) start(ctx context.Context, service string, revision, count int, deploymentID int64, baseline bool) error {
+	rs, err := f.specs.get(ctx, service, revision)
 	if err != nil {
 		return err
 	}
@@ -42,7 +46,7 @@ func (f *Fleet) start(ctx context.Context, service string, revision, count int, 
 		if !f.track(ctx, rec, rs, startErr) {
 			continue // never started: no event says it did
 		}
-		f.event(ctx, service, deploymentID, "instance_started", fmt.Sprintf("instance %s of revision %d started", rec.ID, revision),
+		f.events.Record(ctx, service, deploymentID, "instance_started", fmt.Sprintf("instance %s of revision %d started", rec.ID, revision),
 			map[string]any{"instance": rec.ID, "revision": revision})
 	}
 	if startErr != nil {
@@ -55,7 +59,7 @@ func (f *Fleet) start(ctx context.Context, service string, revision, count int, 
 // the runtime knows the instance. One it does not know is exited; startErr, when not nil,
 // is why (the runtime's Start failed, a full disk say), and becomes its message, so that
 // the deployment's reason names the cause.
-func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service, startErr error) bool {
+func (f *supervisor) track(ctx context.Context, rec store.Instance, rs spec.Service, startErr error) bool {
 	st, err := f.rt.Status(ctx, rec.ID)
 	if err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		f.logger.Warn("instance status", "instance", rec.ID, "error", err)
@@ -73,11 +77,11 @@ func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service, 
 		// its state once the runtime answers. Without an address it gets no traffic.
 		in.status = runtime.Status{ID: rec.ID, State: runtime.StateStarting, Message: err.Error()}
 	}
-	in.prober = f.cfg.Probers(rs.Probes, f.probeTarget(in.status.Addr, rs), f.logger.With("component", "health", "instance", rec.ID))
-	f.add(in)
+	in.prober = f.cfg.Probers(rs.Probes, probeTarget(f.cfg, in.status.Addr, rs), f.logger.With("component", "health", "instance", rec.ID))
+	f.view.add(in)
 	f.tasks.launch(func(ctx context.Context) {
 		pctx, cancel := context.WithCancel(ctx)
-		if stopping := f.setStopProbe(in, cancel); stopping {
+		if stopping := f.view.setStopProbe(in, cancel); stopping {
 			cancel()
 			return
 		}
@@ -92,7 +96,7 @@ func (f *Fleet) track(ctx context.Context, rec store.Instance, rs spec.Service, 
 
 // confirmReady handles an instance adopted as ready from the record: if its prober has not
 // confirmed readiness within the window, it leaves the proxy until it does.
-func (f *Fleet) confirmReady(ctx context.Context, service, id string, window time.Duration) {
+func (f *supervisor) confirmReady(ctx context.Context, service, id string, window time.Duration) {
 	t := time.NewTimer(window)
 	defer t.Stop()
 	select {
@@ -100,11 +104,11 @@ func (f *Fleet) confirmReady(ctx context.Context, service, id string, window tim
 		return
 	case <-t.C:
 	}
-	f.unconfirmed(service, id)
+	f.view.unconfirmed(service, id)
 }
 
 // readinessWindow is how long a ready instance's prober may take to say so again.
-func (f *Fleet) readinessWindow(rs spec.Service) time.Duration {
+func (f *supervisor) readinessWindow(rs spec.Service) time.Duration {
 	p := rs.Probes.Readiness
 	if p == nil {
 		p = rs.Probes.Startup
@@ -119,8 +123,8 @@ func (f *Fleet) readinessWindow(rs spec.Service) time.Duration {
 // once, then the change is recorded; one that becomes ready is recorded first (with its
 // event, in one transaction), then gets traffic: the record never claims less than the proxy
 // does, and events keep their order. A liveness failure restarts the instance.
-func (f *Fleet) onHealth(ctx context.Context, service, id string, r health.Result) {
-	in, rec, wasReady, ok := f.takeReport(service, id, r)
+func (f *supervisor) onHealth(ctx context.Context, service, id string, r health.Result) {
+	in, rec, wasReady, ok := f.view.takeReport(service, id, r)
 	if !ok {
 		return
 	}
@@ -128,11 +132,11 @@ func (f *Fleet) onHealth(ctx context.Context, service, id string, r health.Resul
 		f.recordReadiness(ctx, rec, r)
 	}
 	if r.Ready && !wasReady {
-		f.markReady(service, in, rec)
+		f.view.markReady(service, in, rec)
 	}
-	f.wake(service)
+	f.view.wake(service)
 	if !r.Live {
-		f.event(ctx, service, rec.DeploymentID, "instance_restarted", fmt.Sprintf("instance %s failed liveness, restarting: %s", id, r.Message),
+		f.events.Record(ctx, service, rec.DeploymentID, "instance_restarted", fmt.Sprintf("instance %s failed liveness, restarting: %s", id, r.Message),
 			map[string]any{"instance": id})
 		f.tasks.launch(func(ctx context.Context) {
 			if err := f.rt.Restart(ctx, id); err != nil {
@@ -144,7 +148,7 @@ func (f *Fleet) onHealth(ctx context.Context, service, id string, r health.Resul
 }
 
 // recordReadiness stores an instance's readiness and its event in one transaction.
-func (f *Fleet) recordReadiness(ctx context.Context, rec store.Instance, r health.Result) {
+func (f *supervisor) recordReadiness(ctx context.Context, rec store.Instance, r health.Result) {
 	typ, msg := "instance_ready", fmt.Sprintf("instance %s is ready", rec.ID)
 	if !r.Ready {
 		typ, msg = "instance_unready", fmt.Sprintf("instance %s is not ready: %s", rec.ID, r.Message)
@@ -170,8 +174,8 @@ func (f *Fleet) recordReadiness(ctx context.Context, rec store.Instance, r healt
 
 // stop takes the instances out of the proxy at once; draining and stopping go on in the
 // background.
-func (f *Fleet) stop(ctx context.Context, service string, ids []string) error {
-	for _, rec := range f.markStopping(service, ids) {
+func (f *supervisor) stop(ctx context.Context, service string, ids []string) error {
+	for _, rec := range f.view.markStopping(service, ids) {
 		f.cfg.Crash.Reach("instance-stop-record-before")
 		if err := f.store.PutInstance(ctx, rec); err != nil {
 			return fmt.Errorf("record stop of %s: %w", rec.ID, err)
@@ -183,8 +187,8 @@ func (f *Fleet) stop(ctx context.Context, service string, ids []string) error {
 }
 
 // finishStop drains an instance that left the proxy, stops it and forgets it.
-func (f *Fleet) finishStop(ctx context.Context, rec store.Instance) {
-	rs, err := f.RevisionSpec(ctx, rec.Service, rec.Revision)
+func (f *supervisor) finishStop(ctx context.Context, rec store.Instance) {
+	rs, err := f.specs.get(ctx, rec.Service, rec.Revision)
 	drain := f.cfg.DrainTimeout
 	if err == nil {
 		drain = rs.Route.DrainTimeout.D()
@@ -192,7 +196,7 @@ func (f *Fleet) finishStop(ctx context.Context, rec store.Instance) {
 	if err := f.proxy.Drain(ctx, rec.ID, drain); err != nil {
 		f.logger.Warn("drain instance", "instance", rec.ID, "error", err)
 	}
-	f.stopProbing(rec.Service, rec.ID)
+	f.view.stopProbing(rec.Service, rec.ID)
 	// The stop must finish even while the daemon shuts down: it is bounded by stop_grace.
 	stopCtx := context.WithoutCancel(ctx)
 	if err := f.rt.Stop(stopCtx, rec.ID); err != nil {
@@ -208,10 +212,10 @@ func (f *Fleet) finishStop(ctx context.Context, rec store.Instance) {
 		return
 	}
 	f.cfg.Crash.Reach("instance-forget-after")
-	if lastOfOld := f.forget(rec); lastOfOld {
+	if lastOfOld := f.view.forget(rec); lastOfOld {
 		f.prune(stopCtx, rec.Service, rec.DeploymentID)
 	}
-	f.event(stopCtx, rec.Service, rec.DeploymentID, "instance_stopped", fmt.Sprintf("instance %s of revision %d stopped", rec.ID, rec.Revision),
+	f.events.Record(stopCtx, rec.Service, rec.DeploymentID, "instance_stopped", fmt.Sprintf("instance %s of revision %d stopped", rec.ID, rec.Revision),
 		map[string]any{"instance": rec.ID, "revision": rec.Revision})
 }
 
@@ -260,8 +264,8 @@ func containerOptions(c *spec.Container) *runtime.ContainerOptions {
 
 // probeTarget is what an instance's probes reach: its address, its revision's env and
 // directory (exec probes), and what hides that revision's secrets in their reports.
-func (f *Fleet) probeTarget(addr string, rs spec.Service) health.Target {
-	return health.Target{Addr: addr, Env: rs.Run.Env, Dir: rs.Run.Dir, Redact: f.cfg.Secrets(rs)}
+func probeTarget(cfg Config, addr string, rs spec.Service) health.Target {
+	return health.Target{Addr: addr, Env: rs.Run.Env, Dir: rs.Run.Dir, Redact: cfg.Secrets(rs)}
 }
 
 // newInstanceID names a new instance <service>-<revision>-<6 hex digits>, or

@@ -27,7 +27,7 @@ func (f *Fleet) LogSources(ctx context.Context, service string, revision int) ([
 			ids = append(ids, st.ID)
 		}
 	}
-	past, err := f.pastInstances(ctx, service, revision)
+	past, err := pastInstances(ctx, f.store, service, revision)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +119,11 @@ func (p *prefixWriter) flush() {
 
 // pastInstances lists the instances of a revision (0: any) that were ever started, from the
 // events.
-func (f *Fleet) pastInstances(ctx context.Context, service string, revision int) ([]string, error) {
+func pastInstances(ctx context.Context, st Store, service string, revision int) ([]string, error) {
 	var ids []string
 	var after int64
 	for {
-		evs, err := f.store.ListEvents(ctx, store.EventFilter{Service: service, AfterID: after, Limit: 1000})
+		evs, err := st.ListEvents(ctx, store.EventFilter{Service: service, AfterID: after, Limit: 1000})
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 
 // reconcileLoop refreshes instance statuses from the runtime and keeps services without a
 // running deployment at their desired state, every tick until ctx is done.
-func (f *Fleet) reconcileLoop(ctx context.Context) {
+func (f *supervisor) reconcileLoop(ctx context.Context) {
 	t := time.NewTicker(f.cfg.Tick)
 	defer t.Stop()
 	for {
@@ -27,8 +27,8 @@ func (f *Fleet) reconcileLoop(ctx context.Context) {
 
 // refreshStatuses reads each instance's runtime status; an instance that stopped running
 // leaves the proxy at once, without waiting for its readiness probe to notice.
-func (f *Fleet) refreshStatuses(ctx context.Context) {
-	for _, r := range f.instanceRefs() {
+func (f *supervisor) refreshStatuses(ctx context.Context) {
+	for _, r := range f.view.instanceRefs() {
 		st, err := f.rt.Status(ctx, r.id)
 		if errors.Is(err, runtime.ErrNotFound) {
 			st = runtime.Status{ID: r.id, State: runtime.StateExited, Message: "gone from the runtime"}
@@ -40,20 +40,20 @@ func (f *Fleet) refreshStatuses(ctx context.Context) {
 }
 
 // applyStatus takes in a runtime status and records the events of a changed state.
-func (f *Fleet) applyStatus(ctx context.Context, service string, st runtime.Status) {
-	rec, changed := f.setStatus(service, st)
+func (f *supervisor) applyStatus(ctx context.Context, service string, st runtime.Status) {
+	rec, changed := f.view.setStatus(service, st)
 	if !changed {
 		return
 	}
 	switch st.State {
 	case runtime.StateRestarting:
-		f.event(ctx, service, rec.DeploymentID, "instance_crashed", fmt.Sprintf("instance %s exited: %s; restarting", st.ID, st.Message),
+		f.events.Record(ctx, service, rec.DeploymentID, "instance_crashed", fmt.Sprintf("instance %s exited: %s; restarting", st.ID, st.Message),
 			map[string]any{"instance": st.ID, "restarts": st.Restarts})
 	case runtime.StateCrashLoop:
-		f.event(ctx, service, rec.DeploymentID, "instance_crash_loop", fmt.Sprintf("instance %s is crash-looping (%d restarts): %s", st.ID, st.Restarts, st.Message),
+		f.events.Record(ctx, service, rec.DeploymentID, "instance_crash_loop", fmt.Sprintf("instance %s is crash-looping (%d restarts): %s", st.ID, st.Restarts, st.Message),
 			map[string]any{"instance": st.ID, "restarts": st.Restarts})
 	case runtime.StateExited:
-		f.event(ctx, service, rec.DeploymentID, "instance_exited", fmt.Sprintf("instance %s exited: %s", st.ID, st.Message),
+		f.events.Record(ctx, service, rec.DeploymentID, "instance_exited", fmt.Sprintf("instance %s exited: %s", st.ID, st.Message),
 			map[string]any{"instance": st.ID})
 	}
 }
@@ -69,8 +69,8 @@ type reconcileWork struct {
 // reconcileServices keeps each service without a running deployment at its stable revision:
 // missing instances are replaced, surplus ones and instances of other revisions (once their
 // warm window is over) are stopped.
-func (f *Fleet) reconcileServices(ctx context.Context) {
-	for _, w := range f.reconcilePlan(time.Now()) {
+func (f *supervisor) reconcileServices(ctx context.Context) {
+	for _, w := range f.view.reconcilePlan(time.Now()) {
 		if len(w.stop) > 0 {
 			if err := f.stop(ctx, w.service, w.stop); err != nil {
 				f.logger.Warn("reconcile stop", "service", w.service, "error", err)
@@ -85,7 +85,7 @@ func (f *Fleet) reconcileServices(ctx context.Context) {
 	}
 }
 
-// planService decides what keeps s at its stable revision at now. The fleet lock is held.
+// planService decides what keeps s at its stable revision at now. The view's lock is held.
 func planService(s *service, now time.Time) reconcileWork {
 	w := reconcileWork{service: s.name, stable: s.stable}
 	have := 0

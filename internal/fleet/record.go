@@ -7,13 +7,19 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/rollout"
-	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/store"
 )
 
-// saveState persists a deployment's state. A deployment that ends is recorded in the same
-// transaction as its effect on the service (new stable revision, warm window of the old one).
-func (f *Fleet) saveState(ctx context.Context, dep *rollout.Deployment) error {
+// Recorder adapts the fleet and its store to rollout.Recorder and rollout.SwitchRecorder.
+type Recorder struct {
+	*parts
+	sup *supervisor
+}
+
+// SaveState implements rollout.Recorder. A deployment that ends is recorded in the same
+// transaction as its effect on the service (new stable revision, warm window of the old
+// one), then the live view follows.
+func (f Recorder) SaveState(ctx context.Context, dep *rollout.Deployment) error {
 	raw, err := json.Marshal(dep.State)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
@@ -48,17 +54,18 @@ func (f *Fleet) saveState(ctx context.Context, dep *rollout.Deployment) error {
 		return fmt.Errorf("finish deployment %d: %w", dep.ID, err)
 	}
 	if succeeded {
-		f.promote(dep.Service, dep.State.To, dep.Spec)
-		f.prune(ctx, dep.Service, dep.ID)
+		f.view.promote(dep.Service, dep.State.To, dep.Spec)
+		f.sup.prune(ctx, dep.Service, dep.ID)
 	}
 	return nil
 }
 
-// recordSwitch records a warm switch, final from the start, before traffic moves: the
+// RecordSwitch implements rollout.SwitchRecorder: it records a warm switch, final from the
+// start, before traffic moves: the
 // deployment and the new stable revision (with its spec), in one small transaction. Then the
 // live view follows: the revision that served gets its warm window, to becomes stable. It
 // sets dep.ID.
-func (f *Fleet) recordSwitch(ctx context.Context, dep *rollout.Deployment) error {
+func (f Recorder) RecordSwitch(ctx context.Context, dep *rollout.Deployment) error {
 	raw, err := json.Marshal(dep.Spec)
 	if err != nil {
 		return fmt.Errorf("encode spec: %w", err)
@@ -75,13 +82,13 @@ func (f *Fleet) recordSwitch(ctx context.Context, dep *rollout.Deployment) error
 	}
 	dep.ID = stored.ID
 	f.retirements(dep)
-	f.setStable(dep.Service, st.To, dep.Spec)
+	f.view.setStable(dep.Service, st.To, dep.Spec)
 	return nil
 }
 
-// switchDone records, after traffic moved, the rest of a warm switch in one transaction:
+// SwitchDone implements rollout.SwitchRecorder: it records, after traffic moved, the rest of a warm switch in one transaction:
 // the warm window of the revision that served and the switch's events.
-func (f *Fleet) switchDone(ctx context.Context, dep *rollout.Deployment, notes []rollout.Note) error {
+func (f Recorder) SwitchDone(ctx context.Context, dep *rollout.Deployment, notes []rollout.Note) error {
 	events := make([]store.Event, len(notes))
 	for i, n := range notes {
 		data, err := json.Marshal(n.Data)
@@ -90,7 +97,7 @@ func (f *Fleet) switchDone(ctx context.Context, dep *rollout.Deployment, notes [
 		}
 		events[i] = store.Event{Service: dep.Service, DeploymentID: dep.ID, Type: n.Type, Message: n.Message, Data: data}
 	}
-	retire := f.retiring(dep.Service, dep.State.To)
+	retire := f.view.retiring(dep.Service, dep.State.To)
 	err := f.store.Tx(ctx, func(tx *store.Store) error {
 		if err := putInstances(ctx, tx, retire); err != nil {
 			return err
@@ -122,7 +129,7 @@ func putInstances(ctx context.Context, tx *store.Store, ins []store.Instance) er
 
 // retirements gives the old revision's instances of a succeeded blue-green deployment (or
 // warm switch) their end of the warm window; other strategies leave none behind.
-func (f *Fleet) retirements(dep *rollout.Deployment) []store.Instance {
+func (f Recorder) retirements(dep *rollout.Deployment) []store.Instance {
 	if dep.State.Status != rollout.StatusSucceeded {
 		return nil
 	}
@@ -130,14 +137,14 @@ func (f *Fleet) retirements(dep *rollout.Deployment) []store.Instance {
 	if bg := dep.Spec.Strategy.BlueGreen; bg != nil {
 		delay = bg.ScaleDownDelay.D()
 	}
-	return f.retire(dep.Service, dep.State.To, time.Now().Add(delay).UTC())
+	return f.view.retire(dep.Service, dep.State.To, time.Now().Add(delay).UTC())
 }
 
 // prune trims the service's history to revision_history_limit, keeping the stable revision
 // and every revision that still has an instance. It runs at promotion and again when the
 // last instance of an old revision is gone.
-func (f *Fleet) prune(ctx context.Context, service string, deploymentID int64) {
-	limit, protect := f.history(service)
+func (f *supervisor) prune(ctx context.Context, service string, deploymentID int64) {
+	limit, protect := f.view.history(service)
 	if limit <= 0 {
 		return
 	}
@@ -145,23 +152,11 @@ func (f *Fleet) prune(ctx context.Context, service string, deploymentID int64) {
 	if err != nil {
 		f.logger.Warn("prune revisions", "service", service, "error", err)
 	} else if len(removed) > 0 {
-		f.event(ctx, service, deploymentID, "revisions_pruned", fmt.Sprintf("revisions %v removed from history (revision_history_limit %d)", removed, limit), nil)
+		f.events.Record(ctx, service, deploymentID, "revisions_pruned", fmt.Sprintf("revisions %v removed from history (revision_history_limit %d)", removed, limit), nil)
 	}
 }
 
-// RevisionSpec returns a revision's spec, from the fleet's cache or the store.
-func (f *Fleet) RevisionSpec(ctx context.Context, service string, rev int) (spec.Service, error) {
-	if rs, ok := f.cachedRevision(service, rev); ok {
-		return rs, nil
-	}
-	r, err := f.store.GetRevision(ctx, service, rev)
-	if err != nil {
-		return spec.Service{}, fmt.Errorf("revision %d of %s: %w", rev, service, err)
-	}
-	var rs spec.Service
-	if err := json.Unmarshal(r.Spec, &rs); err != nil {
-		return spec.Service{}, fmt.Errorf("decode revision %d of %s: %w", rev, service, err)
-	}
-	f.cacheRevision(service, rev, rs)
-	return rs, nil
+// Event implements rollout.Recorder.
+func (f Recorder) Event(ctx context.Context, dep *rollout.Deployment, typ, message string, data map[string]any) {
+	f.events.Record(ctx, dep.Service, dep.ID, typ, message, data)
 }

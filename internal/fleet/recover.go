@@ -18,7 +18,10 @@ import (
 // with Run. The proxy's listeners open only at the end, with their targets in place: a
 // request that arrives while the daemon recovers is refused (and retried by the client)
 // rather than answered 503. Deployments that were running are the caller's to resume.
-func (f *Fleet) Recover(ctx context.Context) error {
+func (f *Fleet) Recover(ctx context.Context) error { return f.sup.recover(ctx) }
+
+// recover is Recover.
+func (f *supervisor) recover(ctx context.Context) error {
 	svcs, err := f.store.ListServices(ctx)
 	if err != nil {
 		return err
@@ -34,7 +37,7 @@ func (f *Fleet) Recover(ctx context.Context) error {
 	if err := f.recoverInstances(ctx); err != nil {
 		return err
 	}
-	f.restoreTraffic()
+	f.view.restoreTraffic()
 	for _, sp := range routes {
 		if err := f.proxy.SetRoute(Route(sp)); err != nil {
 			f.logger.Error("route unavailable", "service", sp.Name, "listen", sp.Route.Listen, "error", err)
@@ -45,20 +48,20 @@ func (f *Fleet) Recover(ctx context.Context) error {
 
 // recoverService restores a service's live view and returns the spec whose route it serves:
 // the latest deployment's (it may be running).
-func (f *Fleet) recoverService(ctx context.Context, rec store.Service) (spec.Service, error) {
+func (f *supervisor) recoverService(ctx context.Context, rec store.Service) (spec.Service, error) {
 	var latest spec.Service
 	if err := json.Unmarshal(rec.Spec, &latest); err != nil {
 		return spec.Service{}, fmt.Errorf("decode spec of %s: %w", rec.Name, err)
 	}
 	sp := latest
 	if rec.Stable > 0 {
-		stable, err := f.RevisionSpec(ctx, rec.Name, rec.Stable)
+		stable, err := f.specs.get(ctx, rec.Name, rec.Stable)
 		if err != nil {
 			return spec.Service{}, err
 		}
 		sp = stable
 	}
-	f.setService(rec.Name, sp, rec.Stable)
+	f.view.setService(rec.Name, sp, rec.Stable)
 	return latest, nil
 }
 
@@ -66,7 +69,7 @@ func (f *Fleet) recoverService(ctx context.Context, rec store.Service) (spec.Ser
 // ones it does not and stops the ones no record claims. When the container runtime does not
 // answer, container records are kept and tracked as unknown, and the orphan sweep of
 // containers is retried in the background until it answers.
-func (f *Fleet) recoverInstances(ctx context.Context) error {
+func (f *supervisor) recoverInstances(ctx context.Context) error {
 	recs, err := f.store.ListInstances(ctx, "")
 	if err != nil {
 		return err
@@ -84,7 +87,7 @@ func (f *Fleet) recoverInstances(ctx context.Context) error {
 	for _, rec := range recs {
 		st, ok := running[rec.ID]
 		delete(running, rec.ID)
-		rs, err := f.RevisionSpec(ctx, rec.Service, rec.Revision)
+		rs, err := f.specs.get(ctx, rec.Service, rec.Revision)
 		if err != nil {
 			return err
 		}
@@ -118,7 +121,7 @@ func (f *Fleet) recoverInstances(ctx context.Context) error {
 	return nil
 }
 
-func (f *Fleet) adoptInstance(ctx context.Context, rec store.Instance, rs spec.Service) error {
+func (f *supervisor) adoptInstance(ctx context.Context, rec store.Instance, rs spec.Service) error {
 	if err := f.rt.Adopt(ctx, []string{rec.ID}); err != nil {
 		return fmt.Errorf("adopt %s: %w", rec.ID, err)
 	}
@@ -130,7 +133,7 @@ func (f *Fleet) adoptInstance(ctx context.Context, rec store.Instance, rs spec.S
 }
 
 // stopOrphans stops the instances that no record claims.
-func (f *Fleet) stopOrphans(orphans map[string]runtime.Status) {
+func (f *supervisor) stopOrphans(orphans map[string]runtime.Status) {
 	for id, st := range orphans {
 		f.logger.Warn("stopping orphan instance", "instance", id, "service", st.Service)
 		f.tasks.launch(func(ctx context.Context) {
@@ -145,7 +148,7 @@ func (f *Fleet) stopOrphans(orphans map[string]runtime.Status) {
 // sweepContainersLater retries listing the runtime until the container runtime answers,
 // then stops the instances no record claims. The tracked container instances need nothing
 // more: refreshStatuses reads their state as soon as the runtime answers.
-func (f *Fleet) sweepContainersLater(ctx context.Context) {
+func (f *supervisor) sweepContainersLater(ctx context.Context) {
 	t := time.NewTicker(f.cfg.RetryInterval)
 	defer t.Stop()
 	for {

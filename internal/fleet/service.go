@@ -10,13 +10,11 @@ import (
 	"github.com/cutover/cutover/internal/store"
 )
 
-// service is one service's live state, guarded by the fleet's lock.
+// service is one service's live state, guarded by the view's lock.
 type service struct {
 	name   string
 	spec   spec.Service // the spec of the latest deployment (route, replicas)
 	stable int
-	// revisions caches each revision's spec, loaded from the store on demand.
-	revisions map[int]spec.Service
 	// weights nil: spread over every ready instance; preview: revision reached by preview requests.
 	weights   map[int]int
 	preview   int
@@ -39,7 +37,7 @@ type Active struct {
 	Done       chan struct{}
 }
 
-// instance is one instance's live state, guarded by the fleet's lock.
+// instance is one instance's live state, guarded by the view's lock.
 type instance struct {
 	rec        store.Instance
 	status     runtime.Status
@@ -54,7 +52,7 @@ type instance struct {
 }
 
 func newService(name string) *service {
-	return &service{name: name, revisions: map[int]spec.Service{}, instances: map[string]*instance{}}
+	return &service{name: name, instances: map[string]*instance{}}
 }
 
 // sortedInstances returns the service's instances ordered by creation time and ID.

@@ -1,100 +1,118 @@
 package fleet
 
 import (
+	"log/slog"
 	"maps"
-	"slices"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/health"
-	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/store"
 )
 
-// This file is the only one that takes the fleet's lock. Each function is one short
+// view is the live view of every service and instance, and the proxy's table built from
+// it. Its lock is taken in this file only.
+type view struct {
+	mu       sync.Mutex
+	services serviceMap
+
+	proxy  Proxy
+	store  Store
+	logger *slog.Logger
+	tasks  *tasks
+	specs  *specs
+	// probeTarget is what an instance's probes reach at addr.
+	probeTarget func(addr string, rs spec.Service) health.Target
+}
+
+// This file is the only one that takes the view's lock. Each function is one short
 // critical section: it reads or changes the live view, hands the proxy a new table when
 // traffic changes, and returns what its caller needs to do the slow part (I/O, waiting)
 // with the lock released.
 
-// service returns the named service's state, created empty if unknown. The lock is held.
-func (f *Fleet) service(name string) *service {
-	s := f.services[name]
+// serviceMap is the live view's services by name.
+type serviceMap map[string]*service
+
+// get returns the named service's state, created empty if unknown. The lock is held.
+func (m serviceMap) get(name string) *service {
+	s := m[name]
 	if s == nil {
 		s = newService(name)
-		f.services[name] = s
+		m[name] = s
 	}
 	return s
 }
 
-// Reset forgets the live view, before a Recover that rebuilds it from the store.
-func (f *Fleet) Reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	clear(f.services)
+// reset forgets the live view.
+func (v *view) reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	clear(v.services)
 }
 
 // setService restores a recovered service's spec and stable revision.
-func (f *Fleet) setService(name string, sp spec.Service, stable int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(name)
+func (v *view) setService(name string, sp spec.Service, stable int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(name)
 	s.spec, s.stable = sp, stable
 }
 
 // restoreTraffic sends each recovered service's traffic to its stable revision when one of
 // its instances is known ready, else to whatever is ready.
-func (f *Fleet) restoreTraffic() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, s := range f.services {
+func (v *view) restoreTraffic() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, s := range v.services {
 		if s.stable > 0 && s.readyCount(s.stable) > 0 {
 			s.weights = map[int]int{s.stable: 100}
 		}
-		f.applyTraffic(s)
+		v.applyTraffic(s)
 	}
 }
 
 // add registers a new instance and updates the service's traffic.
-func (f *Fleet) add(in *instance) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(in.rec.Service)
+func (v *view) add(in *instance) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(in.rec.Service)
 	s.instances[in.rec.ID] = in
-	f.applyTraffic(s)
+	v.applyTraffic(s)
 }
 
 // setStopProbe keeps the function that stops in's prober and reports whether in is already
 // being stopped (its prober must not run).
-func (f *Fleet) setStopProbe(in *instance, cancel func()) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (v *view) setStopProbe(in *instance, cancel func()) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	in.stopProbe = cancel
 	return in.stopping
 }
 
 // stopProbing stops an instance's prober.
-func (f *Fleet) stopProbing(service, id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if in := f.service(service).instances[id]; in != nil && in.stopProbe != nil {
+func (v *view) stopProbing(service, id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if in := v.services.get(service).instances[id]; in != nil && in.stopProbe != nil {
 		in.stopProbe()
 	}
 }
 
 // unconfirmed takes an instance adopted as ready out of the proxy when its prober has not
 // confirmed readiness yet.
-func (f *Fleet) unconfirmed(service, id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) unconfirmed(service, id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	in := s.instances[id]
 	if in == nil || in.confirmed || !in.ready {
 		return
 	}
 	in.ready = false
-	f.applyTraffic(s)
+	v.applyTraffic(s)
 	s.wakeDeployment()
 }
 
@@ -103,10 +121,10 @@ func (f *Fleet) unconfirmed(service, id string) {
 // false when there is nothing more to do: the instance is gone or stopping, or the report is
 // the prober's first on an instance adopted as ready (it keeps serving as last known until a
 // probe says otherwise; confirmReady bounds the wait).
-func (f *Fleet) takeReport(service, id string, r health.Result) (in *instance, rec store.Instance, wasReady, ok bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) takeReport(service, id string, r health.Result) (in *instance, rec store.Instance, wasReady, ok bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	in = s.instances[id]
 	if in == nil || in.stopping {
 		return nil, store.Instance{}, false, false
@@ -127,34 +145,34 @@ func (f *Fleet) takeReport(service, id string, r health.Result) (in *instance, r
 	}
 	if !r.Ready && wasReady {
 		in.ready, in.rec = false, rec
-		f.applyTraffic(s)
+		v.applyTraffic(s)
 	}
 	return in, rec, wasReady, true
 }
 
 // markReady gives a newly ready instance traffic, once its readiness is recorded.
-func (f *Fleet) markReady(service string, in *instance, rec store.Instance) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) markReady(service string, in *instance, rec store.Instance) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	if cur := s.instances[rec.ID]; cur == in && !in.stopping {
 		in.ready, in.readySince, in.rec = true, rec.ReadySince, rec
-		f.applyTraffic(s)
+		v.applyTraffic(s)
 	}
 }
 
 // wake prompts the service's running deployment, if any, to look again.
-func (f *Fleet) wake(service string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.service(service).wakeDeployment()
+func (v *view) wake(service string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.services.get(service).wakeDeployment()
 }
 
 // markStopping takes the instances out of traffic and returns their records, marked to stop.
-func (f *Fleet) markStopping(service string, ids []string) []store.Instance {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) markStopping(service string, ids []string) []store.Instance {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	var recs []store.Instance
 	for _, id := range ids {
 		in := s.instances[id]
@@ -165,16 +183,16 @@ func (f *Fleet) markStopping(service string, ids []string) []store.Instance {
 		in.rec.Desired = "stop"
 		recs = append(recs, in.rec)
 	}
-	f.applyTraffic(s)
+	v.applyTraffic(s)
 	return recs
 }
 
 // forget removes a stopped instance and reports whether it was the last one of an old
 // revision while no deployment runs (the history may then be pruned).
-func (f *Fleet) forget(rec store.Instance) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(rec.Service)
+func (v *view) forget(rec store.Instance) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(rec.Service)
 	delete(s.instances, rec.ID)
 	s.wakeDeployment()
 	lastOfOld := rec.Revision != s.stable && s.active == nil
@@ -188,11 +206,11 @@ func (f *Fleet) forget(rec store.Instance) bool {
 type instanceRef struct{ service, id string }
 
 // instanceRefs lists every instance.
-func (f *Fleet) instanceRefs() []instanceRef {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (v *view) instanceRefs() []instanceRef {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	var refs []instanceRef
-	for _, s := range f.services {
+	for _, s := range v.services {
 		for id := range s.instances {
 			refs = append(refs, instanceRef{s.name, id})
 		}
@@ -200,27 +218,14 @@ func (f *Fleet) instanceRefs() []instanceRef {
 	return refs
 }
 
-// allInstances lists every instance's ID by service.
-func (f *Fleet) allInstances() map[string][]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[string][]string{}
-	for _, s := range f.services {
-		for id := range s.instances {
-			out[s.name] = append(out[s.name], id)
-		}
-	}
-	return out
-}
-
 // setStatus takes in an instance's runtime status. It returns the instance's record and
 // whether its state changed in a way to record (not for an instance being stopped). An
 // instance that went away or came back starts its readiness over; one that moved gets
 // probed at its new address.
-func (f *Fleet) setStatus(service string, st runtime.Status) (store.Instance, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) setStatus(service string, st runtime.Status) (store.Instance, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	in := s.instances[st.ID]
 	if in == nil {
 		return store.Instance{}, false
@@ -240,10 +245,11 @@ func (f *Fleet) setStatus(service string, st runtime.Status) (store.Instance, bo
 		changedState = changedState || st.Restarts != old.Restarts
 	}
 	if changedAddr && in.prober != nil {
-		in.prober.SetTarget(f.probeTarget(st.Addr, s.revisions[in.rec.Revision]))
+		rs, _ := v.specs.cached(service, in.rec.Revision)
+		in.prober.SetTarget(v.probeTarget(st.Addr, rs))
 	}
 	if changedState || changedAddr || changedHealth {
-		f.applyTraffic(s)
+		v.applyTraffic(s)
 		s.wakeDeployment()
 	}
 	return in.rec, changedState && !in.stopping
@@ -251,11 +257,11 @@ func (f *Fleet) setStatus(service string, st runtime.Status) (store.Instance, bo
 
 // reconcilePlan decides, for each service without a running deployment, what keeps it at
 // its stable revision at now.
-func (f *Fleet) reconcilePlan(now time.Time) []reconcileWork {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (v *view) reconcilePlan(now time.Time) []reconcileWork {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	var todo []reconcileWork
-	for _, s := range f.services {
+	for _, s := range v.services {
 		if s.active != nil || s.stable == 0 {
 			continue
 		}
@@ -267,25 +273,25 @@ func (f *Fleet) reconcilePlan(now time.Time) []reconcileWork {
 }
 
 // setWeights records the service's split and swaps the proxy's table at once.
-func (f *Fleet) setWeights(service string, weights map[int]int, preview int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) setWeights(service string, weights map[int]int, preview int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	if maps.Equal(s.weights, weights) && (s.weights == nil) == (weights == nil) && s.preview == preview {
 		return
 	}
 	s.weights = maps.Clone(weights)
 	s.preview = preview
-	f.applyTraffic(s)
+	v.applyTraffic(s)
 }
 
 // observe returns what the rollout controller sees of the service's instances that are
 // not being stopped.
-func (f *Fleet) observe(service string) []rollout.Instance {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (v *view) observe(service string) []rollout.Instance {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	var out []rollout.Instance
-	for _, in := range f.service(service).sortedInstances() {
+	for _, in := range v.services.get(service).sortedInstances() {
 		if in.stopping {
 			continue
 		}
@@ -304,12 +310,12 @@ func (f *Fleet) observe(service string) []rollout.Instance {
 	return out
 }
 
-// Activate registers a deployment as its service's running one.
-func (f *Fleet) Activate(dep *rollout.Deployment) *Active {
+// activate registers a deployment as its service's running one.
+func (v *view) activate(dep *rollout.Deployment) *Active {
 	a := &Active{Deployment: dep, Wake: make(chan struct{}, 1), Requests: make(chan rollout.Request), Done: make(chan struct{})}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(dep.Service)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(dep.Service)
 	s.active = a
 	if dep.Spec.Strategy.Type == spec.TypeCanary {
 		s.canary = dep.State.To
@@ -317,33 +323,33 @@ func (f *Fleet) Activate(dep *rollout.Deployment) *Active {
 	return a
 }
 
-// ActiveDeployment returns the service's running deployment, nil when none.
-func (f *Fleet) ActiveDeployment(service string) *Active {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if s := f.services[service]; s != nil {
+// activeDeployment returns the service's running deployment, nil when none.
+func (v *view) activeDeployment(service string) *Active {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s := v.services[service]; s != nil {
 		return s.active
 	}
 	return nil
 }
 
-// Deactivate ends a running deployment's hold on its service, unless another one took it.
-func (f *Fleet) Deactivate(a *Active) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(a.Deployment.Service)
+// deactivate ends a running deployment's hold on its service, unless another one took it.
+func (v *view) deactivate(a *Active) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(a.Deployment.Service)
 	if s.active == a {
 		s.active, s.canary = nil, 0
-		f.applyTraffic(s)
+		v.applyTraffic(s)
 	}
 }
 
 // retire sets the end of the warm window of the service's instances not of revision keep.
-func (f *Fleet) retire(service string, keep int, at time.Time) []store.Instance {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (v *view) retire(service string, keep int, at time.Time) []store.Instance {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	var out []store.Instance
-	for _, in := range f.service(service).instances {
+	for _, in := range v.services.get(service).instances {
 		if in.rec.Revision != keep && !in.stopping {
 			in.rec.RetireAt = at
 			out = append(out, in.rec)
@@ -354,11 +360,11 @@ func (f *Fleet) retire(service string, keep int, at time.Time) []store.Instance 
 
 // retiring returns the records of the service's instances not of revision keep that have
 // the end of a warm window, for the store.
-func (f *Fleet) retiring(service string, keep int) []store.Instance {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (v *view) retiring(service string, keep int) []store.Instance {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	var out []store.Instance
-	for _, in := range f.service(service).instances {
+	for _, in := range v.services.get(service).instances {
 		if in.rec.Revision != keep && !in.stopping && !in.rec.RetireAt.IsZero() {
 			out = append(out, in.rec)
 		}
@@ -367,29 +373,29 @@ func (f *Fleet) retiring(service string, keep int) []store.Instance {
 }
 
 // promote makes rev the service's stable revision with all its traffic.
-func (f *Fleet) promote(service string, rev int, sp spec.Service) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) promote(service string, rev int, sp spec.Service) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	s.stable, s.spec = rev, sp
 	s.weights = map[int]int{rev: 100}
 	s.preview = 0
-	f.applyTraffic(s)
+	v.applyTraffic(s)
 }
 
 // setStable makes rev the service's stable revision; traffic is the caller's to move.
-func (f *Fleet) setStable(service string, rev int, sp spec.Service) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) setStable(service string, rev int, sp spec.Service) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	s.stable, s.spec, s.preview = rev, sp, 0
 }
 
 // history returns the service's revision_history_limit and the revisions pruning must keep.
-func (f *Fleet) history(service string) (int, []int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
+func (v *view) history(service string) (int, []int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	protect := []int{s.stable}
 	for _, in := range s.instances {
 		protect = append(protect, in.rec.Revision)
@@ -397,132 +403,51 @@ func (f *Fleet) history(service string) (int, []int) {
 	return s.spec.RevisionHistoryLimit, protect
 }
 
-func (f *Fleet) cachedRevision(service string, rev int) (spec.Service, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	rs, ok := f.service(service).revisions[rev]
-	return rs, ok
-}
-
-func (f *Fleet) cacheRevision(service string, rev int, rs spec.Service) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.service(service).revisions[rev] = rs
-}
-
-// NoteRevision takes in a revision just recorded for a deployment; a service that has never
+// noteRevision takes in a revision just recorded for a deployment: a service that has never
 // had a stable revision takes its spec.
-func (f *Fleet) NoteRevision(service string, rev int, rs spec.Service) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
-	s.revisions[rev] = rs
+func (v *view) noteRevision(service string, rs spec.Service) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services.get(service)
 	if s.stable == 0 {
 		s.spec = rs
 	}
 }
 
-// Serving returns the service's stable revision (0: none yet) and whether a deployment of
-// it is running.
-func (f *Fleet) Serving(service string) (stable int, deploying bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.service(service)
-	return s.stable, s.active != nil
+// snapshot is a copy of one service's live view, for reads done with the lock released.
+type snapshot struct {
+	name      string
+	spec      spec.Service
+	stable    int
+	deploying bool
+	// shares is each revision's share of traffic as the proxy applies it.
+	shares map[int]int
+	// instances are oldest first; nil in the summaries of every service.
+	instances []InstanceView
 }
 
-// Stables lists every known service's stable revision and the database section of its
-// current spec.
-func (f *Fleet) Stables() map[string]Stable {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]Stable, len(f.services))
-	for name, s := range f.services {
-		out[name] = Stable{Revision: s.stable, Database: s.spec.Database}
+// snapshot copies the named service's live view (empty when unknown).
+func (v *view) snapshot(name string) snapshot {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services[name]
+	if s == nil {
+		return snapshot{name: name}
+	}
+	out := snapshot{name: name, spec: s.spec, stable: s.stable, deploying: s.active != nil, shares: shares(targetGroups(s))}
+	for _, in := range s.sortedInstances() {
+		out.instances = append(out.instances, in.view())
 	}
 	return out
 }
 
-// RunningRevisions lists, in order, the revisions of service that have instances, stopping
-// ones too.
-func (f *Fleet) RunningRevisions(service string) []int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []int
-	for _, in := range f.service(service).instances {
-		if !slices.Contains(out, in.rec.Revision) {
-			out = append(out, in.rec.Revision)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// StableRoute returns the route the service serves at its stable revision, nil before it
-// has one.
-func (f *Fleet) StableRoute(service string) *proxy.Route {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := f.services[service]
-	if s == nil || s.stable == 0 {
-		return nil
-	}
-	r := Route(s.spec)
-	return &r
-}
-
-// RouteOwner returns the service other than name whose stable route conflicts with route,
-// "" when none does.
-func (f *Fleet) RouteOwner(name string, route proxy.Route) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, other := range f.services {
-		if other.name != name && other.stable > 0 && proxy.Conflict(route, Route(other.spec)) {
-			return other.name
-		}
-	}
-	return ""
-}
-
-// TargetURL is the URL of one serving instance of the revision, or "".
-func (f *Fleet) TargetURL(service string, rev int) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, in := range f.service(service).sortedInstances() {
-		if in.rec.Revision == rev && in.serving() {
-			return "http://" + in.status.Addr
-		}
-	}
-	return ""
-}
-
-// Weights reports each revision's share of the service's traffic as the proxy applies it.
-func (f *Fleet) Weights(service string) map[int]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return shares(targetGroups(f.service(service)))
-}
-
-// InstanceViews returns a view of each of the service's instances, oldest first.
-func (f *Fleet) InstanceViews(service string) []InstanceView {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []InstanceView
-	for _, in := range f.service(service).sortedInstances() {
-		out = append(out, in.view())
+// summaries copies every known service's spec, stable revision and deployment flag.
+func (v *view) summaries() []snapshot {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]snapshot, 0, len(v.services))
+	for _, s := range v.services {
+		out = append(out, snapshot{name: s.name, spec: s.spec, stable: s.stable, deploying: s.active != nil})
 	}
 	return out
-}
-
-// Warm returns the revisions of the service that have a serving instance.
-func (f *Fleet) Warm(service string) map[int]bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	warm := map[int]bool{}
-	for _, in := range f.service(service).instances {
-		if in.serving() {
-			warm[in.rec.Revision] = true
-		}
-	}
-	return warm
 }

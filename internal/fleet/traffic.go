@@ -14,11 +14,13 @@ import (
 )
 
 // applyTraffic computes the service's target groups from its serving instances and the
-// recorded weights and hands them to the proxy in one swap. The fleet lock is held.
-func (f *Fleet) applyTraffic(s *service) {
+// recorded weights and hands them to the proxy in one swap. The view's lock is held.
+func (v *view) applyTraffic(s *service) {
 	groups := targetGroups(s)
-	f.proxy.SetTargets(s.name, groups, s.preview)
-	f.noteTargets(s, len(groups) > 0)
+	v.proxy.SetTargets(s.name, groups, s.preview)
+	if typ, msg, ok := s.noteTargets(len(groups) > 0); ok {
+		v.recordLater(store.Event{Time: time.Now(), Service: s.name, Type: typ, Message: msg}, map[string]any{"stable": s.stable})
+	}
 }
 
 // targetGroups groups serving instances by revision, a canary's baseline instances apart
@@ -100,11 +102,10 @@ const (
 	targetsLost                       // it had one and has none now
 )
 
-// noteTargets records when a service's last target leaves the proxy (its requests then get
-// 503 with Retry-After) and when one is back. The fleet lock is held, so the event is
-// written in the background, stamped with the time of the change.
-func (f *Fleet) noteTargets(s *service, has bool) {
-	var typ, msg string
+// noteTargets follows whether the service has a target in the proxy and returns the event
+// of a change worth recording: its last target left (its requests then get 503 with
+// Retry-After), or one is back.
+func (s *service) noteTargets(has bool) (typ, msg string, ok bool) {
 	switch {
 	case has && s.targets == targetsLost:
 		typ, msg = "targets_restored", fmt.Sprintf("service %s has a ready instance again; the proxy routes to it", s.name)
@@ -117,23 +118,25 @@ func (f *Fleet) noteTargets(s *service, has bool) {
 	case s.targets == targetsServing:
 		s.targets = targetsLost
 	}
-	if typ == "" {
-		return
-	}
-	e := store.Event{Time: time.Now(), Service: s.name, Type: typ, Message: msg}
+	return typ, msg, typ != ""
+}
+
+// recordLater writes the event e, stamped with the time of the change, in the background:
+// the view's lock is held.
+func (v *view) recordLater(e store.Event, data map[string]any) {
 	var err error
-	if e.Data, err = json.Marshal(map[string]any{"stable": s.stable}); err != nil {
-		f.logger.Warn("record event", "service", e.Service, "event", typ, "error", err)
+	if e.Data, err = json.Marshal(data); err != nil {
+		v.logger.Warn("record event", "service", e.Service, "event", e.Type, "error", err)
 		return
 	}
-	f.tasks.launch(func(ctx context.Context) {
+	v.tasks.launch(func(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // shutting down: instances stop by design
 		}
-		if _, err := f.store.AddEvent(ctx, e); err != nil {
-			f.logger.Warn("record event", "service", e.Service, "event", typ, "error", err)
+		if _, err := v.store.AddEvent(ctx, e); err != nil {
+			v.logger.Warn("record event", "service", e.Service, "event", e.Type, "error", err)
 			return
 		}
-		f.logger.Info(typ, "service", e.Service)
+		v.logger.Info(e.Type, "service", e.Service)
 	})
 }

@@ -23,7 +23,7 @@ type InstanceView struct {
 	Started time.Time
 }
 
-// view is in as InstanceView. The fleet lock is held.
+// view is in as InstanceView. The view's lock is held.
 func (in *instance) view() InstanceView {
 	state := string(in.status.State)
 	if in.stopping {
