@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/cutover/cutover/examples/demoapp/app"
 	"github.com/cutover/cutover/internal/cli"
@@ -37,11 +39,18 @@ func main() {
 					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})
 		},
 		Demo: func(ctx context.Context, o cli.DemoOptions, out io.Writer) error {
-			return demo.Run(ctx, demo.Options{Rate: o.Rate, Exit: o.Exit}, out)
+			return demo.Run(ctx, demo.Options{Rate: o.Rate, Exit: o.Exit, Start: startDemoDaemon}, out)
 		},
 		CheckSpec:      control.CheckSpec,
 		LintMigrations: coordinator.LintMigrations,
 	})
 	stop()
 	os.Exit(code)
+}
+
+// startDemoDaemon is the demo's private daemon: a loopback port, a fast reconcile tick, its
+// instances stopped on exit.
+func startDemoDaemon(ctx context.Context, stateDir string, log io.Writer) (demo.Daemon, error) {
+	return daemon.New(ctx, daemon.Options{StateDir: stateDir, Listen: "127.0.0.1:0", StopInstancesOnExit: true,
+		Logger: slog.New(slog.NewTextHandler(log, nil)), Tick: 100 * time.Millisecond})
 }

@@ -1,6 +1,7 @@
 // Package demo runs `cutover demo`: a private daemon in a temporary directory, the bundled
 // demo app under constant load, and a scripted tour of deployments with a running tally. It
-// composes the daemon like cmd/cutover does; nothing imports it but cmd/cutover.
+// is handed the daemon to start by cmd/cutover (Options.Start), and nothing imports it but
+// cmd/cutover.
 package demo
 
 import (
@@ -8,14 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/cutover/cutover/internal/api"
-	"github.com/cutover/cutover/internal/daemon"
 )
 
 // Run runs `cutover demo`: a private daemon in a temporary directory, the bundled demo app
@@ -37,8 +35,10 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer logFile.Close()
-	d, err := daemon.New(ctx, daemon.Options{StateDir: filepath.Join(dir, "state"), Listen: "127.0.0.1:0", StopInstancesOnExit: true,
-		Logger: slog.New(slog.NewTextHandler(logFile, nil)), Tick: 100 * time.Millisecond})
+	if opts.Start == nil {
+		return errors.New("demo: no daemon to start")
+	}
+	d, err := opts.Start(ctx, filepath.Join(dir, "state"), logFile)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -69,7 +69,21 @@ type Options struct {
 	Rate int
 	// Exit ends the demo after the tour instead of serving until ctx is done.
 	Exit bool
+	// Start creates the private daemon (cmd/cutover passes one over daemon.New).
+	Start StartDaemon
 }
+
+// Daemon is the private daemon the demo runs: its control API's address and token, and Run,
+// which serves until ctx ends and then stops every instance.
+type Daemon interface {
+	Addr() string
+	Token() string
+	Run(ctx context.Context) error
+}
+
+// StartDaemon creates a daemon listening on a free loopback port, with its state under
+// stateDir and its log written to log, that stops its instances when it stops.
+type StartDaemon func(ctx context.Context, stateDir string, log io.Writer) (Daemon, error)
 
 func freeLoopback() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
