@@ -80,6 +80,7 @@ func (f Recorder) RecordSwitch(ctx context.Context, dep *rollout.Deployment) err
 	if err != nil {
 		return err
 	}
+	f.cfg.Crash.Reach("switch-record-after")
 	dep.ID = stored.ID
 	f.retirements(dep)
 	f.view.setStable(dep.Service, st.To, dep.Spec)
