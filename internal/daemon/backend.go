@@ -7,6 +7,6 @@ import (
 // backend returns the control API's use cases over the daemon's parts.
 func (d *Daemon) backend() *control.Backend {
 	return control.New(control.Config{Store: d.store, Fleet: d.fleet, Proxy: d.proxy, Recorder: d.fleet.Recorder(),
-		Switcher: d.ctrl, Migrations: d.mig, Events: d.events, Logger: d.logger, Activate: d.activate,
+		Switcher: d.ctrl, Migrations: d.mig, Events: d.events, Logger: d.logger, Activate: d.launcher.activate,
 		RequireApproval: d.opts.RequireApproval})
 }

@@ -103,22 +103,22 @@ type Options struct {
 
 // Daemon is a running cutover: create it with New, then Run it.
 type Daemon struct {
-	opts    Options
-	logger  *slog.Logger
-	store   *store.Store
-	driver  runtime.Driver
-	proxy   *proxy.Proxy
-	certs   *certs.Manager
-	ctrl    *rollout.Controller
-	tokens  *apiTokens
-	apiTLS  *tls.Config
-	apiLn   net.Listener
-	fleet   *fleet.Fleet
-	events  eventLog
-	flags   *flags.Service
-	tasks   tasks
-	started chan *fleet.Active
-	mig     *coordinator.Coordinator
+	opts     Options
+	logger   *slog.Logger
+	store    *store.Store
+	driver   runtime.Driver
+	proxy    *proxy.Proxy
+	certs    *certs.Manager
+	ctrl     *rollout.Controller
+	tokens   *apiTokens
+	apiTLS   *tls.Config
+	apiLn    net.Listener
+	fleet    *fleet.Fleet
+	events   eventLog
+	flags    *flags.Service
+	tasks    tasks
+	launcher *launcher
+	mig      *coordinator.Coordinator
 	// lock is the state directory's lock; listeners hands out (inherited) listeners.
 	lock         *os.File
 	driverClosed sync.Once
@@ -179,7 +179,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf,
-		events: eventLog{store: st, logger: opts.Logger}, started: make(chan *fleet.Active, 64), lock: lock, listeners: listenersOf(opts), sealKey: key}
+		events: eventLog{store: st, logger: opts.Logger}, lock: lock, listeners: listenersOf(opts), sealKey: key}
 	d.flags, err = flags.NewService(ctx, flags.SQLiteStore{St: st}, flags.SQLiteTokens{St: st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
 			d.events.Record(ctx, "", 0, typ, msg, data)
@@ -207,6 +207,8 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.mig = d.newMigrations()
 	d.ctrl = rollout.NewController(d.fleet.Instances(), d.fleet.Traffic(), d.fleet.Recorder(), d.newHookRunner(), d.fleet.Metrics(),
 		opts.Logger.With("component", "rollout"), rollout.Config{})
+	d.launcher = &launcher{fleet: d.fleet, ctrl: d.ctrl, mig: d.mig, store: st, events: d.events, logger: opts.Logger,
+		tasks: &d.tasks, started: make(chan *fleet.Active, 64)}
 	ln, err := d.listeners.Listen("api", opts.Listen)
 	if err != nil {
 		d.close()
@@ -236,7 +238,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	serving.Go(func() error { return d.proxy.Run(proxyCtx) })
 	serving.Go(func() error { return d.certs.Run(proxyCtx) })
 
-	if err := d.recover(workCtx); err != nil {
+	if err := d.launcher.recover(workCtx); err != nil {
 		stopWork()
 		stopProxy()
 		d.stopped(serving.Wait())

@@ -7,12 +7,28 @@ import (
 	"log/slog"
 
 	"github.com/cutover/cutover/internal/fleet"
+	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/store"
 )
 
-// deploymentLauncher drives each deployment handed to it in its own task.
-func (d *Daemon) deploymentLauncher(ctx context.Context) error {
+// launcher hands recorded deployments on to be driven: it queues each one activated (by
+// the API's use cases, or at recovery), then drives it in its own task, with its
+// migrations around the controller's drive.
+type launcher struct {
+	fleet  *fleet.Fleet
+	ctrl   *rollout.Controller
+	mig    *coordinator.Coordinator
+	store  *store.Store
+	events eventLog
+	logger *slog.Logger
+	tasks  *tasks
+	// started queues activated deployments until run launches them.
+	started chan *fleet.Active
+}
+
+// run drives each deployment handed to it in its own task.
+func (d *launcher) run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -27,13 +43,13 @@ func (d *Daemon) deploymentLauncher(ctx context.Context) error {
 }
 
 // activate registers a deployment as the service's running one and queues it for driving.
-func (d *Daemon) activate(dep *rollout.Deployment) {
+func (d *launcher) activate(dep *rollout.Deployment) {
 	d.started <- d.fleet.Activate(dep)
 }
 
 // drive runs a deployment's migrations around the controller's drive. A deployment whose
 // drive stops with the daemon is parked: the next daemon resumes it.
-func (d *Daemon) drive(ctx context.Context, a *fleet.Active) {
+func (d *launcher) drive(ctx context.Context, a *fleet.Active) {
 	defer close(a.Done)
 	dep := a.Deployment
 	err := d.ctrl.AwaitApproval(ctx, dep, a.Requests)
@@ -56,7 +72,7 @@ func (d *Daemon) drive(ctx context.Context, a *fleet.Active) {
 }
 
 // recover rebuilds the fleet from the store and resumes the deployments that were running.
-func (d *Daemon) recover(ctx context.Context) error {
+func (d *launcher) recover(ctx context.Context) error {
 	if err := d.fleet.Recover(ctx); err != nil {
 		return err
 	}
@@ -78,6 +94,17 @@ func (d *Daemon) recover(ctx context.Context) error {
 		d.activate(dep)
 	}
 	return nil
+}
+
+// drop empties the queue: whoever recovers next resumes those deployments from the store.
+func (d *launcher) drop() {
+	for {
+		select {
+		case <-d.started:
+		default:
+			return
+		}
+	}
 }
 
 // eventLog records events in the store and the log, for the fleet, the rollout controller

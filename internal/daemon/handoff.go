@@ -61,7 +61,7 @@ func (d *Daemon) proxyListen(addr string) (net.Listener, error) {
 // startControl launches the control plane's loops under the tasks' current context.
 func (d *Daemon) startControl() {
 	d.tasks.launch(d.logger, "fleet", d.fleet.Run)
-	d.tasks.launch(d.logger, "deployments", d.deploymentLauncher)
+	d.tasks.launch(d.logger, "deployments", d.launcher.run)
 	d.tasks.launch(d.logger, "flags", d.flags.Run)
 	d.tasks.launch(d.logger, "migrations", d.mig.Run)
 }
@@ -96,7 +96,7 @@ func (d *Daemon) handOff(ctx context.Context, stopWork context.CancelFunc) (bool
 	// Only the successor may act on instances and deployments from here on.
 	stopWork()
 	_ = d.tasks.wait() // each loop's error is logged where it ends
-	d.dropQueuedDeployments()
+	d.launcher.drop()
 	status := handoff.Status{OldPID: os.Getpid(), OldVersion: d.opts.Version}
 	pid, version, err := d.startSuccessor(ctx)
 	status.NewPID, status.Version, status.At = pid, version, time.Now().UTC()
@@ -138,25 +138,13 @@ func (d *Daemon) startSuccessor(ctx context.Context) (int, string, error) {
 	return succ.PID(), version, err
 }
 
-// dropQueuedDeployments empties the launcher's queue: whoever recovers next resumes those
-// deployments from the store.
-func (d *Daemon) dropQueuedDeployments() {
-	for {
-		select {
-		case <-d.started:
-		default:
-			return
-		}
-	}
-}
-
 // resumeControl rebuilds the live view from the store, as after a restart, and starts the
 // control plane again. The proxy keeps its listeners and serves throughout.
 func (d *Daemon) resumeControl(ctx context.Context) context.CancelFunc {
 	workCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.tasks.start(workCtx)
 	d.fleet.Reset()
-	if err := d.recover(workCtx); err != nil {
+	if err := d.launcher.recover(workCtx); err != nil {
 		d.logger.Error("resume after a failed hand-off", "error", err)
 	}
 	d.startControl()
