@@ -146,7 +146,7 @@ to it over its token-protected HTTP API.`,
 		Version:           buildinfo.Read(Version).String(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.begin() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.begin(cmd) },
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
@@ -162,16 +162,20 @@ to it over its token-protected HTTP API.`,
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
-		a.apiTokenCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(),
+		a.apiTokenCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(),
 	)
 	a.addCompletion(root)
 	return root
 }
 
 // begin checks and resolves the global flags once the command line has parsed.
-func (a *app) begin() error {
+func (a *app) begin(cmd *cobra.Command) error {
 	a.started = true
-	if a.output != "text" && a.output != "json" {
+	sarif := cmd.Annotations["sarif"] == "true"
+	if a.output != "text" && a.output != "json" && (a.output != "sarif" || !sarif) {
+		if sarif {
+			return usagef("--output %q: want text, json or sarif", a.output)
+		}
 		return usagef("--output %q: want text or json", a.output)
 	}
 	dir, err := stateDir(a.stateDir)

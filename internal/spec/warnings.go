@@ -15,15 +15,15 @@ func Warnings(s *Service) []string {
 	if c := s.Strategy.Canary; c != nil && !c.Analysis.HasMetric() {
 		ws = append(ws, "canary analysis judges nothing (errors and latency are false, no max_error_rate or max_p99): a bad canary is never rolled back by itself")
 	}
-	if s.Run.Image != "" && !pinnedImage(s.Run.Image) {
+	if s.Run.Image != "" && !PinnedImage(s.Run.Image) {
 		ws = append(ws, fmt.Sprintf("image %s has no pinned tag; pin a digest", s.Run.Image))
 	}
 	return ws
 }
 
-// pinnedImage reports whether an image reference has a digest or a tag other than latest.
+// PinnedImage reports whether an image reference has a digest or a tag other than latest.
 // A registry port ("registry:5000/app") is not a tag.
-func pinnedImage(ref string) bool {
+func PinnedImage(ref string) bool {
 	if strings.Contains(ref, "@") {
 		return true
 	}
