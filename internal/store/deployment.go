@@ -48,9 +48,7 @@ func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, 
 	svc.Spec, rev.Spec = s.sealSpec(svc.Spec), s.sealSpec(rev.Spec)
 	var stored Revision
 	err := s.inTx(ctx, func(q querier) error {
-		if active, err := activeDeployment(ctx, q, svc.Name); err == nil {
-			return &ConflictError{Service: svc.Name, DeploymentID: active.ID, Status: active.Status}
-		} else if !errors.Is(err, ErrNotFound) {
+		if err := refuseActive(ctx, q, svc.Name); err != nil {
 			return err
 		}
 		if err := upsertSpec(ctx, q, svc); err != nil {
@@ -89,9 +87,7 @@ func (s *Store) BeginSwitch(ctx context.Context, d Deployment, spec []byte) (Dep
 	op := fmt.Sprintf("record switch of %s to revision %d", d.Service, d.To)
 	spec = s.sealSpec(spec)
 	err := s.inTxUnsynced(ctx, func(q querier) error {
-		if active, err := activeDeployment(ctx, q, d.Service); err == nil {
-			return &ConflictError{Service: d.Service, DeploymentID: active.ID, Status: active.Status}
-		} else if !errors.Is(err, ErrNotFound) {
+		if err := refuseActive(ctx, q, d.Service); err != nil {
 			return err
 		}
 		if _, err := getRevision(ctx, q, d.Service, d.To); err != nil {
@@ -109,6 +105,18 @@ func (s *Store) BeginSwitch(ctx context.Context, d Deployment, spec []byte) (Dep
 		return Deployment{}, wrap(op, err)
 	}
 	return d, nil
+}
+
+// refuseActive fails with a *ConflictError when the service has an active deployment.
+func refuseActive(ctx context.Context, q querier, service string) error {
+	active, err := activeDeployment(ctx, q, service)
+	if err == nil {
+		return &ConflictError{Service: service, DeploymentID: active.ID, Status: active.Status}
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // matchService refuses a revision or deployment that names another service.
