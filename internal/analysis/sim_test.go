@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -55,6 +56,9 @@ type scenario struct {
 	wantFail  bool // a regression: report detection rather than false rollbacks
 	rule      Rule // the rule expected to catch a regression
 	window    int  // seconds between judgements (a divisor of 60); 0 means 1
+	// restarts: each run stores and resumes its judge (through JSON, as a restarted daemon
+	// does) at 0 to restarts moments drawn at random over the hour.
+	restarts int
 }
 
 // runResult is one simulated analysis: when each method failed the canary (seconds since the
@@ -155,12 +159,16 @@ func simulateOne(sc scenario, cfg Config, tm thresholdMethod, seed uint64) runRe
 	res := runResult{judgeAt: -1, errorsAt: -1, p99At: -1}
 	j.Observe(s)
 	step := max(sc.window, 1)
+	resumeAt := restartTimes(sc.restarts, seed)
 	for t := step; t <= simDuration && (res.judgeAt < 0 || res.errorsAt < 0 || res.p99At < 0); t += step {
 		share := sc.shares[min((t-step)*len(sc.shares)/simDuration, len(sc.shares)-1)]
 		nc := binomial(r, simRate*step, share)
 		nb := simRate*step - nc
 		addRequests(r, &s.Canary, nc, sc.canaryErr, sc.lat, sc.latFactor)
 		addRequests(r, &s.Baseline, nb, sc.baseErr, sc.lat, 1)
+		if len(resumeAt) > 0 && t >= resumeAt[0] {
+			j, resumeAt = resumed(cfg, j), resumeAt[1:]
+		}
 		if res.judgeAt < 0 {
 			j.Observe(s)
 			if j.failed != nil {
@@ -180,6 +188,38 @@ func simulateOne(sc scenario, cfg Config, tm thresholdMethod, seed uint64) runRe
 		}
 	}
 	return res
+}
+
+// restartTimes draws 0 to n moments of the hour, in order, from their own stream of seed.
+func restartTimes(n int, seed uint64) []int {
+	if n == 0 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(seed, 0x7e57a7))
+	ts := make([]int, r.IntN(n+1))
+	for i := range ts {
+		ts[i] = 1 + r.IntN(simDuration)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// resumed stores j's snapshot as JSON and resumes a judge from it; the resumed judge takes
+// its next sample as a starting point, as after a daemon restart.
+func resumed(cfg Config, j *Judge) *Judge {
+	b, err := json.Marshal(j.Snapshot())
+	if err != nil {
+		panic(err)
+	}
+	var s Snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		panic(err)
+	}
+	r, err := Resume(cfg, s)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // fails applies the threshold method's two checks to the canary's counters over one minute.

@@ -51,14 +51,14 @@ func TestSimulation(t *testing.T) {
 	cfg := Config{}
 	const alpha = DefaultAlpha
 	scenarios := []scenario{
-		{name: "healthy, 1% share", shares: []float64{0.01}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
-		{name: "healthy, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
-		{name: "healthy, 10% share", shares: []float64{0.10}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
-		{name: "healthy, 50% share", shares: []float64{0.50}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
-		{name: "healthy, share 1→5→25→50%", shares: []float64{0.01, 0.05, 0.25, 0.50}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow()},
+		{name: "healthy, 1% share, 0–10 restarts", shares: []float64{0.01}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow(), restarts: 10},
+		{name: "healthy, 5% share, 0–10 restarts", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow(), restarts: 10},
+		{name: "healthy, 10% share, 0–10 restarts", shares: []float64{0.10}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow(), restarts: 10},
+		{name: "healthy, 50% share, 0–10 restarts", shares: []float64{0.50}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow(), restarts: 10},
+		{name: "healthy, share 1→5→25→50%, 0–10 restarts", shares: []float64{0.01, 0.05, 0.25, 0.50}, baseErr: 0.001, canaryErr: 0.001, latFactor: 1, runs: simRuns(t, 400, true), window: simWindow(), restarts: 10},
 		{name: "errors 0.1%→1%, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.01, latFactor: 1, runs: simRuns(t, 400, false), wantFail: true},
 		{name: "errors 0.1%→0.9%, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.009, latFactor: 1, runs: simRuns(t, 400, false), wantFail: true},
-		{name: "errors 0.1%→0.2%, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.002, latFactor: 1, runs: simRuns(t, 400, true), wantFail: true, window: simWindow()},
+		{name: "errors 0.1%→0.2%, 5% share, 0–10 restarts", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.002, latFactor: 1, runs: simRuns(t, 400, true), wantFail: true, window: simWindow(), restarts: 10},
 		{name: "latency 2×, 5% share", shares: []float64{0.05}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, runs: simRuns(t, 400, false), wantFail: true},
 		{name: "latency 2×, 1% share", shares: []float64{0.01}, baseErr: 0.001, canaryErr: 0.001, latFactor: 2, runs: simRuns(t, 400, false), wantFail: true},
 	}

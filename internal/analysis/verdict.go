@@ -45,8 +45,11 @@ type Verdict struct {
 type Evidence struct {
 	// Windows counts the samples that contributed counts; Resets the samples whose counters
 	// went backwards (a restarted proxy) and only served as a new starting point.
-	Windows  int              `json:"windows"`
-	Resets   int              `json:"resets"`
+	Windows int `json:"windows"`
+	Resets  int `json:"resets"`
+	// Resumes counts the times the judge was resumed from its stored state (a daemon restart
+	// or hand-off): the counts include what it saw before each.
+	Resumes  int              `json:"resumes,omitempty"`
 	Canary   RevisionEvidence `json:"canary"`
 	Baseline RevisionEvidence `json:"baseline"`
 	// ErrorRatio is the canary's error rate over the baseline's, nil while there are no errors.

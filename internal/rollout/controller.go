@@ -120,6 +120,10 @@ func (c *Controller) Drive(ctx context.Context, d *Deployment, wake <-chan struc
 		c.recorder.Event(ctx, d, "deployment_failed", d.State.Reason, nil)
 		return c.recorder.SaveState(ctx, d)
 	}
+	if err := judge.resume(d.State.Judge); err != nil {
+		log.Warn("canary judge not resumed: judging afresh", "error", err)
+		c.recorder.Event(ctx, d, "analysis_restarted", "the canary judge's stored evidence could not be read, judging afresh: "+err.Error(), nil)
+	}
 	for d.State.Status.Active() {
 		wait, err := c.step(ctx, d, strategy, judge)
 		if err != nil {
@@ -214,6 +218,7 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy,
 			d.State.Verdict = v
 		}
 	}
+	judge.store(&d.State)
 	if err := c.act(ctx, d, dec); err != nil {
 		return 0, err
 	}

@@ -44,9 +44,39 @@ type promCheck struct {
 	due    time.Time // zero: run at the next look
 }
 
-// newJudge returns the judge of a canary deployment, or nil for other strategies. A judge
-// starts afresh when a deployment is driven again after a restart: it only counts what it
-// sees itself, so its guarantee holds from there; so do its Prometheus checks.
+// JudgeState is what State keeps of a canary's judge: the judge's snapshot and whether it
+// compares with the baseline (which it switched to once). Prometheus checks are thresholds,
+// not evidence: they start afresh after a restart.
+type JudgeState struct {
+	OnBaseline bool              `json:"on_baseline,omitempty"`
+	Snapshot   analysis.Snapshot `json:"snapshot"`
+}
+
+// store writes the judge's evidence into st while the deployment is active.
+func (cj *canaryJudge) store(st *State) {
+	if cj == nil || !st.Status.Active() {
+		st.Judge = nil
+		return
+	}
+	st.Judge = &JudgeState{OnBaseline: cj.onBaseline, Snapshot: cj.judge.Snapshot()}
+}
+
+// resume continues the judgement stored in js (nil: nothing to resume). On an error the judge
+// stays fresh: the caller reports that the evidence before the restart is lost.
+func (cj *canaryJudge) resume(js *JudgeState) error {
+	if cj == nil || js == nil {
+		return nil
+	}
+	j, err := analysis.Resume(cj.cfg, js.Snapshot)
+	if err != nil {
+		return err
+	}
+	cj.judge, cj.onBaseline = j, js.OnBaseline
+	return nil
+}
+
+// newJudge returns the judge of a canary deployment, or nil for other strategies; Drive
+// resumes it from the deployment's stored state.
 func newJudge(d *Deployment) (*canaryJudge, error) {
 	if d.Spec.Strategy.Type != spec.TypeCanary || d.Spec.Strategy.Canary == nil {
 		return nil, nil

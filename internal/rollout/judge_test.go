@@ -3,6 +3,7 @@ package rollout
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -339,5 +340,42 @@ func TestPromotedCanaryKeepsFinalVerdict(t *testing.T) {
 	if v := st.Verdict; v.Outcome != analysis.Pass || v.Rule != analysis.RuleMinRequests || v.Evidence.Canary.Requests == 0 {
 		t.Errorf("final verdict %s %s (%s), canary requests %d; want a pass on min_requests with counts",
 			v.Outcome, v.Rule, v.Reason, v.Evidence.Canary.Requests)
+	}
+}
+
+// TestJudgeResumesAfterRestart: a canary deployment driven until its analysis pauses, its
+// state stored as JSON and driven again by a new controller (a restarted daemon, whose proxy
+// counters start from zero) ends with a verdict that counts the requests of both runs.
+func TestJudgeResumesAfterRestart(t *testing.T) {
+	s := spec.Service{Name: "web", Replicas: 1, Run: spec.Run{Command: "x"}, Route: spec.Route{Listen: ":1"},
+		Strategy: spec.Strategy{Canary: &spec.Canary{
+			Steps:    []spec.CanaryStep{{Weight: new(50)}, {Analysis: &spec.AnalysisStep{Duration: spec.Duration(100 * time.Millisecond)}}},
+			Analysis: spec.CanaryAnalysis{Latency: new(false), MinRequests: 1 << 40},
+		}}}
+	spec.Default(&s)
+	now := time.Now()
+	d := &Deployment{ID: 9, Service: "web", Spec: s, State: State{Strategy: spec.TypeCanary, From: 1, To: 2, Replicas: 1,
+		Status: StatusRunning, Phase: "starting", StartedAt: now, LastProgressAt: now}}
+	first := last(drive(t, d))
+	if first.Status != StatusPaused || first.Judge == nil || first.Judge.Snapshot.Canary[0] == 0 {
+		t.Fatalf("first run: status %s, judge %+v; want paused with stored evidence", first.Status, first.Judge)
+	}
+	before := first.Judge.Snapshot.Canary[0]
+	b, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.State = State{}
+	if err := json.Unmarshal(b, &d.State); err != nil {
+		t.Fatal(err)
+	}
+	d.State.Status, d.State.Approved = StatusRunning, true // promote past the paused analysis
+	st := last(drive(t, d))
+	if st.Status != StatusSucceeded || st.Verdict == nil || st.Judge != nil {
+		t.Fatalf("second run: status %s (%s), verdict %+v, judge kept %v; want succeeded with a verdict", st.Status, st.Reason, st.Verdict, st.Judge != nil)
+	}
+	if ev := st.Verdict.Evidence; ev.Resumes != 1 || ev.Canary.Requests <= before {
+		t.Errorf("final evidence: %d resumes, %d canary requests; want 1 resume and more than the %d before the restart",
+			ev.Resumes, ev.Canary.Requests, before)
 	}
 }
