@@ -56,6 +56,11 @@ type Config struct {
 	LatencyTolerance *float64
 	// LatencyBounds are the histogram bucket upper bounds, strictly increasing and positive.
 	LatencyBounds []time.Duration
+	// mergeOneSided folds a window in which one revision served nothing into the next one
+	// rather than judging it alone (where it would say nothing). Strata sets it for the
+	// endpoints, whose few requests a second leave most windows one-sided; the choice depends
+	// on request counts only, which the tests condition on, so they stay valid.
+	mergeOneSided bool
 }
 
 // FieldError is one invalid field of a Config; Field is spelled as in a spec file ("alpha").

@@ -86,6 +86,27 @@
 // The error-ratio and slow-ratio estimates in the evidence carry a conventional (fixed-sample,
 // not anytime-valid) 1-alpha interval from the Wilson interval of the canary's share of events.
 //
+// # Resumption
+//
+// Snapshot gives the judge's evidence (counts, the e-processes' log likelihood ratios per grid
+// point, the latency tests' histograms and counts, a failure that stands) for storing with the
+// deployment, and Resume continues from it after a restart: the e-processes go on multiplying,
+// so alpha bounds false rollbacks per deployment however often the daemon restarts. The
+// proxy's counters restart with the daemon, so the first sample after a resumption is a new
+// starting point, and the requests between the last stored look and it are left out, for a
+// reason that has nothing to do with their outcome.
+//
+// # Strata: endpoints judged apart
+//
+// Strata runs one Judge on the whole traffic and one on each of the route's endpoints (from
+// Counts.Endpoints), alpha split by a union bound: half to the whole traffic, half shared
+// equally by the endpoints. A regression confined to an endpoint with 2% of the requests is
+// diluted in the whole traffic by the healthy rest; its own test sees it undiluted. An
+// endpoint has few requests a second, so most of its one-second windows are one-sided (one
+// revision served none), which says nothing about the split of errors; its judge folds such a
+// window into the next one instead (the choice depends on request counts, which the test
+// conditions on). Absolute limits and the pass rules apply to the whole traffic only.
+//
 // # Prometheus checks
 //
 // For metrics the proxy does not see, a check runs a PromQL instant query every interval and

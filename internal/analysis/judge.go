@@ -13,6 +13,8 @@ type Counts struct {
 	// Config.LatencyBounds entry, then one for larger latencies. Nil when unknown; a histogram of
 	// another length is ignored.
 	Latency []int64
+	// Endpoints are the counters of the route's endpoints, by name, for Strata.
+	Endpoints map[string]Counts
 }
 
 // Sample is one reading of both revisions' cumulative counters, taken at the end of a window.
@@ -76,6 +78,9 @@ func (j *Judge) Observe(s Sample) {
 	}
 	c, b := delta(j.prev.Canary, s.Canary, j.dc), delta(j.prev.Baseline, s.Baseline, j.db)
 	j.dc, j.db = c.Latency, b.Latency
+	if j.cfg.mergeOneSided && (c.Requests == 0) != (b.Requests == 0) {
+		return // the next window starts where this one did
+	}
 	j.keep(s)
 	j.ev.Windows++
 	j.ev.Canary.Requests += c.Requests

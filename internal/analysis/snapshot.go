@@ -30,6 +30,8 @@ type Snapshot struct {
 	Latency []QuantileState `json:"latency"`
 	Limit   *LimitState     `json:"limit,omitempty"`
 	Failed  *Verdict        `json:"failed,omitempty"`
+	// Endpoints are the endpoints' judges, by name, in a Strata's snapshot.
+	Endpoints map[string]Snapshot `json:"endpoints,omitempty"`
 }
 
 // QuantileState is one latency test in a Snapshot.

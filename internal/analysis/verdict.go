@@ -67,8 +67,24 @@ type Evidence struct {
 	// when it reaches Threshold = 1/alpha.
 	EValue    float64 `json:"e_value"`
 	Threshold float64 `json:"threshold"`
+	// Endpoint names the route's endpoint whose own tests failed the canary (see Strata); the
+	// counts and statistics above are then that endpoint's. Empty otherwise.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Endpoints summarise each endpoint's own tests, when the route names endpoints.
+	Endpoints []EndpointEvidence `json:"endpoints,omitempty"`
 	// Prometheus holds the standing of each Prometheus check, in the spec's order (see Combine).
 	Prometheus []CheckEvidence `json:"prometheus,omitempty"`
+}
+
+// EndpointEvidence is what one endpoint's tests have seen: its requests and errors per
+// revision, its combined e-value and the threshold at which it fails the canary (1 over its
+// share of alpha).
+type EndpointEvidence struct {
+	Name      string           `json:"name"`
+	Canary    RevisionEvidence `json:"canary"`
+	Baseline  RevisionEvidence `json:"baseline"`
+	EValue    float64          `json:"e_value"`
+	Threshold float64          `json:"threshold"`
 }
 
 // RevisionEvidence is one revision's counts since the analysis began.

@@ -66,7 +66,14 @@ func (f *Fleet) Metrics() Metrics { return Metrics{f.proxy} }
 func (a Metrics) RevisionCounts(service string) map[int]analysis.Counts {
 	out := map[int]analysis.Counts{}
 	for rev, c := range a.p.Stats(service) {
-		out[rev] = analysis.Counts{Requests: c.Requests, Errors: c.Errors, Latency: c.Latency}
+		ac := analysis.Counts{Requests: c.Requests, Errors: c.Errors, Latency: c.Latency}
+		for name, e := range c.Endpoints {
+			if ac.Endpoints == nil {
+				ac.Endpoints = map[string]analysis.Counts{}
+			}
+			ac.Endpoints[name] = analysis.Counts{Requests: e.Requests, Errors: e.Errors, Latency: e.Latency}
+		}
+		out[rev] = ac
 	}
 	return out
 }

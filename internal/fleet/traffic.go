@@ -83,6 +83,9 @@ func Route(s spec.Service) proxy.Route {
 	if t := s.Route.TLS; t != nil {
 		r.TLS = &proxy.TLS{CertFile: t.Cert, KeyFile: t.Key, ACME: t.ACME, HTTPListen: t.HTTPListen, HSTS: t.HSTS.D()}
 	}
+	for _, e := range s.Route.Endpoints {
+		r.Endpoints = append(r.Endpoints, proxy.Endpoint{Name: e.Name, Paths: e.Paths, Methods: e.Methods})
+	}
 	if bg := s.Strategy.BlueGreen; bg != nil {
 		r.PreviewHeader = bg.PreviewHeader
 		r.PreviewListen = bg.PreviewListen

@@ -19,14 +19,15 @@ type listenerHandler struct {
 
 // exchange is one proxied request's routing state.
 type exchange struct {
-	entry   *pathEntry
-	tr      *traffic
-	g       *group
-	t       *target
-	start   int64
-	reqID   []string
-	upgrade string
-	bound   bool // bound to the preview revision: no retry outside it
+	entry    *pathEntry
+	tr       *traffic
+	g        *group
+	t        *target
+	start    int64
+	reqID    []string
+	upgrade  string
+	bound    bool   // bound to the preview revision: no retry outside it
+	endpoint string // the route's endpoint the request belongs to, "" for none
 }
 
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +55,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.redirect(w, r, x.entry, x.reqID)
 		return
 	}
+	x.endpoint = x.entry.endpoints.match(r.Method, r.URL.Path)
 	if lim := x.entry.svc.limits.Load(); lim != nil {
 		if !lim.admit(p, w, r, x.reqID) {
 			return
@@ -159,7 +161,7 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 		p.switchProtocols(w, resp, x)
 		return
 	}
-	x.g.rev.observe(resp.StatusCode, p.now()-x.start)
+	x.g.rev.observe(resp.StatusCode, p.now()-x.start, x.endpoint)
 	h := w.Header()
 	copyResponseHeader(h, resp.Header, resp.Trailer)
 	h[p.cfg.RequestIDHeader] = x.reqID
@@ -230,7 +232,7 @@ func (p *Proxy) eject(t *target) {
 
 // fail answers the client on the upstream's behalf and counts it.
 func (p *Proxy) fail(w http.ResponseWriter, x *exchange, code int, msg string, err error) {
-	x.g.rev.observe(code, p.now()-x.start)
+	x.g.rev.observe(code, p.now()-x.start, x.endpoint)
 	p.logger.Debug("upstream failed", "service", x.entry.svc.name, "instance", x.t.id, "status", code, "error", err)
 	p.plain(w, code, msg, x.reqID)
 }

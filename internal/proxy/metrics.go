@@ -35,6 +35,9 @@ type Counts struct {
 	// latency.Bound(i); the last element counts the slower ones. Its elements add up to
 	// Requests. The canary judge reads quantiles from it to within 1.6%.
 	Latency []int64
+	// Endpoints are the counters of the route's endpoints (Requests, Errors and Latency
+	// only), by name; nil when no request of the revision belonged to one.
+	Endpoints map[string]Counts
 }
 
 // LatencyBounds are the upper bounds, in seconds, of the request-duration histogram the proxy
@@ -73,11 +76,14 @@ type revStats struct {
 	buckets       [maxBuckets]atomic.Int64 // per bound, non-cumulative; the last used slot is +Inf
 	inflight      atomic.Int64
 	fine          [latency.Buckets]atomic.Int64 // the judge's histogram, non-cumulative
+	endpoints     endpoints
 }
 
-// observe counts one answered request that took ns nanoseconds. It takes no lock and
-// allocates nothing: a few atomic additions.
-func (s *revStats) observe(status int, ns int64) {
+// observe counts one answered request of endpoint ep ("": none) that took ns nanoseconds.
+// It takes no lock and allocates nothing (but for an endpoint's first request): a few atomic
+// additions.
+func (s *revStats) observe(status int, ns int64, ep string) {
+	s.endpoints.observe(ep, status, ns)
 	s.requests.Add(1)
 	if c := status/100 - 1; c >= 0 && c < len(s.classes) {
 		s.classes[c].Add(1)
@@ -103,6 +109,7 @@ func (s *revStats) counts() Counts {
 		ClientErrors:  s.clientErrors.Load(),
 		LatencySum:    time.Duration(s.latencySum.Load()),
 		Latency:       make([]int64, latency.Buckets),
+		Endpoints:     s.endpoints.counts(),
 	}
 	for i := range c.Latency {
 		c.Latency[i] = s.fine[i].Load()

@@ -145,10 +145,10 @@ func gatherText(t *testing.T, p *Proxy, name string) string {
 
 func TestObserveBuckets(t *testing.T) {
 	var s revStats
-	s.observe(200, 1)                // first bucket (≤ 5ms)
-	s.observe(200, int64(3e9))       // ≤ 5s
-	s.observe(200, int64(3600e9))    // +Inf
-	s.observe(502, int64(5_000_000)) // exactly 5ms: first bucket
+	s.observe(200, 1, "")                // first bucket (≤ 5ms)
+	s.observe(200, int64(3e9), "")       // ≤ 5s
+	s.observe(200, int64(3600e9), "")    // +Inf
+	s.observe(502, int64(5_000_000), "") // exactly 5ms: first bucket
 	got := []int64{s.buckets[0].Load(), s.buckets[9].Load(), s.buckets[len(latencyBounds)].Load()}
 	if diff := cmp.Diff([]int64{2, 1, 1}, got); diff != "" {
 		t.Errorf("buckets (-want +got):\n%s", diff)
@@ -224,7 +224,7 @@ func BenchmarkObserve(b *testing.B) {
 	b.ReportAllocs()
 	ns := int64(20_000_000)
 	for b.Loop() {
-		s.observe(200, ns)
+		s.observe(200, ns, "")
 		ns += 7919
 		if ns > 30_000_000 {
 			ns = 20_000_000

@@ -42,6 +42,8 @@ type Route struct {
 	// TLS, when set, serves Listen and PreviewListen over TLS. Every route on an address
 	// must agree on whether it is TLS.
 	TLS *TLS
+	// Endpoints are groups of the route's requests counted apart (see Endpoint).
+	Endpoints []Endpoint
 }
 
 const (
@@ -71,6 +73,7 @@ func (r Route) normalize() (Route, error) {
 	errs = append(errs, r.Canary.validate()...)
 	errs = append(errs, r.Limits.validate()...)
 	errs = append(errs, r.TLS.validate()...)
+	errs = append(errs, validateEndpoints(r.Endpoints)...)
 	if r.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v is negative", r.Timeout))
 	}

@@ -36,6 +36,7 @@ type pathEntry struct {
 	redirect      string   // on the route's TLS.HTTPListen: the HTTPS port suffix ("" for 443)
 	hsts          []string // Strict-Transport-Security on TLS answers; nil for none
 	isRedirect    bool
+	endpoints     endpointSet
 }
 
 // buildTable builds the table for routes, given listener slots and service slots.
@@ -47,7 +48,8 @@ func buildTable(routes map[string]Route, slots map[string]int, svcs map[string]*
 		}
 	}
 	for name, r := range routes {
-		e := pathEntry{svc: svcs[name], roundRobin: r.Balance == balanceRR, canary: newCanaryEntry(r.Canary)}
+		e := pathEntry{svc: svcs[name], roundRobin: r.Balance == balanceRR, canary: newCanaryEntry(r.Canary),
+			endpoints: endpointSet(r.Endpoints)}
 		if r.PreviewHeader != "" {
 			e.previewHeader = http.CanonicalHeaderKey(r.PreviewHeader)
 		}

@@ -26,7 +26,7 @@ func (p *Proxy) switchProtocols(w http.ResponseWriter, resp *http.Response, x *e
 	}
 	defer conn.Close()
 	stopGuard(conn) // the bytes that follow are the new protocol's
-	x.g.rev.observe(resp.StatusCode, p.now()-x.start)
+	x.g.rev.observe(resp.StatusCode, p.now()-x.start, x.endpoint)
 	if !p.trackUpgraded(conn, true) {
 		return // the proxy is stopping
 	}

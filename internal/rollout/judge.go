@@ -29,8 +29,9 @@ func judgeConfig(a spec.CanaryAnalysis) analysis.Config {
 // canaryJudge is a canary deployment's analysis: the judge of the proxy's counters and the
 // spec's Prometheus checks. It is used by the one goroutine that drives the deployment.
 type canaryJudge struct {
-	judge  *analysis.Judge
+	judge  *analysis.Strata
 	cfg    analysis.Config
+	names  []string // the route's endpoints, judged apart as well
 	checks []*promCheck
 	// baseline: the spec asks for a baseline; onBaseline: the judge compares with it.
 	baseline, onBaseline bool
@@ -67,7 +68,7 @@ func (cj *canaryJudge) resume(js *JudgeState) error {
 	if cj == nil || js == nil {
 		return nil
 	}
-	j, err := analysis.Resume(cj.cfg, js.Snapshot)
+	j, err := analysis.ResumeStrata(cj.cfg, cj.names, js.Snapshot)
 	if err != nil {
 		return err
 	}
@@ -82,11 +83,15 @@ func newJudge(d *Deployment) (*canaryJudge, error) {
 		return nil, nil
 	}
 	a := d.Spec.Strategy.Canary.Analysis
-	j, err := analysis.New(judgeConfig(a))
+	var names []string
+	for _, e := range d.Spec.Route.Endpoints {
+		names = append(names, e.Name)
+	}
+	j, err := analysis.NewStrata(judgeConfig(a), names)
 	if err != nil {
 		return nil, fmt.Errorf("canary analysis of deployment %d: %w", d.ID, err)
 	}
-	cj := &canaryJudge{judge: j, cfg: judgeConfig(a), baseline: d.Spec.Strategy.Canary.Baseline}
+	cj := &canaryJudge{judge: j, cfg: judgeConfig(a), names: names, baseline: d.Spec.Strategy.Canary.Baseline}
 	client := &http.Client{} // one connection pool per deployment; timeouts come from ctx
 	for i, p := range a.Prometheus {
 		cond, err := spec.ParseCondition(p.Condition)
@@ -161,7 +166,7 @@ func (c *Controller) finalVerdict(cj *canaryJudge, d *Deployment) *analysis.Verd
 func (cj *canaryJudge) reference(counts map[int]analysis.Counts, from int) analysis.Counts {
 	if cj.baseline && from != 0 && !cj.onBaseline && counts[BaselineRevision(from)].Requests > 0 &&
 		cj.judge.Verdict().Outcome != analysis.Fail {
-		if j, err := analysis.New(cj.cfg); err == nil { // cfg was validated by newJudge
+		if j, err := analysis.NewStrata(cj.cfg, cj.names); err == nil { // cfg was validated by newJudge
 			cj.judge, cj.onBaseline = j, true
 		}
 	}

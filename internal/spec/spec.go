@@ -145,6 +145,9 @@ type Route struct {
 	QueueTimeout   Duration `yaml:"queue_timeout" json:"queue_timeout,omitempty"`
 	// TLS serves the route over TLS from certificate files.
 	TLS *RouteTLS `yaml:"tls" json:"tls,omitempty"`
+	// Endpoints name groups of the route's requests that a canary's judge judges apart as
+	// well as together, so that a release breaking one small endpoint is seen (see Endpoint).
+	Endpoints []Endpoint `yaml:"endpoints" json:"endpoints,omitempty"`
 }
 
 // Strategy names how a deployment moves traffic. Exactly one of the four is set;

@@ -154,6 +154,7 @@ func validateRoute(errs *Errors, r *Route) {
 	positive(errs, r.Timeout, "route.timeout")
 	positive(errs, r.DrainTimeout, "route.drain_timeout")
 	validateRouteLimits(errs, r)
+	validateEndpoints(errs, r.Endpoints)
 }
 
 // checkAddress checks a listen address: host:port, the host empty, an IP or localhost.

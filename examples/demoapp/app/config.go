@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type config struct {
 	NeverReady      bool          // NEVER_READY=1: /healthz always 503
 	ReadyAfter      time.Duration // READY_AFTER: /healthz 503 until this long after start
 	ErrorPPM        int64         // ERROR_RATE as parts per million
+	ErrorPath       string        // PATH_ERROR_RATE="/prefix=rate": requests under /prefix fail at rate instead
+	PathErrorPPM    int64
 	Latency         time.Duration // LATENCY added to every non-health request
 	LatencyJitter   time.Duration // LATENCY_JITTER: extra uniform [0, jitter)
 	LatencySigma    float64       // LATENCY_SIGMA: LATENCY is the median of a log-normal with this spread
@@ -87,6 +90,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("ERROR_RATE %q: want a number from 0 to 1", v))
 		}
 		c.ErrorPPM = int64(math.Round(f * 1e6))
+	}
+	if v := getenv("PATH_ERROR_RATE"); v != "" {
+		path, rate, _ := strings.Cut(v, "=")
+		f, err := strconv.ParseFloat(rate, 64)
+		if err != nil || f < 0 || f > 1 || !strings.HasPrefix(path, "/") {
+			errs = append(errs, fmt.Errorf("PATH_ERROR_RATE %q: want /prefix=rate, the rate from 0 to 1", v))
+		}
+		c.ErrorPath, c.PathErrorPPM = path, int64(math.Round(f*1e6))
 	}
 	if v := getenv("LATENCY_SIGMA"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

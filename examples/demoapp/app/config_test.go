@@ -49,6 +49,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative duration", env: map[string]string{"PORT": "1", "READY_AFTER": "-1s"}, wantErr: "negative"},
 		{name: "rate above 1", env: map[string]string{"PORT": "1", "ERROR_RATE": "1.5"}, wantErr: "ERROR_RATE"},
 		{name: "bad latency sigma", env: map[string]string{"PORT": "1", "LATENCY_SIGMA": "-1"}, wantErr: "LATENCY_SIGMA"},
+		{name: "bad path error rate", env: map[string]string{"PORT": "1", "PATH_ERROR_RATE": "checkout=2"}, wantErr: "PATH_ERROR_RATE"},
 		{name: "bad exit code", env: map[string]string{"PORT": "1", "EXIT_CODE": "x"}, wantErr: "EXIT_CODE"},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -18,6 +19,7 @@ type app struct {
 	started  time.Time
 	draining atomic.Bool  // set on SIGTERM: readiness fails, other requests are still served
 	requests atomic.Int64 // non-health requests seen, for the deterministic error pattern
+	onPath   atomic.Int64 // of them, those under PATH_ERROR_RATE's prefix, which have their own
 }
 
 func newApp(cfg config, started time.Time) *app {
@@ -50,7 +52,8 @@ func (a *app) headers(next http.Handler) http.Handler {
 	})
 }
 
-// chaos adds LATENCY (+ jitter) and answers 500 to ERROR_RATE of the requests.
+// chaos adds LATENCY (+ jitter) and answers 500 to ERROR_RATE of the requests (to
+// PATH_ERROR_RATE's rate of those under its prefix, counted apart).
 //
 // The error pattern is deterministic: request n (counting from 1, over all non-health
 // paths) fails when floor(n*rate) > floor((n-1)*rate), so any run of the first N requests
@@ -66,7 +69,11 @@ func (a *app) chaos(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if failNth(a.requests.Add(1), a.cfg.ErrorPPM) {
+		n, ppm := &a.requests, a.cfg.ErrorPPM
+		if p := a.cfg.ErrorPath; p != "" && strings.HasPrefix(r.URL.Path, p) {
+			n, ppm = &a.onPath, a.cfg.PathErrorPPM
+		}
+		if failNth(n.Add(1), ppm) {
 			http.Error(w, "injected error from demoapp "+a.cfg.Version, http.StatusInternalServerError)
 			return
 		}
