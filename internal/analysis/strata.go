@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Strata judges a canary on its whole traffic and, apart, on each of the route's endpoints,
@@ -16,34 +17,52 @@ import (
 // Like Judge, it is not safe for concurrent use.
 type Strata struct {
 	all    *Judge
-	names  []string
+	names  []string // endpoints, then CountedPrefix + each counted source
 	groups []*Judge
 	alpha  float64 // the whole analysis' alpha
 }
 
+// CountedPrefix starts the stratum name of a source of counts outside the proxy (a
+// Prometheus check with requests and errors queries): its counts are the Sample's
+// Counts.Endpoints[CountedPrefix+name], judged by the error test alone.
+const CountedPrefix = "prometheus:"
+
 // endpointAlphaShare is the part of alpha the endpoints share when the route names some.
 const endpointAlphaShare = 0.5
 
-// NewStrata returns the judge of cfg over the whole traffic and over each named endpoint
-// (none: a Judge's judgement alone, with all of alpha), or the errors of Validate.
-func NewStrata(cfg Config, endpoints []string) (*Strata, error) {
+// NewStrata returns the judge of cfg over the whole traffic, over each named endpoint and
+// over each counted source (none: a Judge's judgement alone, with all of alpha), or the
+// errors of Validate.
+func NewStrata(cfg Config, endpoints, counted []string) (*Strata, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	whole, parts := strataConfigs(cfg, len(endpoints))
 	s := &Strata{names: slices.Clone(endpoints), alpha: cfg.withDefaults().Alpha}
+	for _, c := range counted {
+		s.names = append(s.names, CountedPrefix+c)
+	}
+	whole, _ := strataConfigs(cfg, len(s.names))
 	var err error
 	if s.all, err = New(whole); err != nil {
 		return nil, err
 	}
-	for range endpoints {
-		g, err := New(parts)
+	for _, name := range s.names {
+		g, err := New(s.partConfig(cfg, name))
 		if err != nil {
 			return nil, err
 		}
 		s.groups = append(s.groups, g)
 	}
 	return s, nil
+}
+
+// partConfig is the configuration of stratum name: a counted source's tests its errors only.
+func (s *Strata) partConfig(cfg Config, name string) Config {
+	_, part := strataConfigs(cfg, len(s.names))
+	if strings.HasPrefix(name, CountedPrefix) {
+		part.SkipErrors, part.SkipLatency = false, true
+	}
+	return part
 }
 
 // strataConfigs splits cfg into the whole traffic's and each endpoint's configuration.
@@ -60,23 +79,23 @@ func strataConfigs(cfg Config, n int) (whole, part Config) {
 	return whole, part
 }
 
-// ResumeStrata returns the Strata of cfg and endpoints that continues from s (see Resume);
-// an endpoint missing from s starts afresh.
-func ResumeStrata(cfg Config, endpoints []string, s Snapshot) (*Strata, error) {
-	st, err := NewStrata(cfg, endpoints)
+// ResumeStrata returns the Strata of NewStrata that continues from s (see Resume); a
+// stratum missing from s starts afresh.
+func ResumeStrata(cfg Config, endpoints, counted []string, s Snapshot) (*Strata, error) {
+	st, err := NewStrata(cfg, endpoints, counted)
 	if err != nil {
 		return nil, err
 	}
-	whole, parts := strataConfigs(cfg, len(endpoints))
+	whole, _ := strataConfigs(cfg, len(st.names))
 	if st.all, err = Resume(whole, s); err != nil {
 		return nil, err
 	}
-	for i, name := range endpoints {
+	for i, name := range st.names {
 		g, ok := s.Endpoints[name]
 		if !ok {
 			continue
 		}
-		if st.groups[i], err = Resume(parts, g); err != nil {
+		if st.groups[i], err = Resume(st.partConfig(cfg, name), g); err != nil {
 			return nil, fmt.Errorf("endpoint %s: %w", name, err)
 		}
 	}
@@ -117,8 +136,8 @@ func (s *Strata) decide(v Verdict) Verdict {
 		for i, g := range s.groups {
 			if g.failed != nil {
 				f := *g.failed
-				f.Reason = fmt.Sprintf("endpoint %s: %s (alpha %s split over the whole traffic and %d endpoints)",
-					s.names[i], f.Reason, num(s.alpha), len(s.groups))
+				f.Reason = fmt.Sprintf("%s: %s (alpha %s split over the whole traffic and %d %s)",
+					stratumLabel(s.names[i]), f.Reason, num(s.alpha), len(s.groups), plural(len(s.groups), "stratum", "strata"))
 				f.Evidence.Endpoint = s.names[i]
 				v = f
 				break
@@ -127,6 +146,21 @@ func (s *Strata) decide(v Verdict) Verdict {
 	}
 	v.Evidence.Endpoints = s.endpointEvidence()
 	return v
+}
+
+// stratumLabel names a stratum for people: "endpoint checkout", "prometheus counts gateway".
+func stratumLabel(name string) string {
+	if c, ok := strings.CutPrefix(name, CountedPrefix); ok {
+		return "prometheus counts " + c
+	}
+	return "endpoint " + name
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // endpointEvidence summarises each endpoint's tests.

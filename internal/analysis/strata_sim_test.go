@@ -30,7 +30,7 @@ func simulateEndpoint(sc endpointScenario, stratified bool, seed uint64) (int, s
 	if stratified {
 		names = []string{"checkout"}
 	}
-	j, err := NewStrata(Config{SkipLatency: true}, names)
+	j, err := NewStrata(Config{SkipLatency: true}, names, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -28,7 +28,7 @@ func TestStrataNamesTheEndpoint(t *testing.T) {
 		names []string
 		want  Outcome
 	}{{nil, Inconclusive}, {[]string{"checkout"}, Fail}} {
-		s, err := NewStrata(Config{SkipLatency: true}, tc.names)
+		s, err := NewStrata(Config{SkipLatency: true}, tc.names, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestStrataNamesTheEndpoint(t *testing.T) {
 		if len(v.Evidence.Endpoints) != 1 || v.Evidence.Endpoints[0].Canary.Errors == 0 || v.Evidence.Threshold != 40 {
 			t.Errorf("evidence %+v; want checkout's counts and its threshold 1/(alpha/2) = 40", v.Evidence)
 		}
-		r, err := ResumeStrata(Config{SkipLatency: true}, tc.names, s.Snapshot())
+		r, err := ResumeStrata(Config{SkipLatency: true}, tc.names, nil, s.Snapshot())
 		if err != nil || r.Verdict().Evidence.Endpoint != "checkout" {
 			t.Errorf("resumed strata: %v, %+v; want the endpoint's failure kept", err, r.Verdict())
 		}

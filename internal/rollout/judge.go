@@ -29,10 +29,12 @@ func judgeConfig(a spec.CanaryAnalysis) analysis.Config {
 // canaryJudge is a canary deployment's analysis: the judge of the proxy's counters and the
 // spec's Prometheus checks. It is used by the one goroutine that drives the deployment.
 type canaryJudge struct {
-	judge  *analysis.Strata
-	cfg    analysis.Config
-	names  []string // the route's endpoints, judged apart as well
-	checks []*promCheck
+	judge *analysis.Strata
+	cfg   analysis.Config
+	names []string // the route's endpoints, judged apart as well
+	// counted names the Prometheus checks that are sources of counts, judged apart too.
+	counted []string
+	checks  []*promCheck
 	// baseline: the spec asks for a baseline; onBaseline: the judge compares with it.
 	baseline, onBaseline bool
 }
@@ -43,6 +45,9 @@ type promCheck struct {
 	source *analysis.PrometheusSource
 	check  *analysis.Check
 	due    time.Time // zero: run at the next look
+	// canary, stable: a counted check's last counts, read at readAt (zero: never).
+	canary, stable analysis.Counts
+	readAt         time.Time
 }
 
 // JudgeState is what State keeps of a canary's judge: the judge's snapshot and whether it
@@ -68,7 +73,7 @@ func (cj *canaryJudge) resume(js *JudgeState) error {
 	if cj == nil || js == nil {
 		return nil
 	}
-	j, err := analysis.ResumeStrata(cj.cfg, cj.names, js.Snapshot)
+	j, err := analysis.ResumeStrata(cj.cfg, cj.names, cj.counted, js.Snapshot)
 	if err != nil {
 		return err
 	}
@@ -83,20 +88,27 @@ func newJudge(d *Deployment) (*canaryJudge, error) {
 		return nil, nil
 	}
 	a := d.Spec.Strategy.Canary.Analysis
-	var names []string
+	var names, counted []string
 	for _, e := range d.Spec.Route.Endpoints {
 		names = append(names, e.Name)
 	}
-	j, err := analysis.NewStrata(judgeConfig(a), names)
+	for _, p := range a.Prometheus {
+		if p.Requests != "" {
+			counted = append(counted, p.Name)
+		}
+	}
+	j, err := analysis.NewStrata(judgeConfig(a), names, counted)
 	if err != nil {
 		return nil, fmt.Errorf("canary analysis of deployment %d: %w", d.ID, err)
 	}
-	cj := &canaryJudge{judge: j, cfg: judgeConfig(a), names: names, baseline: d.Spec.Strategy.Canary.Baseline}
+	cj := &canaryJudge{judge: j, cfg: judgeConfig(a), names: names, counted: counted, baseline: d.Spec.Strategy.Canary.Baseline}
 	client := &http.Client{} // one connection pool per deployment; timeouts come from ctx
 	for i, p := range a.Prometheus {
-		cond, err := spec.ParseCondition(p.Condition)
-		if err != nil {
-			return nil, fmt.Errorf("prometheus check %d of deployment %d: condition: %w", i, d.ID, err)
+		cond := spec.Condition{Op: ">=", Threshold: 0} // a counted check's runs are judged by readCounts
+		if p.Requests == "" {
+			if cond, err = spec.ParseCondition(p.Condition); err != nil {
+				return nil, fmt.Errorf("prometheus check %d of deployment %d: condition: %w", i, d.ID, err)
+			}
 		}
 		chk, err := analysis.NewCheck(analysis.CheckConfig{Name: p.Name, Condition: analysis.Condition(cond),
 			FailureLimit: p.FailureLimit, InconclusiveLimit: p.InconclusiveLimit})
@@ -117,8 +129,12 @@ func (c *Controller) verdict(ctx context.Context, cj *canaryJudge, d *Deployment
 	if cj == nil || (c.metrics == nil && len(cj.checks) == 0) {
 		return nil
 	}
-	if c.metrics != nil {
-		counts := c.metrics.RevisionCounts(d.Service)
+	if c.metrics != nil || len(cj.counted) > 0 {
+		counts := map[int]analysis.Counts{}
+		if c.metrics != nil {
+			counts = c.metrics.RevisionCounts(d.Service)
+		}
+		addCounted(counts, cj.checks, d.State.To, d.State.From)
 		cj.judge.Observe(analysis.Sample{Canary: counts[d.State.To], Baseline: cj.reference(counts, d.State.From)})
 	}
 	v := cj.judge.Verdict()
@@ -166,7 +182,7 @@ func (c *Controller) finalVerdict(cj *canaryJudge, d *Deployment) *analysis.Verd
 func (cj *canaryJudge) reference(counts map[int]analysis.Counts, from int) analysis.Counts {
 	if cj.baseline && from != 0 && !cj.onBaseline && counts[BaselineRevision(from)].Requests > 0 &&
 		cj.judge.Verdict().Outcome != analysis.Fail {
-		if j, err := analysis.NewStrata(cj.cfg, cj.names); err == nil { // cfg was validated by newJudge
+		if j, err := analysis.NewStrata(cj.cfg, cj.names, cj.counted); err == nil { // cfg was validated by newJudge
 			cj.judge, cj.onBaseline = j, true
 		}
 	}
@@ -184,6 +200,7 @@ func (c *Controller) runChecks(ctx context.Context, checks []*promCheck, d *Depl
 		query string
 		value float64
 		err   error
+		res   *analysis.CheckResult // a counted check's judged read
 	}
 	runs := make([]*run, len(checks))
 	var wg sync.WaitGroup
@@ -196,6 +213,11 @@ func (c *Controller) runChecks(ctx context.Context, checks []*promCheck, d *Depl
 		wg.Go(func() {
 			qctx, cancel := context.WithTimeout(ctx, pc.spec.Timeout.D())
 			defer cancel()
+			if pc.counted() {
+				q, res := pc.readCounts(qctx, vars, now)
+				r.query, r.res = q, &res
+				return
+			}
 			r.value, r.err = pc.source.Query(qctx, r.query)
 		})
 	}
@@ -209,6 +231,9 @@ func (c *Controller) runChecks(ctx context.Context, checks []*promCheck, d *Depl
 		}
 		pc := checks[i]
 		res := analysis.EvaluateCheck(pc.check.Condition(), r.value, r.err)
+		if r.res != nil {
+			res = *r.res
+		}
 		pc.check.Record(now, r.query, res)
 		pc.due = now.Add(pc.spec.Interval.D())
 		c.logger.Debug("prometheus check", "deployment_id", d.ID, "check", pc.spec.Name,

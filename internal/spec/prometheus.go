@@ -27,6 +27,13 @@ type PrometheusCheck struct {
 	// Condition is what the query's result must satisfy: "result <op> number" with op one of
 	// < <= > >= == !=, e.g. "result < 0.01".
 	Condition string `yaml:"condition" json:"condition"`
+	// Requests and Errors, instead of Query and Condition, make the check a source of counts:
+	// PromQL giving one revision's cumulative request and error counts (counters, such as
+	// sum(http_requests_total{revision="{{revision}}"})), asked for the canary and for stable
+	// with {{revision}} replaced by each. The judge tests them with the same exact sequential
+	// test as the proxy's counts, under the analysis' alpha.
+	Requests string `yaml:"requests" json:"requests,omitempty"`
+	Errors   string `yaml:"errors" json:"errors,omitempty"`
 	// Interval is the time between two checks (default 10s); Timeout bounds one (default 5s).
 	Interval Duration `yaml:"interval" json:"interval"`
 	Timeout  Duration `yaml:"timeout" json:"timeout"`
@@ -78,6 +85,9 @@ var queryVarRE = regexp.MustCompile(`\{\{\s*([^{}\s]*)\s*\}\}`)
 type QueryVars struct {
 	Service        string
 	Canary, Stable int
+	// Revision, when non-zero, is the value of {{revision}} (the revision a counts query asks
+	// about); zero: {{revision}} is the canary.
+	Revision int
 }
 
 // ExpandQuery replaces the placeholders of q by v's values; unknown ones stay as written
@@ -87,7 +97,12 @@ func ExpandQuery(q string, v QueryVars) string {
 		switch queryVarRE.FindStringSubmatch(m)[1] {
 		case "service":
 			return v.Service
-		case "canary", "revision":
+		case "revision":
+			if v.Revision != 0 {
+				return strconv.Itoa(v.Revision)
+			}
+			return strconv.Itoa(v.Canary)
+		case "canary":
 			return strconv.Itoa(v.Canary)
 		case "stable":
 			return strconv.Itoa(v.Stable)
@@ -115,11 +130,10 @@ func validatePrometheus(errs *Errors, checks []PrometheusCheck, path string) {
 		if msg := checkURL(c.URL); msg != "" {
 			errs.add(p+".url", "%s", msg)
 		}
-		validateQuery(errs, c.Query, p+".query")
-		if c.Condition == "" {
-			errs.add(p+".condition", "required, like \"result < 0.01\"")
-		} else if _, err := ParseCondition(c.Condition); err != nil {
-			errs.add(p+".condition", "%v", err)
+		if c.Requests != "" || c.Errors != "" {
+			validateCounts(errs, c, p)
+		} else {
+			validateThreshold(errs, c, p)
 		}
 		positive(errs, c.Interval, p+".interval")
 		positive(errs, c.Timeout, p+".timeout")
@@ -129,6 +143,30 @@ func validatePrometheus(errs *Errors, checks []PrometheusCheck, path string) {
 		if c.InconclusiveLimit < 0 {
 			errs.add(p+".inconclusive_limit", "must not be negative")
 		}
+	}
+}
+
+// validateThreshold checks a check's query and condition.
+func validateThreshold(errs *Errors, c PrometheusCheck, p string) {
+	validateQuery(errs, c.Query, p+".query")
+	if c.Condition == "" {
+		errs.add(p+".condition", "required, like \"result < 0.01\" (or give requests and errors)")
+	} else if _, err := ParseCondition(c.Condition); err != nil {
+		errs.add(p+".condition", "%v", err)
+	}
+}
+
+// validateCounts checks a counts check: both queries, each about {{revision}}, and neither
+// query nor condition.
+func validateCounts(errs *Errors, c PrometheusCheck, p string) {
+	for _, q := range []struct{ field, q string }{{"requests", c.Requests}, {"errors", c.Errors}} {
+		validateQuery(errs, q.q, p+"."+q.field)
+		if strings.TrimSpace(q.q) != "" && !strings.Contains(ExpandQuery(q.q, QueryVars{Revision: -7}), "-7") {
+			errs.add(p+"."+q.field, "must name the revision it counts with {{revision}}")
+		}
+	}
+	if c.Query != "" || c.Condition != "" {
+		errs.add(p, "give either query and condition (a threshold) or requests and errors (counts), not both")
 	}
 }
 

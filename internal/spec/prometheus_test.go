@@ -60,6 +60,10 @@ func TestExpandQuery(t *testing.T) {
 			t.Errorf("ExpandQuery(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+	v.Revision = 6 // a counts query about stable
+	if got, want := ExpandQuery(`r{revision="{{revision}}"} + {{canary}}`, v), `r{revision="6"} + 7`; got != want {
+		t.Errorf("ExpandQuery with Revision = %q, want %q", got, want)
+	}
 }
 
 // promDoc is a canary spec with the given prometheus list (YAML flow items, one per line).
@@ -99,6 +103,12 @@ func TestPrometheusValidation(t *testing.T) {
 		{"limits negative", promDoc(`{name: a, url: "http://p", query: "up", condition: "result == 1", failure_limit: -1, inconclusive_limit: -2}`),
 			[]wantErr{{p + "[0].failure_limit", 0, "negative"}, {p + "[0].inconclusive_limit", 0, "negative"}}},
 		{"unknown field", promDoc(`{name: a, url: "http://p", query: "up", condition: "result == 1", step: 1m}`), []wantErr{{p + "[0].step", 0, "unknown field"}}},
+		{"counts valid", promDoc(`{name: a, url: "http://p", requests: "sum(r{rev=\"{{revision}}\"})", errors: "sum(e{rev=\"{{ revision }}\"})"}`), nil},
+		{"counts without revision", promDoc(`{name: a, url: "http://p", requests: "sum(r{rev=\"{{canary}}\"})", errors: "sum(e)"}`),
+			[]wantErr{{p + "[0].requests", 0, "{{revision}}"}, {p + "[0].errors", 0, "{{revision}}"}}},
+		{"counts half", promDoc(`{name: a, url: "http://p", requests: "sum(r{rev=\"{{revision}}\"})"}`), []wantErr{{p + "[0].errors", 0, "required"}}},
+		{"counts and threshold", promDoc(`{name: a, url: "http://p", requests: "r{x=\"{{revision}}\"}", errors: "e{x=\"{{revision}}\"}", query: "up", condition: "result == 1"}`),
+			[]wantErr{{p + "[0]", 0, "not both"}}},
 		{"only prometheus is a metric", strings.Replace(promDoc(goodCheck), "    analysis:\n", "    analysis:\n      errors: false\n      latency: false\n", 1), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

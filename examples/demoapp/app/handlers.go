@@ -20,18 +20,20 @@ type app struct {
 	draining atomic.Bool  // set on SIGTERM: readiness fails, other requests are still served
 	requests atomic.Int64 // non-health requests seen, for the deterministic error pattern
 	onPath   atomic.Int64 // of them, those under PATH_ERROR_RATE's prefix, which have their own
+	injected atomic.Int64 // requests answered with an injected error
 }
 
 func newApp(cfg config, started time.Time) *app {
 	return &app{cfg: cfg, started: started}
 }
 
-// routes returns the app's handler. Every path that is not /healthz, /sse, /echo, /slow,
+// routes returns the app's handler. Every path that is not /healthz, /metrics, /sse, /echo, /slow,
 // /flag or (in database mode) /users answers like "/", so the app works behind any route
 // path prefix.
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", a.healthz)
+	mux.HandleFunc("/metrics", a.metrics)
 	mux.Handle("/sse", a.chaos(http.HandlerFunc(a.sse)))
 	mux.Handle("/echo", a.chaos(http.HandlerFunc(a.echo)))
 	mux.Handle("/slow", a.chaos(http.HandlerFunc(a.slow)))
@@ -74,6 +76,7 @@ func (a *app) chaos(next http.Handler) http.Handler {
 			n, ppm = &a.onPath, a.cfg.PathErrorPPM
 		}
 		if failNth(n.Add(1), ppm) {
+			a.injected.Add(1)
 			http.Error(w, "injected error from demoapp "+a.cfg.Version, http.StatusInternalServerError)
 			return
 		}
@@ -97,6 +100,14 @@ func (a *app) delay() time.Duration {
 		d += rand.N(j)
 	}
 	return d
+}
+
+// metrics serves the app's own counters in Prometheus' text format: the requests that went
+// through chaos (every path but /healthz, /metrics and /flag) and the errors it injected.
+func (a *app) metrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	fmt.Fprintf(w, "# TYPE demoapp_requests_total counter\ndemoapp_requests_total %d\n", a.requests.Load()+a.onPath.Load())
+	fmt.Fprintf(w, "# TYPE demoapp_errors_total counter\ndemoapp_errors_total %d\n", a.injected.Load())
 }
 
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
