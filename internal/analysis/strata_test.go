@@ -54,3 +54,23 @@ func TestStrataNamesTheEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribe: a verdict's description says what was compared over how many requests, on
+// which endpoint, the rule and what it is, and the figures.
+func TestDescribe(t *testing.T) {
+	s, _ := NewStrata(Config{SkipLatency: true}, []string{"checkout"}, nil)
+	for i := range int64(40) {
+		c, b := (i+1)/4, i+1-(i+1)/4 // one-sided seconds, as in TestStrataNamesTheEndpoint
+		s.Observe(endpointSample(c, c, b, 0))
+	}
+	v := s.Verdict()
+	v.Evidence.Compared = "canary revision 2 with stable revision 1"
+	got := Describe(v)
+	for _, want := range []string{"fail: canary revision 2 with stable revision 1 over ", " canary and ", " baseline requests (endpoint checkout)",
+		"rule error_ratio: anytime-valid sequential test that the canary errors no more often than the baseline (false-rollback bound 0.025, fails at e-value 40)",
+		"canary ", " errors in ", "e-value "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Describe = %q\nlacks %q", got, want)
+		}
+	}
+}

@@ -43,6 +43,9 @@ type Verdict struct {
 
 // Evidence is what the judge has seen since the analysis began.
 type Evidence struct {
+	// Compared says what the canary was compared with, for people: "canary revision 2 with
+	// stable revision 1" (set by the controller; empty: canary with baseline).
+	Compared string `json:"compared,omitempty"`
 	// Windows counts the samples that contributed counts; Resets the samples whose counters
 	// went backwards (a restarted proxy) and only served as a new starting point.
 	Windows int `json:"windows"`

@@ -68,9 +68,12 @@ type Deployment struct {
 // Verdict is the judgement of a canary: pass, fail or inconclusive, the rule that decided,
 // a sentence for people and the evidence (counts, ratio and its bounds, e-values).
 type Verdict struct {
-	Outcome  string          `json:"outcome"`
-	Rule     string          `json:"rule,omitempty"`
-	Reason   string          `json:"reason"`
+	Outcome string `json:"outcome"`
+	Rule    string `json:"rule,omitempty"`
+	Reason  string `json:"reason"`
+	// Summary is the verdict for people, from analysis.Describe: what was compared over how
+	// many requests, the rule and what it is, the figures.
+	Summary  string          `json:"summary,omitempty"`
 	Evidence json.RawMessage `json:"evidence,omitempty"`
 }
 

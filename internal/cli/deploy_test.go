@@ -237,6 +237,8 @@ func TestDeployWaitPrintsFinalVerdict(t *testing.T) {
 			"verdict: pass (min_requests): no regression found: canary 0 errors in 600 requests"},
 		{"rolled_back", api.Verdict{Outcome: "fail", Rule: "latency", Reason: "canary is slower than the baseline"},
 			"verdict: fail (latency): canary is slower than the baseline"},
+		{"rolled_back", api.Verdict{Outcome: "fail", Rule: "error_ratio", Reason: "canary errors more often", Summary: "fail: canary revision 2 with stable revision 1 over 130 canary and 475 baseline requests; rule error_ratio: …"},
+			"verdict: fail: canary revision 2 with stable revision 1 over 130 canary and 475 baseline requests; rule error_ratio: …"},
 	} {
 		d := api.Deployment{ID: 7, Service: "web", From: 1, To: 2, Strategy: "canary", Status: tt.status, Verdict: &tt.verdict}
 		b := &apitest.Backend{

@@ -73,8 +73,12 @@ func outcome(d api.Deployment) string {
 	return s
 }
 
-// verdictText is "fail (latency): canary is slower than the baseline: …".
+// verdictText is the verdict's summary (analysis.Describe), or for a daemon that sends none
+// "fail (latency): canary is slower than the baseline: …".
 func verdictText(v api.Verdict) string {
+	if v.Summary != "" {
+		return v.Summary
+	}
 	if v.Rule == "" {
 		return v.Outcome + ": " + v.Reason
 	}

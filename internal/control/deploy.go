@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/proxy"
@@ -223,7 +224,8 @@ func toAPIDeployment(d store.Deployment, st rollout.State) api.Deployment {
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, FinishedAt: d.FinishedAt}
 	if v := st.Verdict; v != nil {
 		ev, _ := json.Marshal(v.Evidence)
-		out.Verdict = &api.Verdict{Outcome: string(v.Outcome), Rule: string(v.Rule), Reason: v.Reason, Evidence: ev}
+		out.Verdict = &api.Verdict{Outcome: string(v.Outcome), Rule: string(v.Rule), Reason: v.Reason,
+			Summary: analysis.Describe(*v), Evidence: ev}
 	}
 	return out
 }

@@ -126,6 +126,23 @@ func newJudge(d *Deployment) (*canaryJudge, error) {
 // is up. Due checks run in parallel, each bounded by its timeout, so a look takes at most the
 // longest timeout of the checks it runs.
 func (c *Controller) verdict(ctx context.Context, cj *canaryJudge, d *Deployment, now time.Time) *analysis.Verdict {
+	return cj.label(c.judgeNow(ctx, cj, d, now), d)
+}
+
+// label says in v's evidence what the canary was compared with.
+func (cj *canaryJudge) label(v *analysis.Verdict, d *Deployment) *analysis.Verdict {
+	if v == nil {
+		return nil
+	}
+	v.Evidence.Compared = fmt.Sprintf("canary revision %d with stable revision %d", d.State.To, d.State.From)
+	if cj.onBaseline {
+		v.Evidence.Compared = fmt.Sprintf("canary revision %d with a baseline of revision %d (fresh instances at the same share)", d.State.To, d.State.From)
+	}
+	return v
+}
+
+// judgeNow is verdict without its label.
+func (c *Controller) judgeNow(ctx context.Context, cj *canaryJudge, d *Deployment, now time.Time) *analysis.Verdict {
 	if cj == nil || (c.metrics == nil && len(cj.checks) == 0) {
 		return nil
 	}
@@ -171,7 +188,7 @@ func (c *Controller) finalVerdict(cj *canaryJudge, d *Deployment) *analysis.Verd
 		}
 		v = analysis.Combine(v, evs)
 	}
-	return &v
+	return cj.label(&v, d)
 }
 
 // reference returns the counters the canary is compared with: the baseline's once the spec

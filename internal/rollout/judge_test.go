@@ -374,6 +374,10 @@ func TestJudgeResumesAfterRestart(t *testing.T) {
 	if st.Status != StatusSucceeded || st.Verdict == nil || st.Judge != nil {
 		t.Fatalf("second run: status %s (%s), verdict %+v, judge kept %v; want succeeded with a verdict", st.Status, st.Reason, st.Verdict, st.Judge != nil)
 	}
+	if got, want := analysis.Describe(*st.Verdict), "over "; !strings.Contains(got, "canary revision 2 with stable revision 1 over ") ||
+		!strings.Contains(got, "judged across 1 daemon restart") {
+		t.Errorf("Describe = %q; want what was compared%s how many requests, and the restart", got, want)
+	}
 	if ev := st.Verdict.Evidence; ev.Resumes != 1 || ev.Canary.Requests <= before {
 		t.Errorf("final evidence: %d resumes, %d canary requests; want 1 resume and more than the %d before the restart",
 			ev.Resumes, ev.Canary.Requests, before)
