@@ -89,6 +89,7 @@ func (c ConfigAPI) change(ctx context.Context, sec store.Secret, verb string) (a
 	if !deployed {
 		return out, nil
 	}
+	c.b.crash.Reach("secret-stored")
 	d, err := c.b.Deploy(ctx, req)
 	if err != nil {
 		return out, fmt.Errorf("secret %s %s (version %d); deploy of %s: %w", sec.Name, verb, stored.Version, sec.Service, err)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
@@ -98,6 +99,8 @@ type Config struct {
 	// RequireApproval makes every new deployment wait, before anything starts, for an
 	// approval by a token other than the one that started it (optional).
 	RequireApproval bool
+	// Crash kills the process at a named step, for crash tests (nil: never).
+	Crash *crashpoint.At
 }
 
 // Backend is the control API's use cases.
@@ -113,6 +116,7 @@ type Backend struct {
 	activate func(*rollout.Deployment)
 	// requireApproval: see Config.RequireApproval.
 	requireApproval bool
+	crash           *crashpoint.At
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -120,5 +124,5 @@ var _ api.Backend = (*Backend)(nil)
 // New returns the use cases over the given parts. It starts nothing.
 func New(cfg Config) *Backend {
 	return &Backend{store: cfg.Store, fleet: cfg.Fleet, proxy: cfg.Proxy, recorder: cfg.Recorder, ctrl: cfg.Switcher,
-		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval}
+		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval, crash: cfg.Crash}
 }
