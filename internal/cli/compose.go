@@ -13,7 +13,6 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/compose"
-	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/stack"
@@ -72,6 +71,9 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 		}
 	}
 	if err := a.ensureAttachments(ctx, plan.Project, attached); err != nil {
+		return err
+	}
+	if err := a.nameRoutes(ctx, plan, imports); err != nil {
 		return err
 	}
 	c, err := a.client()
@@ -208,24 +210,7 @@ func (a *app) runJob(ctx context.Context, s *stack.Service, built string) error 
 	defer d.Close()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	is := runtime.InstanceSpec{ID: s.Name + "-job-" + hex.EncodeToString(b[:]), Service: s.Name, Image: s.Image,
-		Command: s.Command, Args: s.Args, Env: s.Env}
-	if built != "" {
-		is.Image = built
-	}
-	if c := s.Container; c != nil {
-		is.Container = &runtime.ContainerOptions{}
-		for _, n := range c.Networks {
-			is.Container.Networks = append(is.Container.Networks, runtime.NetworkAttachment{Name: n.Name, Aliases: n.Aliases})
-		}
-		for _, m := range c.Mounts {
-			src := m.Source
-			if m.Volume != "" {
-				src = m.Volume
-			}
-			is.Container.Mounts = append(is.Container.Mounts, runtime.Mount{Volume: m.Volume != "", Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
-		}
-	}
+	is := stack.InstanceSpec(s, s.Name+"-job-"+hex.EncodeToString(b[:]), 0, built)
 	fmt.Fprintf(a.stdout, "job %s: running\n", s.Name)
 	if err := stack.RunJob(ctx, d, is, s.Timeout); err != nil {
 		return err

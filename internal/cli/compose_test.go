@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cutover/cutover/internal/api"
@@ -303,9 +304,10 @@ secrets:
 	}
 }
 
-// checkAttachments checks the running web container joined the project network as "web"
-// (a container on it reaches http://web:8080), mounts the labelled named volume, and has the
-// secret read-only at /run/secrets/token.
+// checkAttachments checks the running web container joined the project network, without
+// "web" as alias there (the name leads to the proxy: a container on the network with the
+// stack's host entry web:GATEWAY reaches http://web:8080), mounts the labelled named volume,
+// and has the secret read-only at /run/secrets/token.
 func checkAttachments(t *testing.T, owner, project string) {
 	t.Helper()
 	cli := dockertest.Client(t)
@@ -320,8 +322,12 @@ func checkAttachments(t *testing.T, owner, project string) {
 		t.Fatal(err)
 	}
 	ep := c.NetworkSettings.Networks[project+"_default"]
-	if ep == nil || !slices.Contains(ep.Aliases, "web") {
-		t.Errorf("web networks %v: want %s_default with alias web", slices.Collect(maps.Keys(c.NetworkSettings.Networks)), project)
+	if ep == nil || slices.Contains(ep.Aliases, "web") {
+		t.Errorf("web networks %v: want %s_default, without alias web", slices.Collect(maps.Keys(c.NetworkSettings.Networks)), project)
+	}
+	n, err := cli.NetworkInspect(ctx, project+"_default", network.InspectOptions{})
+	if err != nil || len(n.IPAM.Config) == 0 {
+		t.Fatalf("network %s_default: %+v, %v", project, n.IPAM, err)
 	}
 	var volume, secret bool
 	for _, m := range c.Mounts {
@@ -337,7 +343,8 @@ func checkAttachments(t *testing.T, owner, project string) {
 	name := "cutover-test-probe-" + filepath.Base(owner)
 	_, err = cli.ContainerCreate(ctx, &container.Config{Image: dockertest.ProbeImage(t),
 		Env: []string{"HEALTH_URL=http://web:8080/healthz"}, Labels: map[string]string{docker.LabelOwner: owner}},
-		&container.HostConfig{NetworkMode: container.NetworkMode(project + "_default")}, nil, nil, name)
+		&container.HostConfig{NetworkMode: container.NetworkMode(project + "_default"),
+			ExtraHosts: []string{"web:" + n.IPAM.Config[0].Gateway}}, nil, nil, name)
 	if err != nil {
 		t.Fatal(err)
 	}

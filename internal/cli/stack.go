@@ -21,6 +21,15 @@ func (a *app) planStack(ctx context.Context, files []string) (*stack.Plan, strin
 		return nil, "", &usageError{err: err}
 	}
 	builtImages(ctx, p)
+	services := make([]*stack.Service, len(p.Services))
+	for i := range p.Services {
+		services[i] = &p.Services[i]
+	}
+	warnings, err := a.applyNames(ctx, services)
+	if err != nil {
+		return nil, "", err
+	}
+	p.Warnings = append(p.Warnings, warnings...)
 	running, against := a.running(ctx, p)
 	for name, r := range a.stackRunning(ctx, p.Name) {
 		if _, ok := running[name]; !ok {

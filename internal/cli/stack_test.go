@@ -31,6 +31,7 @@ services:
     build: ./web
     ports: ["127.0.0.1:%s:8080"]
     environment: {VERSION: %s}
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
     depends_on:
       db: {condition: service_healthy}
       migrate: {condition: service_completed_successfully}

@@ -249,6 +249,7 @@ func containerOptions(c *spec.Container) *runtime.ContainerOptions {
 		o.Healthcheck = &runtime.Healthcheck{Test: h.Test, Interval: h.Interval.D(), Timeout: h.Timeout.D(),
 			StartPeriod: h.StartPeriod.D(), Retries: h.Retries}
 	}
+	o.ExtraHosts = c.Hosts
 	for _, n := range c.Networks {
 		o.Networks = append(o.Networks, runtime.NetworkAttachment{Name: n.Name, Aliases: n.Aliases})
 	}

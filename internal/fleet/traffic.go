@@ -71,12 +71,13 @@ func shares(groups []proxy.Group) map[int]int {
 // Route converts a spec's route to the proxy's.
 func Route(s spec.Service) proxy.Route {
 	r := proxy.Route{
-		Service: s.Name,
-		Listen:  s.Route.Listen,
-		Hosts:   s.Route.Hosts,
-		Paths:   s.Route.Paths,
-		Balance: s.Route.Balance,
-		Timeout: s.Route.Timeout.D(),
+		Service:  s.Name,
+		Listen:   s.Route.Listen,
+		Internal: s.Route.Internal,
+		Hosts:    s.Route.Hosts,
+		Paths:    s.Route.Paths,
+		Balance:  s.Route.Balance,
+		Timeout:  s.Route.Timeout.D(),
 		Limits: proxy.Limits{MaxBody: s.Route.MaxBodyBytes(), MaxConcurrency: s.Route.MaxConcurrency,
 			QueueTimeout: s.Route.QueueTimeout.D()},
 	}

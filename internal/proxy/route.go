@@ -39,6 +39,10 @@ type Route struct {
 	Canary CanaryRouting
 	// Limits bound the route's request bodies and requests in flight.
 	Limits Limits
+	// Internal are more addresses the route serves on, for any host (Hosts do not apply
+	// there) and never for a preview: the gateway of a compose project's network, where the
+	// project's containers reach the service by its name. No other route may use them.
+	Internal []string
 	// TLS, when set, serves Listen and PreviewListen over TLS. Every route on an address
 	// must agree on whether it is TLS.
 	TLS *TLS
@@ -62,6 +66,11 @@ func (r Route) normalize() (Route, error) {
 	}
 	if r.PreviewListen != "" && r.PreviewListen == r.Listen {
 		errs = append(errs, errors.New("preview listen equals listen"))
+	}
+	for _, a := range r.Internal {
+		if a == "" || a == r.Listen || a == r.PreviewListen {
+			errs = append(errs, fmt.Errorf("internal address %q is empty or the route's listen or preview address", a))
+		}
 	}
 	switch r.Balance {
 	case "":
@@ -124,6 +133,9 @@ func normalHost(h string) string {
 // not, or one where they share a host pattern (or both match any host) and a path prefix. It
 // ignores the services' names and is pure, for validating before deploying.
 func Conflict(a, b Route) bool {
+	if sharesInternal(a, b) || sharesInternal(b, a) {
+		return true // an internal address serves one route, for any host
+	}
 	shared := false
 	for _, x := range addrsOf(a) {
 		for _, y := range addrsOf(b) {
@@ -154,7 +166,22 @@ func addrsOf(r Route) []routeAddr {
 	if h := r.httpListen(); h != "" {
 		out = append(out, routeAddr{h, false})
 	}
+	for _, a := range r.Internal {
+		out = append(out, routeAddr{a, secure})
+	}
 	return out
+}
+
+// sharesInternal reports whether an internal address of a is any address of b.
+func sharesInternal(a, b Route) bool {
+	for _, x := range a.Internal {
+		for _, y := range addrsOf(b) {
+			if x == y.addr {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hostKeys(hosts []string) []string {

@@ -88,6 +88,8 @@ func TestConflict(t *testing.T) {
 		{"wildcard vs host", Route{Service: "b", Listen: ":8080", Hosts: []string{"*.a.com"}, Paths: []string{"/api"}}, false},
 		{"one host shared", Route{Service: "b", Listen: ":8080", Hosts: []string{"b.com", "a.com"}, Paths: []string{"/x", "/api"}}, true},
 		{"preview listen on listen", Route{Service: "b", Listen: ":9000", PreviewListen: ":8080", Hosts: []string{"a.com"}, Paths: []string{"/api"}}, true},
+		{"internal on listen, other host", Route{Service: "b", Listen: ":9000", Internal: []string{":8080"}, Hosts: []string{"b.com"}}, true},
+		{"other internal", Route{Service: "b", Listen: ":8080", Internal: []string{":9001"}, Hosts: []string{"b.com"}}, false},
 	}
 	for _, tc := range tests {
 		if got := Conflict(base, tc.b); got != tc.want {
@@ -181,5 +183,25 @@ func TestTableLookupUnit(t *testing.T) {
 		if got := prefixMatch(tc.path, tc.prefix); got != tc.want {
 			t.Errorf("prefixMatch(%q, %q) = %v, want %v", tc.path, tc.prefix, got, tc.want)
 		}
+	}
+}
+
+// TestInternalAddress serves a route on its internal address for any host, as on its listen
+// address for its own hosts only.
+func TestInternalAddress(t *testing.T) {
+	p := startProxy(t, Config{})
+	v1 := named(t, "v1")
+	internal := deadAddr(t)
+	listen := route(t, p, Route{Service: "web", Hosts: []string{"example.com"}, Internal: []string{internal}})
+	p.SetTargets("web", one(v1), 0)
+	if got := do(t, http.DefaultClient, http.MethodGet, "http://"+internal+"/", "web:8080", nil); got.status != 200 || got.body != "v1" {
+		t.Errorf("internal address, host web: %d %q; want 200 v1", got.status, got.body)
+	}
+	if got := do(t, http.DefaultClient, http.MethodGet, "http://"+listen+"/", "web:8080", nil); got.status != 404 {
+		t.Errorf("listen address, host web: %d %q; want 404 (the route's hosts apply there)", got.status, got.body)
+	}
+	p.RemoveRoute("web")
+	if _, err := net.Dial("tcp", internal); err == nil {
+		t.Errorf("the internal address still accepts once the route is gone")
 	}
 }

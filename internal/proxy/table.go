@@ -55,6 +55,11 @@ func buildTable(routes map[string]Route, slots map[string]int, svcs map[string]*
 		}
 		e.hsts = hstsValue(r)
 		t.add(slots[r.Listen], r, e)
+		anyHost := r
+		anyHost.Hosts = nil
+		for _, a := range r.Internal {
+			t.add(slots[a], anyHost, e)
+		}
 		if r.PreviewListen != "" {
 			e.preview = true
 			t.add(slots[r.PreviewListen], r, e)

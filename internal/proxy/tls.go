@@ -134,7 +134,7 @@ func (p *Proxy) refreshCerts() {
 		var certs []*tls.Certificate
 		for _, name := range names {
 			r := p.routes[name]
-			if c := p.certs[name]; c != nil && (r.Listen == key || r.PreviewListen == key) {
+			if c := p.certs[name]; c != nil && (r.Listen == key || r.PreviewListen == key || slices.Contains(r.Internal, key)) {
 				certs = append(certs, c)
 			}
 		}

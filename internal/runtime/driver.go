@@ -52,6 +52,8 @@ type ContainerOptions struct {
 	Networks []NetworkAttachment
 	// Mounts are named volumes and bind mounts.
 	Mounts []Mount
+	// ExtraHosts are "name:ip" entries of the container's /etc/hosts.
+	ExtraHosts []string
 }
 
 // NetworkAttachment is a network a container joins and its aliases on it.

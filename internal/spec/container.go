@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,11 @@ func validateContainer(errs *Errors, r *Run) {
 	}
 	for i, m := range c.Mounts {
 		validateMount(errs, fmt.Sprintf("run.container.mounts[%d]", i), m)
+	}
+	for i, h := range c.Hosts {
+		if name, ip, ok := strings.Cut(h, ":"); !ok || name == "" || net.ParseIP(ip) == nil {
+			errs.add(fmt.Sprintf("run.container.hosts[%d]", i), "want name:ip, not %q", h)
+		}
 	}
 }
 

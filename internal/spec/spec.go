@@ -61,6 +61,9 @@ type Container struct {
 	Networks []Network `yaml:"networks" json:"networks,omitempty"`
 	// Mounts are named volumes and host paths mounted into the container.
 	Mounts []Mount `yaml:"mounts" json:"mounts,omitempty"`
+	// Hosts are entries of the container's /etc/hosts, "name:ip": the routed services of a
+	// compose stack, by name, at the proxy's address on the project's network.
+	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`
 }
 
 // Network is a Docker network a container joins, and its aliases on it.
@@ -125,6 +128,9 @@ type ExecProbe struct {
 type Route struct {
 	// Listen is the proxy address for this route, e.g. "127.0.0.1:8080" or ":8080".
 	Listen string `yaml:"listen" json:"listen"`
+	// Internal are more proxy addresses serving the route for any host: the gateway of a
+	// compose project's network, where the project's containers reach the service by name.
+	Internal []string `yaml:"internal" json:"internal,omitempty"`
 	// Hosts match the request's Host (port ignored, case-insensitive); empty matches any host.
 	// A leading "*." matches any subdomain.
 	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`

@@ -138,6 +138,11 @@ func validateRoute(errs *Errors, r *Route) {
 	} else if err := checkAddress(r.Listen); err != nil {
 		errs.add("route.listen", "%s", err)
 	}
+	for i, a := range r.Internal {
+		if err := checkAddress(a); err != nil {
+			errs.add(indexPath("route.internal", i), "%s", err)
+		}
+	}
 	for i, h := range r.Hosts {
 		if !validHost(h) {
 			errs.add(indexPath("route.hosts", i), "%q is not a DNS name (a leading \"*.\" matches subdomains)", h)

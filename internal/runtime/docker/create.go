@@ -98,6 +98,7 @@ func (o Options) createRequest(s runtime.InstanceSpec) createRequest {
 	req := createRequest{config: cfg, host: host}
 	if c := s.Container; c != nil {
 		host.Mounts = mounts(c.Mounts)
+		host.ExtraHosts = slices.Clone(c.ExtraHosts)
 		if len(c.Networks) > 0 {
 			first := c.Networks[0]
 			host.NetworkMode = container.NetworkMode(first.Name)

@@ -34,12 +34,28 @@ func (d *Driver) EnsureNetwork(ctx context.Context, name, project string) (strin
 	if err := d.ours(n.Labels, project); err != nil {
 		return "", fmt.Errorf("network %s: %w", name, err)
 	}
+	return gateway(n)
+}
+
+// Gateway is the gateway address of network name, "" when it does not exist.
+func (d *Driver) Gateway(ctx context.Context, name string) (string, error) {
+	n, err := d.cli.NetworkInspect(ctx, name, network.InspectOptions{})
+	if cerrdefs.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("inspect network %s: %w", name, err)
+	}
+	return gateway(n)
+}
+
+func gateway(n network.Inspect) (string, error) {
 	for _, c := range n.IPAM.Config {
 		if c.Gateway != "" {
 			return c.Gateway, nil
 		}
 	}
-	return "", fmt.Errorf("network %s has no gateway address", name)
+	return "", fmt.Errorf("network %s has no gateway address", n.Name)
 }
 
 // EnsureVolume creates the named volume for project unless it exists. Volumes are never

@@ -218,49 +218,57 @@ func RemoveContainers(ctx context.Context, cli *client.Client, key, value string
 	return errors.Join(errs...)
 }
 
-var probe struct {
+// oneBinary is an image FROM scratch holding one static command of this module as its
+// entrypoint, built once per test process and tagged by the binary's digest, so that test
+// processes of other checkouts building at the same time cannot replace it under the test.
+type oneBinary struct {
 	once sync.Once
 	tag  string
 	err  error
 }
 
-// ProbeImage returns an image FROM scratch holding only healthprobe as its entrypoint, built
-// once per test process from this checkout and tagged by its binary's digest, so that test
-// processes of other checkouts building at the same time cannot replace it under the test.
-func ProbeImage(t testing.TB) string {
+var probe, caller oneBinary
+
+// ProbeImage returns the image of healthprobe (see oneBinary).
+func ProbeImage(t testing.TB) string { return probe.image(t, "healthprobe") }
+
+// CallerImage returns the image of caller, a client that counts its failed requests to $URL
+// (see oneBinary and dockertest/caller).
+func CallerImage(t testing.TB) string { return caller.image(t, "caller") }
+
+func (o *oneBinary) image(t testing.TB, name string) string {
 	t.Helper()
 	cli := Client(t)
-	probe.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cutover-dockertest-")
-		if err != nil {
-			probe.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		bin := filepath.Join(dir, "healthprobe")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", bin,
-			"github.com/cutover/cutover/internal/runtime/docker/dockertest/healthprobe")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			probe.err = fmt.Errorf("go build healthprobe: %w\n%s", err, out)
-			return
-		}
-		b, err := os.ReadFile(bin)
-		if err != nil {
-			probe.err = err
-			return
-		}
-		sum := sha256.Sum256(b)
-		probe.tag = "cutover-healthprobe:" + hex.EncodeToString(sum[:8])
-		probe.err = Build(context.Background(), cli, probe.tag, map[string]File{
-			"Dockerfile":  {Data: []byte("FROM scratch\nCOPY healthprobe /\nENTRYPOINT [\"/healthprobe\"]\n")},
-			"healthprobe": {Data: b, Mode: 0o755},
-		})
-	})
-	if probe.err != nil {
-		t.Fatalf("build the healthprobe image: %v", probe.err)
+	o.once.Do(func() { o.tag, o.err = buildOneBinary(cli, name) })
+	if o.err != nil {
+		t.Fatalf("build the %s image: %v", name, o.err)
 	}
-	return probe.tag
+	return o.tag
+}
+
+func buildOneBinary(cli *client.Client, name string) (string, error) {
+	dir, err := os.MkdirTemp("", "cutover-dockertest-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin,
+		"github.com/cutover/cutover/internal/runtime/docker/dockertest/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", name, err, out)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	tag := "cutover-" + name + ":" + hex.EncodeToString(sum[:8])
+	return tag, Build(context.Background(), cli, tag, map[string]File{
+		"Dockerfile": {Data: []byte("FROM scratch\nCOPY " + name + " /\nENTRYPOINT [\"/" + name + "\"]\n")},
+		name:         {Data: b, Mode: 0o755},
+	})
 }
 
 // RemoveNetworks removes every network labelled key=value (their containers gone first).
