@@ -71,6 +71,7 @@ type lintCtx struct {
 	phase      Phase
 	stmt       Statement
 	created    map[string]bool // tables created earlier in this section
+	notValid   map[string]bool // constraints added NOT VALID earlier in this section
 	strongLock int             // line of the first statement taking a strong lock, 0 if none
 	setsLock   bool            // a SET lock_timeout statement
 	found      []Finding
@@ -82,7 +83,7 @@ func (l *linter) migration(m Migration) []Finding {
 		if sec == nil {
 			continue
 		}
-		c := &lintCtx{linter: l, m: m, phase: sec.Phase, created: map[string]bool{}}
+		c := &lintCtx{linter: l, m: m, phase: sec.Phase, created: map[string]bool{}, notValid: map[string]bool{}}
 		for _, st := range sec.Statements {
 			c.stmt = st
 			c.statement()
@@ -173,5 +174,9 @@ func relName(rv *pg.RangeVar) string {
 	if rv == nil {
 		return ""
 	}
-	return strings.ToLower(rv.GetRelname())
+	schema := rv.GetSchemaname()
+	if schema == "" {
+		schema = "public" // the default search_path: an unqualified name and public.name are one table
+	}
+	return strings.ToLower(schema + "." + rv.GetRelname())
 }

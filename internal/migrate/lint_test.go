@@ -57,7 +57,7 @@ func TestLintRules(t *testing.T) {
 		{"constraint-missing-not-valid", "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);",
 			"ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;", false},
 		{"constraint-missing-not-valid", "ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0);",
-			"ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos;", false},
+			"ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;", false},
 		{"constraint-missing-not-valid", "ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users (id);", "ALTER TABLE orders ADD COLUMN user_id bigint;", false},
 		{"add-unique-without-index", "ALTER TABLE users ADD CONSTRAINT users_pk PRIMARY KEY (id);",
 			"ALTER TABLE users ADD CONSTRAINT users_pk PRIMARY KEY USING INDEX users_id_idx;", false},
@@ -72,6 +72,13 @@ func TestLintRules(t *testing.T) {
 		{"cluster", "CLUSTER users USING users_pkey;", "ANALYZE users;", false},
 		{"refresh-matview-non-concurrently", "REFRESH MATERIALIZED VIEW stats;", "REFRESH MATERIALIZED VIEW CONCURRENTLY stats;", false},
 		{"set-logged", "ALTER TABLE users SET LOGGED;", "ALTER TABLE users SET (fillfactor = 90);", false},
+		{"add-column-volatile-default", "ALTER TABLE users ADD COLUMN code text DEFAULT make_code();", "ALTER TABLE users ADD COLUMN slug text DEFAULT lower('X');", false},
+		{"validate-in-same-transaction", "ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos;",
+			"ALTER TABLE orders VALIDATE CONSTRAINT pos;", false},
+		{"concurrently-in-transaction", "ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;",
+			"-- +cutover no-transaction\nALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;", false},
+		{"create-index-non-concurrently", "CREATE TABLE app.users (id int);\nCREATE INDEX users_id ON public.users (id);",
+			"CREATE TABLE app.users (id int);\nCREATE INDEX users_id ON app.users (id);", false},
 	}
 	covered := map[string]bool{}
 	for _, tc := range tests {

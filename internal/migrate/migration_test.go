@@ -89,6 +89,12 @@ func TestSplit(t *testing.T) {
 			[]Statement{{"CREATE FUNCTION f() RETURNS int AS $f$ SELECT 1; $f$ LANGUAGE sql", 1}, {"SELECT $1", 2}}},
 		{"sqlite trigger", "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET n = CASE WHEN n > 0 THEN 1 ELSE 0 END;\n  DELETE FROM c;\nEND;\nSELECT 2;",
 			[]Statement{{"CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET n = CASE WHEN n > 0 THEN 1 ELSE 0 END;\n  DELETE FROM c;\nEND", 1}, {"SELECT 2", 5}}},
+		{"rule with a list of actions", "CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1); INSERT INTO c VALUES (2));\nSELECT 3;",
+			[]Statement{{"CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1); INSERT INTO c VALUES (2))", 1}, {"SELECT 3", 2}}},
+		{"parameter named begin", "CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS 'SELECT 1';\nSELECT 2;",
+			[]Statement{{"CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS 'SELECT 1'", 1}, {"SELECT 2", 2}}},
+		{"begin atomic body", "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\nSELECT 2;",
+			[]Statement{{"CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END", 1}, {"SELECT 2", 2}}},
 		{"no trailing semicolon", "\n\n  SELECT 1", []Statement{{"SELECT 1", 3}}},
 		{"only comments", "-- nothing\n/* here */\n", nil},
 	}

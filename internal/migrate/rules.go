@@ -41,6 +41,7 @@ var Rules = []Rule{
 	{"cluster", "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock", false},
 	{"refresh-matview-non-concurrently", "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view", false},
 	{"set-logged", "SET LOGGED / UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock", false},
+	{"validate-in-same-transaction", "VALIDATE CONSTRAINT in the transaction that added it NOT VALID keeps the ADD's lock for the whole scan", false},
 }
 
 var ruleByID = func() map[string]Rule {
@@ -114,6 +115,13 @@ func (c *lintCtx) alterTable(a *pg.AlterTableStmt) {
 			if ref, ok := c.notNullChecks[cmd.GetName()]; ok && ref.table == table {
 				c.validated[ref] = true
 			}
+			if c.notValid[cmd.GetName()] && !c.m.NoTransaction {
+				c.flag("validate-in-same-transaction", "constraint %q is validated in the transaction that added it NOT VALID, so the scan runs under the ADD's ACCESS EXCLUSIVE lock; VALIDATE CONSTRAINT in a later migration", cmd.GetName())
+			}
+		case pg.AlterTableType_AT_DetachPartition:
+			if cmd.GetDef().GetPartitionCmd().GetConcurrent() {
+				c.needsNoTransaction("DETACH PARTITION … CONCURRENTLY")
+			}
 		case pg.AlterTableType_AT_SetLogged, pg.AlterTableType_AT_SetUnLogged:
 			c.flag("set-logged", "SET LOGGED/UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock; create a new table and copy in batches instead")
 		}
@@ -124,7 +132,7 @@ func (c *lintCtx) setNotNull(table, column string) {
 	if c.validated[colRef{table, column}] {
 		return
 	}
-	c.flag("set-not-null", "SET NOT NULL on %q scans the whole table under an ACCESS EXCLUSIVE lock; first ADD CONSTRAINT … CHECK (%s IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, then SET NOT NULL (PostgreSQL 12+ uses the check and skips the scan)", column, column)
+	c.flag("set-not-null", "SET NOT NULL on %q scans the whole table under an ACCESS EXCLUSIVE lock; first ADD CONSTRAINT … CHECK (%s IS NOT NULL) NOT VALID, then in a later migration VALIDATE CONSTRAINT and SET NOT NULL (PostgreSQL 12+ uses the check and skips the scan)", column, column)
 }
 
 func (c *lintCtx) addColumn(col *pg.ColumnDef) {
@@ -142,7 +150,7 @@ func (c *lintCtx) addColumn(col *pg.ColumnDef) {
 		case pg.ConstrType_CONSTR_DEFAULT:
 			hasDefault = true
 			if f := volatileCall(k.GetRawExpr()); f != "" {
-				c.flag("add-column-volatile-default", "the default %s() of %q is volatile, so every row is rewritten under an ACCESS EXCLUSIVE lock; add the column without a default (or with a constant one: PostgreSQL 11+ stores it without a rewrite), then backfill in batches and set the default", f, name)
+				c.flag("add-column-volatile-default", "the default %s() of %q is not known to be immutable or stable, so it may be volatile and rewrite every row under an ACCESS EXCLUSIVE lock; add the column without a default (or with a constant one: PostgreSQL 11+ stores it without a rewrite), then backfill in batches and set the default", f, name)
 			}
 		case pg.ConstrType_CONSTR_GENERATED, pg.ConstrType_CONSTR_IDENTITY:
 			hasDefault = true
@@ -163,6 +171,9 @@ func (c *lintCtx) addConstraint(table string, k *pg.Constraint) {
 	case pg.ConstrType_CONSTR_FOREIGN, pg.ConstrType_CONSTR_CHECK:
 		if ref, ok := notNullCheck(k); ok && k.GetSkipValidation() {
 			c.notNullChecks[k.GetConname()] = colRef{table, ref}
+		}
+		if k.GetSkipValidation() && k.GetConname() != "" {
+			c.notValid[k.GetConname()] = true
 		}
 		if !k.GetSkipValidation() {
 			c.flag("constraint-missing-not-valid", "adding a foreign key or check constraint validates every row while holding a lock; add it with NOT VALID, then VALIDATE CONSTRAINT in a separate migration (it takes a weaker lock)")
@@ -269,15 +280,23 @@ func typeName(t *pg.TypeName) string {
 	return strings.Join(parts, ".")
 }
 
-// volatileFuncs are common volatile functions; now() and CURRENT_TIMESTAMP are STABLE, so
-// PostgreSQL 11+ evaluates them once and adds the column without a rewrite.
-var volatileFuncs = map[string]bool{
-	"random": true, "gen_random_uuid": true, "uuid_generate_v1": true, "uuid_generate_v1mc": true,
-	"uuid_generate_v4": true, "uuidv4": true, "uuidv7": true, "clock_timestamp": true,
-	"timeofday": true, "nextval": true, "txid_current": true, "random_normal": true,
+// safeDefaultFuncs are functions PostgreSQL marks immutable or stable that defaults commonly
+// call: PostgreSQL 11+ evaluates such a default once and adds the column without a rewrite.
+// Any other function may be volatile (random(), gen_random_uuid(), nextval(), a user
+// function), so it is judged to rewrite the table.
+var safeDefaultFuncs = map[string]bool{
+	"now": true, "statement_timestamp": true, "transaction_timestamp": true, "current_setting": true,
+	"lower": true, "upper": true, "btrim": true, "ltrim": true, "rtrim": true, "concat": true, "concat_ws": true,
+	"length": true, "replace": true, "substring": true, "left": true, "right": true, "lpad": true, "rpad": true,
+	"to_char": true, "to_date": true, "to_timestamp": true, "to_number": true, "date_trunc": true, "date_part": true,
+	"make_date": true, "make_time": true, "make_interval": true, "make_timestamp": true, "make_timestamptz": true,
+	"timezone": true, "abs": true, "round": true, "floor": true, "ceil": true, "md5": true,
+	"json_build_object": true, "jsonb_build_object": true, "json_build_array": true, "jsonb_build_array": true,
+	"array_fill": true, "int4range": true, "int8range": true, "numrange": true, "tstzrange": true, "daterange": true,
 }
 
-// volatileCall returns the name of a volatile function called anywhere in expr, or "".
+// volatileCall returns the name of a function called anywhere in expr that is not known to
+// be immutable or stable, or "".
 func volatileCall(expr *pg.Node) string {
 	if expr == nil {
 		return ""
@@ -287,7 +306,7 @@ func volatileCall(expr *pg.Node) string {
 	walk = func(m protoreflect.Message) {
 		if fc, ok := m.Interface().(*pg.FuncCall); ok {
 			names := fc.GetFuncname()
-			if name := strings.ToLower(names[len(names)-1].GetString_().GetSval()); volatileFuncs[name] {
+			if name := strings.ToLower(names[len(names)-1].GetString_().GetSval()); !safeDefaultFuncs[name] {
 				found = name
 			}
 		}

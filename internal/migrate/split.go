@@ -5,7 +5,7 @@ import (
 )
 
 // split cuts a section into statements at ';' outside string literals, quoted identifiers,
-// comments and dollar quotes. A CREATE TRIGGER / FUNCTION / PROCEDURE whose body is a
+// comments, dollar quotes and parentheses. A CREATE TRIGGER / FUNCTION / PROCEDURE whose body is a
 // BEGIN … END block (SQLite triggers, PostgreSQL BEGIN ATOMIC) is kept whole. firstLine is the
 // file line of text's first byte. On an unterminated literal or comment it returns the line
 // where it began and a message.
@@ -29,6 +29,7 @@ type splitter struct {
 	words     []string // leading words of the current statement (up to 6)
 	blockBody bool     // statement may have a BEGIN … END body
 	depth     int      // BEGIN/CASE … END nesting inside such a body
+	parens    int      // open parentheses: a ';' inside them (CREATE RULE … DO ALSO (a; b)) ends nothing
 	out       []Statement
 	errLine   int
 }
@@ -63,8 +64,12 @@ func (s *splitter) step() string {
 	case c == '$' && s.dollarTag() != "":
 		s.mark()
 		return s.dollarQuoted(s.dollarTag())
-	case c == ';' && s.depth == 0:
+	case c == ';' && s.depth == 0 && s.parens == 0:
 		s.flush(s.i)
+		s.advance(1)
+	case c == '(' || c == ')':
+		s.mark()
+		s.paren(c)
 		s.advance(1)
 	case isIdent(c):
 		s.mark()
@@ -84,7 +89,17 @@ func (s *splitter) flush(end int) {
 			s.out = append(s.out, Statement{SQL: sql, Line: s.startLine})
 		}
 	}
-	s.start, s.words, s.blockBody, s.depth = -1, nil, false, 0
+	s.start, s.words, s.blockBody, s.depth, s.parens = -1, nil, false, 0, 0
+}
+
+// paren counts a parenthesis; a stray ')' is left to the parser to report.
+func (s *splitter) paren(c byte) {
+	switch {
+	case c == '(':
+		s.parens++
+	case s.parens > 0:
+		s.parens--
+	}
 }
 
 func (s *splitter) blockComment() string {
@@ -180,8 +195,8 @@ func (s *splitter) word() {
 		s.blockBody = s.blockBody || s.words[0] == "CREATE" &&
 			(w == "TRIGGER" || w == "FUNCTION" || w == "PROCEDURE")
 	}
-	if !s.blockBody {
-		return
+	if !s.blockBody || s.parens > 0 {
+		return // a parameter named begin or end is no block
 	}
 	switch {
 	case w == "BEGIN", w == "CASE" && s.depth > 0:
