@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/cutover/cutover/internal/api"
@@ -118,9 +120,23 @@ func (e *env) close(logger *slog.Logger) {
 	}
 	ctx := context.Background()
 	owner, _ := filepath.Abs(e.state)
-	for _, l := range [][2]string{{docker.LabelOwner, owner}, {benchLabel, "1"}} {
+	labels := [][2]string{{docker.LabelOwner, owner}, {benchLabel, "1"}}
+	for _, name := range []string{"one", "stack"} { // the stack containers of rollouts' projects
+		project := fmt.Sprintf("cutover%s%d", name, os.Getpid())
+		labels = append(labels, [2]string{docker.LabelOwner, filepath.Join(owner, "stack", project)})
+	}
+	for _, l := range labels {
 		if err := dockertest.RemoveContainers(ctx, e.cli, l[0], l[1]); err != nil {
 			logger.Warn("remove containers", "label", l[0], "error", err)
+		}
+	}
+	if err := dockertest.RemoveNetworks(ctx, e.cli, docker.LabelOwner, owner); err != nil {
+		logger.Warn("remove networks", "error", err)
+	}
+	vols, err := e.cli.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelOwner+"="+owner))})
+	if err == nil {
+		for _, v := range vols.Volumes {
+			_ = e.cli.VolumeRemove(ctx, v.Name, true)
 		}
 	}
 	_ = os.RemoveAll(e.dir)

@@ -51,7 +51,11 @@ func run(ctx context.Context, logger *slog.Logger, f flags) error {
 		return err
 	}
 	defer env.close(logger)
-	roll, err := rollouts(ctx, logger, env, f.rate)
+	roll, err := rollouts(ctx, logger, env, f.rate, composeFile, "one")
+	if err != nil {
+		return err
+	}
+	stackRoll, err := rollouts(ctx, logger, env, f.rate, stackFile, "stack")
 	if err != nil {
 		return err
 	}
@@ -59,7 +63,7 @@ func run(ctx context.Context, logger *slog.Logger, f flags) error {
 	if err != nil {
 		return err
 	}
-	md := report(f, roll, start)
+	md := report(f, roll, stackRoll, start)
 	fmt.Print(md)
 	if f.out != "" {
 		if err := os.WriteFile(f.out, []byte(md), 0o644); err != nil {

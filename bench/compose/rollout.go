@@ -18,7 +18,7 @@ import (
 // the environment. docker-compose (v1, no swarm) ignores deploy.update_config.
 const composeFile = `services:
   web:
-    image: %s
+    image: %[1]s
     environment:
       VERSION: ${VERSION}
       PORT: "8080"
@@ -33,6 +33,34 @@ const composeFile = `services:
       update_config: {parallelism: 1, order: start-first}
 `
 
+// stackFile is a stack of four services both tools deploy: web as in composeFile, db keeping a
+// named volume, a worker and a one-shot migration (x-cutover marks it a job: depends_on
+// conditions are left out, which docker-compose v1 may not know). Only web's VERSION changes.
+const stackFile = `services:
+  web:
+    image: %[1]s
+    environment: {VERSION: "${VERSION}", PORT: "8080"}
+    ports: ["127.0.0.1:${PORT}:8080"]
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 250ms, timeout: 2s, retries: 2}
+    depends_on: [db, migrate]
+  db:
+    image: %[1]s
+    volumes: ["data:/data"]
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 250ms, timeout: 2s, retries: 2}
+  worker:
+    image: %[1]s
+    environment: {HEALTH_URL: "http://db:8080/healthz"}
+    depends_on: [db]
+  migrate:
+    image: %[1]s
+    entrypoint: ["/healthprobe"]
+    environment: {HEALTH_URL: "http://db:8080/healthz"}
+    restart: "no"
+    depends_on: [db]
+    x-cutover: {kind: job}
+volumes: {data: {}}
+`
+
 // rollout is one tool's update from v1 to v2 under load.
 type rollout struct {
 	tool string
@@ -40,13 +68,18 @@ type rollout struct {
 	took time.Duration // from the update command's start until v2 answered
 }
 
-// rollouts runs the update with docker-compose, then with cutover.
-func rollouts(ctx context.Context, logger *slog.Logger, e *env, rate int) ([]rollout, error) {
-	file := filepath.Join(e.dir, "compose.yaml")
-	if err := os.WriteFile(file, []byte(fmt.Sprintf(composeFile, e.image)), 0o644); err != nil {
+// rollouts runs the update of doc (a compose file with %[1]s for the image) with
+// docker-compose, then with cutover, each from a directory of its own (its project's name).
+func rollouts(ctx context.Context, logger *slog.Logger, e *env, rate int, doc, name string) ([]rollout, error) {
+	file, err := writeCompose(e, "compose"+name, doc)
+	if err != nil {
 		return nil, err
 	}
-	project := fmt.Sprintf("cutoverbench%d", os.Getpid())
+	cutFile, err := writeCompose(e, "cutover"+name, doc)
+	if err != nil {
+		return nil, err
+	}
+	project := fmt.Sprintf("cutoverbench%s%d", name, os.Getpid())
 	dc := func(ctx context.Context, port, version string) error {
 		cmd := exec.CommandContext(ctx, "docker-compose", "-p", project, "-f", file, "up", "-d")
 		cmd.Env = append(os.Environ(), "VERSION="+version, "PORT="+port)
@@ -56,14 +89,19 @@ func rollouts(ctx context.Context, logger *slog.Logger, e *env, rate int) ([]rol
 		return nil
 	}
 	defer func() {
-		cmd := exec.Command("docker-compose", "-p", project, "-f", file, "down", "-t", "1")
+		cmd := exec.Command("docker-compose", "-p", project, "-f", file, "down", "-v", "-t", "1")
 		cmd.Env = append(os.Environ(), "VERSION=x", "PORT=1")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			logger.Warn("docker-compose down", "error", err, "output", string(out))
 		}
 	}()
+	defer func() {
+		if err := e.cutover(context.Background(), []string{"VERSION=x", "PORT=1"}, "down", "-f", cutFile, "--volumes"); err != nil {
+			logger.Warn("cutover down", "error", err)
+		}
+	}()
 	cut := func(ctx context.Context, port, version string) error {
-		return e.cutover(ctx, []string{"VERSION=" + version, "PORT=" + port}, "deploy", "-f", file, "--wait", "--timeout", "2m")
+		return e.cutover(ctx, []string{"VERSION=" + version, "PORT=" + port}, "deploy", "-f", cutFile, "--wait", "--timeout", "2m")
 	}
 	var out []rollout
 	for _, tool := range []struct {
@@ -114,6 +152,16 @@ func measureRollout(ctx context.Context, tool string, rate int, up func(ctx cont
 	time.Sleep(2 * time.Second)
 	stop()
 	return rollout{tool: tool, sum: <-done, took: took}, nil
+}
+
+// writeCompose writes doc, with the demo image, as compose.yaml in a new directory of e.dir.
+func writeCompose(e *env, dir, doc string) (string, error) {
+	path := filepath.Join(e.dir, fmt.Sprintf("%s%d", dir, os.Getpid()))
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return "", err
+	}
+	file := filepath.Join(path, "compose.yaml")
+	return file, os.WriteFile(file, []byte(fmt.Sprintf(doc, e.image)), 0o644)
 }
 
 // serves tells whether url answers 200 from version.
