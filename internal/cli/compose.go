@@ -76,45 +76,110 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 	if err := a.nameRoutes(ctx, plan, imports); err != nil {
 		return err
 	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	for _, st := range plan.Steps {
-		if st.Kind == stack.Job && selected(services, st.Service.Name) {
-			if err := a.runJob(ctx, st.Service, images[st.Service.Name]); err != nil {
-				return &exitError{code: ExitFailed, err: err}
-			}
+	run := &stackRun{files: files, message: message, wf: wf, awaited: awaited, images: images, imports: imports}
+	var done []string
+	for i, st := range plan.Steps {
+		if !selected(services, st.Service.Name) {
 			continue
 		}
-		if (st.Kind == stack.Stateful || st.Kind == stack.Worker) && selected(services, st.Service.Name) {
-			if err := a.deployContainers(ctx, plan.Project, st, images[st.Service.Name]); err != nil {
-				return err
-			}
-			continue
-		}
-		imp, ok := imports[st.Service.Name]
-		if !ok {
-			continue
-		}
-		s := imp.Spec
-		doc, err := spec.Marshal(&s)
+		outcome, err := a.deployStep(ctx, run, plan.Project, st)
 		if err != nil {
-			return fmt.Errorf("deploy %s: %w", s.Name, err)
+			a.printOutcomes(plan.Project, done, st.Service.Name, notStarted(plan.Steps[i+1:], services))
+			return err
 		}
-		req := api.DeployRequest{Service: s.Name, Spec: string(doc), SpecFile: files[0] + " (service " + s.Name + ")",
-			Message: message}
-		d, err := c.Deploy(ctx, req)
-		if err != nil {
-			return fmt.Errorf("deploy %s: %w", s.Name, err)
-		}
-		swf := wf
-		swf.wait = wf.wait || awaited[s.Name]
-		if err := a.afterStart(ctx, c, d, swf); err != nil {
-			return fmt.Errorf("deploy %s: %w", s.Name, err)
-		}
+		done = append(done, outcome)
 	}
+	a.printOutcomes(plan.Project, done, "", nil)
 	return nil
+}
+
+// stackRun is what deploying one step of a stack needs besides the step.
+type stackRun struct {
+	files   []string
+	message string
+	wf      waitFlags
+	awaited map[string]bool
+	images  map[string]string
+	imports map[string]compose.Import
+	client  *api.Client
+}
+
+// deployStep deploys one service of the stack and says how it ended: a job run, a stateful
+// or worker service replaced or left alone, a routed one deployed through the daemon.
+func (a *app) deployStep(ctx context.Context, run *stackRun, project string, st stack.Step) (string, error) {
+	name := st.Service.Name
+	switch st.Kind {
+	case stack.Job:
+		if err := a.runJob(ctx, st.Service, run.images[name]); err != nil {
+			return "", &exitError{code: ExitFailed, err: err}
+		}
+		return name + ": job completed", nil
+	case stack.Stateful, stack.Worker:
+		if err := a.deployContainers(ctx, project, st, run.images[name]); err != nil {
+			return "", err
+		}
+		if st.Change == stack.Unchanged {
+			return name + ": unchanged", nil
+		}
+		return name + ": new container ready", nil
+	}
+	imp, ok := run.imports[name]
+	if !ok {
+		return name + ": not deployed", nil
+	}
+	if run.client == nil {
+		c, err := a.client()
+		if err != nil {
+			return "", err
+		}
+		run.client = c
+	}
+	s := imp.Spec
+	doc, err := spec.Marshal(&s)
+	if err != nil {
+		return "", fmt.Errorf("deploy %s: %w", name, err)
+	}
+	req := api.DeployRequest{Service: name, Spec: string(doc), SpecFile: run.files[0] + " (service " + name + ")",
+		Message: run.message}
+	d, err := run.client.Deploy(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("deploy %s: %w", name, err)
+	}
+	swf := run.wf
+	swf.wait = run.wf.wait || run.awaited[name]
+	if err := a.afterStart(ctx, run.client, d, swf); err != nil {
+		return "", fmt.Errorf("deploy %s: %w", name, err)
+	}
+	if swf.wait {
+		return fmt.Sprintf("%s: revision %d deployed", name, d.To), nil
+	}
+	return fmt.Sprintf("%s: revision %d deployment %d started", name, d.To, d.ID), nil
+}
+
+// notStarted names the selected services of steps.
+func notStarted(steps []stack.Step, services []string) []string {
+	var out []string
+	for _, st := range steps {
+		if selected(services, st.Service.Name) {
+			out = append(out, st.Service.Name)
+		}
+	}
+	return out
+}
+
+// printOutcomes reports each service of the stack deployed so far, the one that failed and
+// those not started because of it, on standard error (standard output keeps each step).
+func (a *app) printOutcomes(project string, done []string, failed string, rest []string) {
+	fmt.Fprintf(a.stderr, "stack %s:\n", project)
+	for _, d := range done {
+		fmt.Fprintln(a.stderr, "  "+d)
+	}
+	if failed != "" {
+		fmt.Fprintf(a.stderr, "  %s: failed\n", failed)
+	}
+	for _, r := range rest {
+		fmt.Fprintf(a.stderr, "  %s: not started (a service before it failed)\n", r)
+	}
 }
 
 // environ is the process environment as a map, for compose interpolation.

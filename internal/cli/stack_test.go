@@ -124,7 +124,8 @@ func TestDeployStack(t *testing.T) {
 	checkWeb(t, port, "w1")
 
 	r = deploy("w2", "k1", "d1")
-	if r.code != 0 || !strings.Contains(r.stdout, "db: unchanged, left alone") || !strings.Contains(r.stdout, "worker: unchanged, left alone") {
+	if r.code != 0 || !strings.Contains(r.stdout, "db: unchanged, left alone") || !strings.Contains(r.stdout, "worker: unchanged, left alone") ||
+		!regexp.MustCompile(`(?m)^  web: revision \d+ deployed$`).MatchString(r.stderr) {
 		t.Fatalf("web-only redeploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if now := stackContainers(t, dc, stackOwner); now["db"] != first["db"] || now["worker"] != first["worker"] {
@@ -155,7 +156,8 @@ func TestDeployStack(t *testing.T) {
 		t.Errorf("dry run after the db redeploy:\n%s", r.stdout)
 	}
 	r = deploy("w3", "k2", `d3, NEVER_READY: "1"`)
-	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "db: new container") {
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "db: new container") ||
+		!strings.Contains(r.stderr, "  db: failed\n  migrate: not started (a service before it failed)\n  web: not started") {
 		t.Errorf("db that never gets healthy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if now := stackContainers(t, dc, stackOwner); now["db"] != third["db"] {
