@@ -92,7 +92,7 @@ func TestRestartMovesOffTakenPort(t *testing.T) {
 	if second.Addr == first.Addr || second.Restarts != 1 {
 		t.Errorf("after restart with its port taken: %+v, want a new address than %s and 1 restart", second, first.Addr)
 	}
-	rec, err := d.loadRecord(spec.ID)
+	rec, err := d.recs.load(spec.ID)
 	if err != nil || "127.0.0.1:"+strconv.Itoa(rec.Port) != second.Addr {
 		t.Errorf("record port %d (%v), want the new address %s", rec.Port, err, second.Addr)
 	}
@@ -133,7 +133,7 @@ func TestRemoveKeepsLog(t *testing.T) {
 	if err := d.Remove(t.Context(), spec.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(d.recordPath(spec.ID)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(d.recs.path(spec.ID)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("record after Remove: %v, want it gone", err)
 	}
 	if b, err := os.ReadFile(d.logPath(spec.ID)); err != nil || !bytes.Contains(b, []byte("listening on")) {

@@ -128,7 +128,7 @@ func TestPIDReuseDetected(t *testing.T) {
 				Spec: runtime.InstanceSpec{ID: "web-1-old", Command: "sleep", Args: []string{"60"}},
 				PID:  pid, PGID: pid, Port: 1, StartTicks: c.ticks, StartedAt: time.Now(),
 			}
-			if err := w.saveRecord(rec); err != nil {
+			if err := w.recs.save(rec); err != nil {
 				t.Fatal(err)
 			}
 			d, err := New(dir, nil, testOptions)
@@ -145,7 +145,7 @@ func TestPIDReuseDetected(t *testing.T) {
 	dir := t.TempDir()
 	d := newTestDriver(t, dir, testOptions)
 	rec := record{Spec: runtime.InstanceSpec{ID: "web-1-old", Command: "sleep"}, PID: pid, PGID: pid, StartTicks: ticks + 1}
-	if err := d.saveRecord(rec); err != nil {
+	if err := d.recs.save(rec); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Stop(t.Context(), "web-1-old"); err != nil {

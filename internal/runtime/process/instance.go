@@ -47,63 +47,55 @@ func (d *Driver) load(id string, create bool) (*instance, error) {
 	if validID(id) != nil {
 		return nil, runtime.ErrNotFound
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if inst := d.instances[id]; inst != nil {
-		return inst, nil
-	}
-	rec, err := d.loadRecord(id)
-	switch {
-	case err == nil:
-		if resolveSpawn(&rec) {
-			d.logger.Warn("instance found by its spawn mark", "instance", id, "pid", rec.PID)
-			if err := d.saveRecord(rec); err != nil {
-				// Found again by its mark next time; meanwhile it is known in memory.
-				d.logger.Warn("instance record not saved", "instance", id, "error", err)
+	return d.tab.lookup(id, func() (*instance, error) {
+		rec, err := d.recs.load(id)
+		switch {
+		case err == nil:
+			if resolveSpawn(&rec) {
+				d.logger.Warn("instance found by its spawn mark", "instance", id, "pid", rec.PID)
+				if err := d.recs.save(rec); err != nil {
+					// Found again by its mark next time; meanwhile it is known in memory.
+					d.logger.Warn("instance record not saved", "instance", id, "error", err)
+				}
 			}
+			return fromRecord(rec), nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, err
+		case !create:
+			return nil, runtime.ErrNotFound
 		}
-		inst := fromRecord(rec)
-		d.instances[id] = inst
-		if inst.proc != nil {
-			if _, taken := d.ports[rec.Port]; !taken {
-				d.ports[rec.Port] = id
-			}
-		}
-		return inst, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
-	case !create:
-		return nil, runtime.ErrNotFound
-	}
-	inst := &instance{id: id}
-	d.instances[id] = inst
-	return inst, nil
+		return &instance{id: id}, nil
+	})
 }
 
-// locked returns id's known instance with its mu held, or runtime.ErrNotFound.
-func (d *Driver) locked(id string) (*instance, error) {
+// withKnown runs fn with id's known instance, its mu held; it is runtime.ErrNotFound when
+// there is none.
+func (d *Driver) withKnown(id string, fn func(inst *instance) error) error {
 	inst, err := d.load(id, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	inst.mu.Lock()
-	if !inst.known {
-		inst.mu.Unlock()
-		return nil, runtime.ErrNotFound
-	}
-	return inst, nil
+	return inst.with(func() error {
+		if !inst.known {
+			return runtime.ErrNotFound
+		}
+		return fn(inst)
+	})
 }
 
-// forget drops inst from memory (it has no record, or its record was deleted).
-func (d *Driver) forget(inst *instance) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.instances[inst.id] == inst {
-		delete(d.instances, inst.id)
-	}
-	if d.ports[inst.rec.Port] == inst.id {
-		delete(d.ports, inst.rec.Port)
-	}
+// with runs fn with inst.mu held and returns its error. with and do are the only places
+// inst.mu is taken.
+func (inst *instance) with(fn func() error) error {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	return fn()
+}
+
+// do runs fn with inst.mu held.
+func (inst *instance) do(fn func()) {
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	fn()
 }
 
 // statusLocked is inst's status; inst.mu must be held.

@@ -15,8 +15,7 @@ import (
 // is still there gets its log without follow; an unknown ID is an error wrapping
 // runtime.ErrNotFound.
 func (d *Driver) Logs(ctx context.Context, id string, follow bool, w io.Writer) error {
-	inst, err := d.locked(id)
-	if err != nil {
+	if err := d.withKnown(id, func(*instance) error { return nil }); err != nil {
 		// A removed instance keeps its log: show what it wrote, there is nothing to follow.
 		if f, ferr := os.Open(d.logPath(id)); ferr == nil {
 			defer f.Close()
@@ -27,7 +26,6 @@ func (d *Driver) Logs(ctx context.Context, id string, follow bool, w io.Writer) 
 		}
 		return fmt.Errorf("logs %s: %w", id, err)
 	}
-	inst.mu.Unlock()
 	f, err := os.Open(d.logPath(id))
 	for errors.Is(err, fs.ErrNotExist) && follow {
 		if !sleepCtx(ctx, d.opts.PollInterval) {

@@ -59,9 +59,8 @@ func TestPortTakenBeforeBindIsNotACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst.mu.Lock()
-	h := inst.history
-	inst.mu.Unlock()
+	var h crashHistory
+	inst.do(func() { h = inst.history })
 	if h.streak != 0 || len(h.restarts) != 0 || h.portMoves != 1 {
 		t.Errorf("crash history %+v: want no crash and one port move", h)
 	}

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/crashpoint"
@@ -82,14 +81,8 @@ type Driver struct {
 	logger *slog.Logger
 	opts   Options
 
-	// mu guards the fields below. Lock order: an instance's mu may be held while taking
-	// mu, never the other way round.
-	mu        sync.Mutex
-	instances map[string]*instance
-	ports     map[int]string // ports handed out, so two instances never get the same one
-	closed    bool
-	closing   chan struct{}
-	wg        sync.WaitGroup // supervision goroutines
+	tab  *table   // instances in memory, ports handed out, closing
+	recs *records // what survives the daemon
 }
 
 var _ runtime.Driver = (*Driver)(nil)
@@ -111,13 +104,14 @@ func New(dir string, logger *slog.Logger, opts Options) (*Driver, error) {
 			return nil, fmt.Errorf("new process driver: %w", err)
 		}
 	}
+	logger = logger.With("driver", "process")
+	opts = opts.withDefaults()
 	return &Driver{
-		dir:       dir,
-		logger:    logger.With("driver", "process"),
-		opts:      opts.withDefaults(),
-		instances: make(map[string]*instance),
-		ports:     make(map[int]string),
-		closing:   make(chan struct{}),
+		dir:    dir,
+		logger: logger,
+		opts:   opts,
+		tab:    newTable(),
+		recs:   &records{dir: dir, sealer: opts.Sealer, logger: logger},
 	}, nil
 }
 
@@ -126,37 +120,11 @@ func New(dir string, logger *slog.Logger, opts Options) (*Driver, error) {
 // and Adopt do not. A child of this process that is still running keeps one goroutine blocked
 // in wait(2) until it exits, so that it is reaped rather than left a zombie.
 func (d *Driver) Close() error {
-	d.mu.Lock()
-	if !d.closed {
-		d.closed = true
-		close(d.closing)
-	}
-	d.mu.Unlock()
-	d.wg.Wait()
+	d.tab.close()
 	return nil
 }
 
 // logPath is where the instance's stdout and stderr go.
 func (d *Driver) logPath(id string) string {
 	return filepath.Join(d.dir, "logs", id+".log")
-}
-
-// reservePort records that port belongs to id; it reports false when another instance has it.
-func (d *Driver) reservePort(port int, id string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if owner, ok := d.ports[port]; ok && owner != id {
-		return false
-	}
-	d.ports[port] = id
-	return true
-}
-
-// releasePort forgets that id holds port.
-func (d *Driver) releasePort(port int, id string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ports[port] == id {
-		delete(d.ports, port)
-	}
 }

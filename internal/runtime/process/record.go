@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,14 @@ import (
 
 	"github.com/cutover/cutover/internal/runtime"
 )
+
+// records keeps one record per instance in dir/instances, sealing env values with sealer
+// (when not nil).
+type records struct {
+	dir    string
+	sealer Sealer
+	logger *slog.Logger
+}
 
 // record is what survives the daemon: instances/<id>.json.
 type record struct {
@@ -40,14 +49,14 @@ type record struct {
 	Message  string `json:"message,omitempty"`
 }
 
-func (d *Driver) recordPath(id string) string {
-	return filepath.Join(d.dir, "instances", id+".json")
+func (rs *records) path(id string) string {
+	return filepath.Join(rs.dir, "instances", id+".json")
 }
 
-// loadRecord reads id's record; the error wraps fs.ErrNotExist when there is none.
-func (d *Driver) loadRecord(id string) (record, error) {
+// load reads id's record; the error wraps fs.ErrNotExist when there is none.
+func (rs *records) load(id string) (record, error) {
 	var r record
-	b, err := os.ReadFile(d.recordPath(id))
+	b, err := os.ReadFile(rs.path(id))
 	if err != nil {
 		return r, fmt.Errorf("read record %s: %w", id, err)
 	}
@@ -55,10 +64,10 @@ func (d *Driver) loadRecord(id string) (record, error) {
 		return r, fmt.Errorf("read record %s: %w", id, err)
 	}
 	if len(r.SealedEnv) > 0 {
-		if d.opts.Sealer == nil {
+		if rs.sealer == nil {
 			return r, fmt.Errorf("read record %s: its env is sealed and the driver has no key", id)
 		}
-		plain, err := d.opts.Sealer.Open(envLabel, r.SealedEnv)
+		plain, err := rs.sealer.Open(envLabel, r.SealedEnv)
 		if err != nil {
 			return r, fmt.Errorf("read record %s: %w", id, err)
 		}
@@ -66,11 +75,11 @@ func (d *Driver) loadRecord(id string) (record, error) {
 			return r, fmt.Errorf("read record %s: sealed env: %w", id, err)
 		}
 		r.SealedEnv = nil
-	} else if d.opts.Sealer != nil && len(r.Spec.Env) > 0 {
+	} else if rs.sealer != nil && len(r.Spec.Env) > 0 {
 		// Written in plain text by an older cutover: sealed now, so it is read that way once.
 		// A disk that refuses the write leaves it for the record's next write.
-		if err := d.saveRecord(r); err != nil {
-			d.logger.Warn("instance record not sealed", "instance", id, "error", err)
+		if err := rs.save(r); err != nil {
+			rs.logger.Warn("instance record not sealed", "instance", id, "error", err)
 		}
 	}
 	return r, nil
@@ -79,38 +88,38 @@ func (d *Driver) loadRecord(id string) (record, error) {
 // envLabel binds a sealed env to the instance records.
 const envLabel = "process/env"
 
-// saveRecord writes r atomically: temp file, fsync, rename, fsync of the directory. The
+// save writes r atomically: temp file, fsync, rename, fsync of the directory. The
 // env is sealed when the driver has a Sealer.
-func (d *Driver) saveRecord(r record) error {
-	if d.opts.Sealer != nil && len(r.Spec.Env) > 0 {
+func (rs *records) save(r record) error {
+	if rs.sealer != nil && len(r.Spec.Env) > 0 {
 		plain, err := json.Marshal(r.Spec.Env)
 		if err != nil {
 			return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 		}
-		r.SealedEnv, r.Spec.Env = d.opts.Sealer.Seal(envLabel, plain), nil
+		r.SealedEnv, r.Spec.Env = rs.sealer.Seal(envLabel, plain), nil
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 	}
-	dir := filepath.Join(d.dir, "instances")
+	dir := filepath.Join(rs.dir, "instances")
 	if err := atomicfile.Write(filepath.Join(dir, r.Spec.ID+".json"), b, 0o600); err != nil {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 	}
 	return nil
 }
 
-// deleteRecord removes id's record; a missing record is not an error.
-func (d *Driver) deleteRecord(id string) error {
-	if err := os.Remove(d.recordPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// remove deletes id's record; a missing record is not an error.
+func (rs *records) remove(id string) error {
+	if err := os.Remove(rs.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete record %s: %w", id, err)
 	}
 	return nil
 }
 
-// recordIDs lists the IDs that have a record, sorted.
-func (d *Driver) recordIDs() ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(d.dir, "instances"))
+// ids lists the IDs that have a record, sorted.
+func (rs *records) ids() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(rs.dir, "instances"))
 	if err != nil {
 		return nil, fmt.Errorf("list records: %w", err)
 	}

@@ -24,7 +24,7 @@ func TestRecordsKeepEnvSealed(t *testing.T) {
 	if err := old.Start(t.Context(), []runtime.InstanceSpec{a}); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(old.recordPath(a.ID)); err != nil || !bytes.Contains(b, []byte(secret)) {
+	if b, err := os.ReadFile(old.recs.path(a.ID)); err != nil || !bytes.Contains(b, []byte(secret)) {
 		t.Fatalf("the unsealed record does not hold the secret (%v): the search would find nothing anyway", err)
 	}
 	old.Close()
@@ -45,11 +45,11 @@ func TestRecordsKeepEnvSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{a.ID, b.ID} {
-		raw, err := os.ReadFile(d.recordPath(id))
+		raw, err := os.ReadFile(d.recs.path(id))
 		if err != nil || bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("record of %s holds the secret (%v):\n%s", id, err, raw)
 		}
-		rec, err := d.loadRecord(id)
+		rec, err := d.recs.load(id)
 		if err != nil || rec.Spec.Env["API_TOKEN"] != secret {
 			t.Errorf("record of %s read back: env %v, %v; want the secret", id, rec.Spec.Env, err)
 		}

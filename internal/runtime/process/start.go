@@ -35,15 +35,18 @@ func (d *Driver) Start(ctx context.Context, specs []runtime.InstanceSpec) error 
 }
 
 func (d *Driver) start(spec runtime.InstanceSpec) error {
-	if d.isClosed() {
+	if d.tab.isClosed() {
 		return errClosed
 	}
 	inst, err := d.load(spec.ID, true)
 	if err != nil {
 		return err
 	}
-	inst.mu.Lock()
-	defer inst.mu.Unlock()
+	return inst.with(func() error { return d.startLocked(inst, spec) })
+}
+
+// startLocked starts inst from spec unless it runs; inst.mu must be held.
+func (d *Driver) startLocked(inst *instance, spec runtime.InstanceSpec) error {
 	busy := inst.known && (inst.supervised != nil || (inst.proc != nil && inst.proc.alive()))
 	if busy && inst.stopping {
 		return errors.New("instance is stopping")
@@ -61,22 +64,16 @@ func (d *Driver) start(spec runtime.InstanceSpec) error {
 		// Nothing started: the record written before the fork goes back to what it was.
 		inst.rec = old
 		if wasKnown {
-			err = errors.Join(err, d.saveRecord(old))
+			err = errors.Join(err, d.recs.save(old))
 		} else {
-			err = errors.Join(err, d.deleteRecord(inst.id))
-			d.forget(inst)
+			err = errors.Join(err, d.recs.remove(inst.id))
+			d.tab.forget(inst)
 		}
 		return err
 	}
 	inst.known = true
 	d.superviseLocked(inst)
 	return nil
-}
-
-func (d *Driver) isClosed() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.closed
 }
 
 // spawnLocked starts a new process for inst and records it; inst.mu must be held. first is
@@ -99,7 +96,7 @@ func (d *Driver) spawnLocked(inst *instance, first bool) error {
 	oldPort := inst.rec.Port
 	failed := func(err error) error {
 		if port != oldPort {
-			d.releasePort(port, inst.id)
+			d.tab.releasePort(port, inst.id)
 		}
 		inst.rec.Port = oldPort
 		return err
@@ -109,7 +106,7 @@ func (d *Driver) spawnLocked(inst *instance, first bool) error {
 	inst.rec.Port = port
 	inst.rec.Stopped = false
 	d.opts.Crash.Reach("spawn-record-before")
-	if err := d.saveRecord(inst.rec); err != nil {
+	if err := d.recs.save(inst.rec); err != nil {
 		return failed(err)
 	}
 	d.opts.Crash.Reach("spawn-fork-before")
@@ -122,7 +119,7 @@ func (d *Driver) spawnLocked(inst *instance, first bool) error {
 	inst.state = runtime.StateRunning
 	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = p.pid, p.pid, p.start
 	inst.rec.StartedAt = time.Now()
-	if err := d.saveRecord(inst.rec); err != nil {
+	if err := d.recs.save(inst.rec); err != nil {
 		// The process runs, but no record says so: do not leave it for the spawn mark alone.
 		p.signalGroup(syscall.SIGKILL)
 		p.waitGone(5*time.Second, d.opts.PollInterval, nil)
@@ -187,7 +184,7 @@ func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
 // it has none, or, on a restart, a new one when another process took it meanwhile.
 func (d *Driver) choosePort(inst *instance, first bool) (int, error) {
 	port := inst.rec.Port
-	if port != 0 && portFree(port) && d.reservePort(port, inst.id) {
+	if port != 0 && portFree(port) && d.tab.reservePort(port, inst.id) {
 		return port, nil
 	}
 	for range 20 {
@@ -195,9 +192,9 @@ func (d *Driver) choosePort(inst *instance, first bool) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if d.reservePort(p, inst.id) {
+		if d.tab.reservePort(p, inst.id) {
 			if port != 0 {
-				d.releasePort(port, inst.id)
+				d.tab.releasePort(port, inst.id)
 				d.logger.Warn("instance port taken, moving", "instance", inst.id, "old_port", port, "port", p, "first_start", first)
 			}
 			return p, nil

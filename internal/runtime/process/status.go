@@ -11,19 +11,22 @@ import (
 // Status returns the instance's status, or an error wrapping runtime.ErrNotFound. Addr and
 // PID are set while a process runs.
 func (d *Driver) Status(ctx context.Context, id string) (runtime.Status, error) {
-	inst, err := d.locked(id)
+	var st runtime.Status
+	err := d.withKnown(id, func(inst *instance) error {
+		st = inst.statusLocked()
+		return nil
+	})
 	if err != nil {
 		return runtime.Status{}, fmt.Errorf("status %s: %w", id, err)
 	}
-	defer inst.mu.Unlock()
-	return inst.statusLocked(), nil
+	return st, nil
 }
 
 // List returns the status of every instance with a record, sorted by ID, including those of
 // an earlier daemon process: running when their process (same pid and start time) lives,
 // else exited.
 func (d *Driver) List(ctx context.Context) ([]runtime.Status, error) {
-	ids, err := d.recordIDs()
+	ids, err := d.recs.ids()
 	if err != nil {
 		return nil, err
 	}
@@ -47,21 +50,24 @@ func (d *Driver) List(ctx context.Context) ([]runtime.Status, error) {
 // runtime.ErrNotFound.
 func (d *Driver) Adopt(ctx context.Context, ids []string) error {
 	for _, id := range ids {
-		inst, err := d.locked(id)
+		adopted := false
+		err := d.withKnown(id, func(inst *instance) error {
+			if inst.rec.Stopped || inst.supervised != nil {
+				return nil
+			}
+			inst.stopping = false
+			if !d.superviseLocked(inst) {
+				return errClosed
+			}
+			adopted = true
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("adopt %s: %w", id, err)
 		}
-		if inst.rec.Stopped || inst.supervised != nil {
-			inst.mu.Unlock()
-			continue
+		if adopted {
+			d.logger.Info("instance adopted", "instance", id)
 		}
-		inst.stopping = false
-		ok := d.superviseLocked(inst)
-		inst.mu.Unlock()
-		if !ok {
-			return fmt.Errorf("adopt %s: %w", id, errClosed)
-		}
-		d.logger.Info("instance adopted", "instance", id)
 	}
 	return nil
 }

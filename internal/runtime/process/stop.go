@@ -17,36 +17,23 @@ const killWait = 10 * time.Second
 // when ctx is done), then sends SIGKILL; it returns once the process is gone and it will not
 // be restarted. Stopping an unknown or exited instance is not an error.
 func (d *Driver) Stop(ctx context.Context, id string) error {
-	inst, err := d.locked(id)
+	var (
+		inst  *instance
+		p     *proc
+		done  chan struct{}
+		grace time.Duration
+	)
+	err := d.withKnown(id, func(i *instance) (err error) {
+		inst = i
+		p, done, grace, err = d.beginStopLocked(i)
+		return err
+	})
 	if errors.Is(err, runtime.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", id, err)
 	}
-	inst.stopping = true
-	if inst.wake != nil {
-		close(inst.wake)
-		inst.wake = nil
-	}
-	p, done := inst.proc, inst.supervised
-	grace := inst.rec.Spec.StopGrace
-	if grace <= 0 {
-		grace = d.opts.StopGrace
-	}
-	if p != nil {
-		inst.state = runtime.StateStopping
-		// Recorded first, so that no other driver over the same dir restarts it meanwhile.
-		inst.rec.Stopped = true
-		d.opts.Crash.Reach("stop-record-before")
-		if err := d.saveRecord(inst.rec); err != nil {
-			inst.mu.Unlock()
-			return fmt.Errorf("stop %s: %w", id, err)
-		}
-		d.opts.Crash.Reach("stop-record-after")
-	}
-	inst.mu.Unlock()
-
 	killed := false
 	if p != nil {
 		if killed, err = d.terminate(ctx, p, grace); err != nil {
@@ -60,9 +47,34 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 			return fmt.Errorf("stop %s: wait for supervision to end: %w", id, ctx.Err())
 		}
 	}
-	inst.mu.Lock()
-	defer inst.mu.Unlock()
-	return d.stoppedLocked(inst, p, killed, grace)
+	return inst.with(func() error { return d.stoppedLocked(inst, p, killed, grace) })
+}
+
+// beginStopLocked marks inst stopping, cuts a supervisor's backoff short and records the
+// stop before any signal; it returns the process to end, the supervision to wait for and the
+// grace. inst.mu must be held.
+func (d *Driver) beginStopLocked(inst *instance) (p *proc, done chan struct{}, grace time.Duration, err error) {
+	inst.stopping = true
+	if inst.wake != nil {
+		close(inst.wake)
+		inst.wake = nil
+	}
+	p, done = inst.proc, inst.supervised
+	grace = inst.rec.Spec.StopGrace
+	if grace <= 0 {
+		grace = d.opts.StopGrace
+	}
+	if p != nil {
+		inst.state = runtime.StateStopping
+		// Recorded first, so that no other driver over the same dir restarts it meanwhile.
+		inst.rec.Stopped = true
+		d.opts.Crash.Reach("stop-record-before")
+		if err := d.recs.save(inst.rec); err != nil {
+			return nil, nil, 0, err
+		}
+		d.opts.Crash.Reach("stop-record-after")
+	}
+	return p, done, grace, nil
 }
 
 // stoppedLocked records that Stop ended inst's process p (nil: there was none).
@@ -77,8 +89,8 @@ func (d *Driver) stoppedLocked(inst *instance, p *proc, killed bool, grace time.
 	}
 	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
 	inst.rec.Stopped = true
-	d.releasePort(inst.rec.Port, inst.id)
-	if err := d.saveRecord(inst.rec); err != nil {
+	d.tab.releasePort(inst.rec.Port, inst.id)
+	if err := d.recs.save(inst.rec); err != nil {
 		return fmt.Errorf("stop %s: %w", inst.id, err)
 	}
 	d.opts.Crash.Reach("stop-exited-record-after")
@@ -119,46 +131,48 @@ func (d *Driver) Restart(ctx context.Context, id string) error {
 	if err := d.Stop(ctx, id); err != nil {
 		return fmt.Errorf("restart %s: %w", id, err)
 	}
-	inst, err := d.locked(id)
+	err := d.withKnown(id, func(inst *instance) error {
+		if inst.supervised != nil || inst.proc != nil {
+			return nil // started again meanwhile
+		}
+		if d.tab.isClosed() {
+			return errClosed
+		}
+		inst.stopping = false
+		inst.rec.Restarts++
+		if err := d.spawnLocked(inst, false); err != nil {
+			return err
+		}
+		d.superviseLocked(inst)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", id, err)
 	}
-	defer inst.mu.Unlock()
-	if inst.supervised != nil || inst.proc != nil {
-		return nil // started again meanwhile
-	}
-	if d.isClosed() {
-		return fmt.Errorf("restart %s: %w", id, errClosed)
-	}
-	inst.stopping = false
-	inst.rec.Restarts++
-	if err := d.spawnLocked(inst, false); err != nil {
-		return fmt.Errorf("restart %s: %w", id, err)
-	}
-	d.superviseLocked(inst)
 	return nil
 }
 
 // Remove deletes the record of an exited instance; its log stays. Removing an unknown
 // instance is not an error; removing one that runs is.
 func (d *Driver) Remove(ctx context.Context, id string) error {
-	inst, err := d.locked(id)
+	err := d.withKnown(id, func(inst *instance) error {
+		if inst.supervised != nil || (inst.proc != nil && inst.proc.alive()) {
+			return fmt.Errorf("instance is %s; stop it first", inst.state)
+		}
+		d.opts.Crash.Reach("remove-record-before")
+		if err := d.recs.remove(id); err != nil {
+			return err
+		}
+		d.opts.Crash.Reach("remove-record-after")
+		inst.known = false
+		d.tab.forget(inst)
+		return nil
+	})
 	if errors.Is(err, runtime.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
-	defer inst.mu.Unlock()
-	if inst.supervised != nil || (inst.proc != nil && inst.proc.alive()) {
-		return fmt.Errorf("remove %s: instance is %s; stop it first", id, inst.state)
-	}
-	d.opts.Crash.Reach("remove-record-before")
-	if err := d.deleteRecord(id); err != nil {
-		return fmt.Errorf("remove %s: %w", id, err)
-	}
-	d.opts.Crash.Reach("remove-record-after")
-	inst.known = false
-	d.forget(inst)
 	return nil
 }

@@ -52,13 +52,9 @@ func (d *Driver) superviseLocked(inst *instance) bool {
 	if inst.supervised != nil {
 		return true
 	}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
+	if !d.tab.addSupervisor() {
 		return false
 	}
-	d.wg.Add(1)
-	d.mu.Unlock()
 	done, wake := make(chan struct{}), make(chan struct{})
 	inst.supervised, inst.wake = done, wake
 	go d.supervise(inst, done, wake)
@@ -68,21 +64,20 @@ func (d *Driver) superviseLocked(inst *instance) bool {
 // supervise waits for inst's process to exit and restarts it after its backoff, until Stop
 // (which closes wake) or Close.
 func (d *Driver) supervise(inst *instance, done, wake chan struct{}) {
-	defer d.wg.Done()
+	defer d.tab.supervisorDone()
 	defer func() {
-		inst.mu.Lock()
-		inst.supervised = nil
-		inst.mu.Unlock()
+		inst.do(func() { inst.supervised = nil })
 		close(done)
 	}()
 	for {
-		inst.mu.Lock()
-		p := inst.proc
-		inst.mu.Unlock()
-		if p != nil && !p.waitGone(forever, d.opts.PollInterval, d.closing) {
+		var p *proc
+		inst.do(func() { p = inst.proc })
+		if p != nil && !p.waitGone(forever, d.opts.PollInterval, d.tab.closing) {
 			return // closing
 		}
-		delay, ok := d.crashed(inst, p)
+		var delay time.Duration
+		ok := false
+		inst.do(func() { delay, ok = d.crashedLocked(inst, p) })
 		if !ok {
 			return
 		}
@@ -96,25 +91,25 @@ func (d *Driver) supervise(inst *instance, done, wake chan struct{}) {
 		case <-wake:
 			timer.Stop()
 			return
-		case <-d.closing:
+		case <-d.tab.closing:
 			timer.Stop()
 			return
 		}
-		if !d.respawn(inst) {
+		ok = false
+		inst.do(func() { ok = d.respawnLocked(inst) })
+		if !ok {
 			return
 		}
 	}
 }
 
-// crashed records that p (nil: no process at all) exited unexpectedly and plans the
+// crashedLocked records that p (nil: no process at all) exited unexpectedly and plans the
 // restart; ok is false when the exit was Stop's doing.
-func (d *Driver) crashed(inst *instance, p *proc) (delay time.Duration, ok bool) {
-	inst.mu.Lock()
-	defer inst.mu.Unlock()
+func (d *Driver) crashedLocked(inst *instance, p *proc) (delay time.Duration, ok bool) {
 	if inst.stopping || inst.proc != p {
 		return 0, false
 	}
-	if disk, err := d.loadRecord(inst.id); err == nil && (disk.Stopped || disk.PID != inst.rec.PID) {
+	if disk, err := d.recs.load(inst.id); err == nil && (disk.Stopped || disk.PID != inst.rec.PID) {
 		// Another driver over the same dir stopped or replaced it: not ours to restart.
 		fresh := fromRecord(disk)
 		inst.rec, inst.proc, inst.state = fresh.rec, fresh.proc, fresh.state
@@ -133,7 +128,7 @@ func (d *Driver) crashed(inst *instance, p *proc) (delay time.Duration, ok bool)
 	}
 	inst.proc = nil
 	inst.rec.PID, inst.rec.PGID, inst.rec.StartTicks = 0, 0, 0
-	if err := d.saveRecord(inst.rec); err != nil {
+	if err := d.recs.save(inst.rec); err != nil {
 		d.logger.Warn("instance record not saved", "instance", inst.id, "error", err)
 	}
 	d.logger.Warn("instance exited", "instance", inst.id, "status", inst.rec.Message,
@@ -141,12 +136,10 @@ func (d *Driver) crashed(inst *instance, p *proc) (delay time.Duration, ok bool)
 	return delay, true
 }
 
-// respawn starts inst's next process; it reports false when it must not (Stop, Close).
+// respawnLocked starts inst's next process; it reports false when it must not (Stop, Close).
 // A process that cannot start counts as one more crash.
-func (d *Driver) respawn(inst *instance) bool {
-	inst.mu.Lock()
-	defer inst.mu.Unlock()
-	if inst.stopping || d.isClosed() {
+func (d *Driver) respawnLocked(inst *instance) bool {
+	if inst.stopping || d.tab.isClosed() {
 		return false
 	}
 	inst.rec.Restarts++

@@ -165,7 +165,7 @@ func TestSaveRecordLeavesNoTempFiles(t *testing.T) {
 	}
 	want := record{Spec: runtime.InstanceSpec{ID: "web-1-a", Command: "x", Env: map[string]string{"A": "b"}}, PID: 7, Port: 9}
 	for range 3 {
-		if err := d.saveRecord(want); err != nil {
+		if err := d.recs.save(want); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,7 +173,7 @@ func TestSaveRecordLeavesNoTempFiles(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "web-1-a.json" {
 		t.Errorf("instances dir holds %v, want only web-1-a.json", entries)
 	}
-	got, err := d.loadRecord("web-1-a")
+	got, err := d.recs.load("web-1-a")
 	if err != nil {
 		t.Fatal(err)
 	}
