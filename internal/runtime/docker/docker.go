@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -146,10 +145,7 @@ type Driver struct {
 	logger *slog.Logger
 	opts   Options
 
-	mu       sync.Mutex
-	history  map[string]restartHistory // restarts seen per instance, for crash_loop
-	stopping map[string]bool           // instances whose Stop is under way
-	closed   bool
+	seen *watch // restarts seen, stops under way, closed
 }
 
 var _ runtime.Driver = (*Driver)(nil)
@@ -173,11 +169,10 @@ func New(logger *slog.Logger, opts Options) (*Driver, error) {
 		return nil, fmt.Errorf("new docker driver: %w", err)
 	}
 	return &Driver{
-		cli:      cli,
-		logger:   logger.With("driver", "docker"),
-		opts:     opts,
-		history:  make(map[string]restartHistory),
-		stopping: make(map[string]bool),
+		cli:    cli,
+		logger: logger.With("driver", "docker"),
+		opts:   opts,
+		seen:   newWatch(),
 	}, nil
 }
 
@@ -196,20 +191,12 @@ func (d *Driver) Client() *client.Client { return d.cli }
 // keep running under Docker's restart policy and can be adopted by a new driver; Stop,
 // Status, List, Remove and Logs still work after Close.
 func (d *Driver) Close() error {
-	d.mu.Lock()
-	d.closed = true
-	d.mu.Unlock()
+	d.seen.close()
 	return d.cli.Close()
 }
 
 // errClosed is returned by Start and Adopt after Close.
 var errClosed = errors.New("driver closed")
-
-func (d *Driver) isClosed() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.closed
-}
 
 // containerName is the Docker name of instance id's container.
 func containerName(id string) string { return namePrefix + id }

@@ -31,7 +31,7 @@ func (d *Driver) EnsureNetwork(ctx context.Context, name, project string) (strin
 	if err != nil {
 		return "", fmt.Errorf("inspect network %s: %w", name, err)
 	}
-	if err := d.ours(n.Labels, project); err != nil {
+	if err := ours(n.Labels, project, d.opts.Owner); err != nil {
 		return "", fmt.Errorf("network %s: %w", name, err)
 	}
 	return gateway(n)
@@ -74,7 +74,7 @@ func (d *Driver) EnsureVolume(ctx context.Context, name, project string) error {
 	if err != nil {
 		return fmt.Errorf("inspect volume %s: %w", name, err)
 	}
-	if err := d.ours(v.Labels, project); err != nil {
+	if err := ours(v.Labels, project, d.opts.Owner); err != nil {
 		return fmt.Errorf("volume %s: %w", name, err)
 	}
 	return nil
@@ -85,11 +85,11 @@ var errOtherProject = errors.New("belongs to another cutover project or owner")
 
 // ours accepts a network or volume made for project by this owner, or made outside cutover
 // (no project label: compose's external ones, or docker compose's of the same name).
-func (d *Driver) ours(labels map[string]string, project string) error {
+func ours(labels map[string]string, project, owner string) error {
 	if labels[LabelProject] == "" {
 		return nil
 	}
-	if labels[LabelProject] != project || labels[LabelOwner] != d.opts.Owner {
+	if labels[LabelProject] != project || labels[LabelOwner] != owner {
 		return fmt.Errorf("%w (labels %s=%q, %s=%q)", errOtherProject,
 			LabelProject, labels[LabelProject], LabelOwner, labels[LabelOwner])
 	}
@@ -98,7 +98,7 @@ func (d *Driver) ours(labels map[string]string, project string) error {
 
 // RemoveNetworks removes the project's networks; containers must be gone first.
 func (d *Driver) RemoveNetworks(ctx context.Context, project string) error {
-	list, err := d.cli.NetworkList(ctx, network.ListOptions{Filters: d.projectFilter(project)})
+	list, err := d.cli.NetworkList(ctx, network.ListOptions{Filters: projectFilter(project, d.opts.Owner)})
 	if err != nil {
 		return fmt.Errorf("list networks of %s: %w", project, err)
 	}
@@ -113,7 +113,7 @@ func (d *Driver) RemoveNetworks(ctx context.Context, project string) error {
 
 // RemoveVolumes removes the project's volumes and their data (cutover down --volumes).
 func (d *Driver) RemoveVolumes(ctx context.Context, project string) error {
-	list, err := d.cli.VolumeList(ctx, volume.ListOptions{Filters: d.projectFilter(project)})
+	list, err := d.cli.VolumeList(ctx, volume.ListOptions{Filters: projectFilter(project, d.opts.Owner)})
 	if err != nil {
 		return fmt.Errorf("list volumes of %s: %w", project, err)
 	}
@@ -126,7 +126,8 @@ func (d *Driver) RemoveVolumes(ctx context.Context, project string) error {
 	return errors.Join(errs...)
 }
 
-func (d *Driver) projectFilter(project string) filters.Args {
+// projectFilter selects what owner made for project.
+func projectFilter(project, owner string) filters.Args {
 	return filters.NewArgs(filters.Arg("label", LabelProject+"="+project),
-		filters.Arg("label", LabelOwner+"="+d.opts.Owner))
+		filters.Arg("label", LabelOwner+"="+owner))
 }

@@ -21,7 +21,7 @@ import (
 // bad one starts nothing. A container that cannot start (missing command) is removed again
 // and the error names the command and image. Start returns once the containers run.
 func (d *Driver) Start(ctx context.Context, specs []runtime.InstanceSpec) error {
-	if d.isClosed() {
+	if d.seen.isClosed() {
 		return fmt.Errorf("start: %w", errClosed)
 	}
 	for _, s := range specs {
@@ -61,7 +61,7 @@ func (d *Driver) start(ctx context.Context, s runtime.InstanceSpec) error {
 		return fmt.Errorf("create container %s from image %s: %w", name, s.Image, err)
 	}
 	d.opts.Crash.Reach("docker-create-after")
-	d.forgetHistory(s.ID)
+	d.seen.forget(s.ID)
 	err = d.connectNetworks(ctx, name, s.Container)
 	if err == nil {
 		err = d.cli.ContainerStart(ctx, name, container.StartOptions{})

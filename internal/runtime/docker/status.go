@@ -32,19 +32,8 @@ func (d *Driver) Status(ctx context.Context, id string) (runtime.Status, error) 
 // status maps c to a Status, updating id's restart history.
 func (d *Driver) status(id string, c container.InspectResponse) runtime.Status {
 	obs := observation(c)
-	d.mu.Lock()
-	h := d.history[id].observe(d.opts, obs, time.Now())
-	d.history[id] = h
-	stopping := d.stopping[id]
-	d.mu.Unlock()
+	h, stopping := d.seen.observe(id, d.opts, obs, time.Now())
 	return statusOf(c, h.crashLooping(d.opts), stopping)
-}
-
-// forgetHistory drops what the driver saw of id's restarts (a new container).
-func (d *Driver) forgetHistory(id string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.history, id)
 }
 
 // List returns the status of every container with this driver's owner label, sorted by
@@ -76,7 +65,7 @@ func (d *Driver) List(ctx context.Context) ([]runtime.Status, error) {
 // daemon died inside Start, after the caller recorded the instance) is started now. An
 // unknown ID is an error wrapping runtime.ErrNotFound.
 func (d *Driver) Adopt(ctx context.Context, ids []string) error {
-	if d.isClosed() {
+	if d.seen.isClosed() {
 		return fmt.Errorf("adopt: %w", errClosed)
 	}
 	for _, id := range ids {

@@ -29,13 +29,13 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 		if err := d.cli.ContainerRemove(ctx, containerName(id), container.RemoveOptions{Force: true}); err != nil {
 			return fmt.Errorf("stop %s: remove never-started container: %w", id, err)
 		}
-		d.forgetHistory(id)
+		d.seen.forget(id)
 		return nil
 	}
 	if c.State == nil || !c.State.Running {
 		return nil
 	}
-	done := d.markStopping(id)
+	done := d.seen.markStopping(id)
 	defer done()
 	// No timeout: the container's own StopTimeout holds the spec's grace.
 	d.opts.Crash.Reach("docker-stop-before")
@@ -57,13 +57,13 @@ func (d *Driver) Restart(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("restart %s: %w", id, err)
 	}
-	done := d.markStopping(id)
+	done := d.seen.markStopping(id)
 	err := d.cli.ContainerRestart(ctx, containerName(id), container.StopOptions{})
 	done()
 	if err != nil {
 		return fmt.Errorf("restart %s: %w", id, err)
 	}
-	d.forgetHistory(id)
+	d.seen.forget(id)
 	d.logger.Info("instance restarted", "instance", id)
 	return nil
 }
@@ -86,20 +86,8 @@ func (d *Driver) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}
 	d.opts.Crash.Reach("docker-remove-after")
-	d.forgetHistory(id)
+	d.seen.forget(id)
 	return nil
-}
-
-// markStopping reports id as stopping until the returned func is called.
-func (d *Driver) markStopping(id string) func() {
-	d.mu.Lock()
-	d.stopping[id] = true
-	d.mu.Unlock()
-	return func() {
-		d.mu.Lock()
-		delete(d.stopping, id)
-		d.mu.Unlock()
-	}
 }
 
 // Wait blocks until instance id's container is not running and returns its exit code.
