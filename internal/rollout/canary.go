@@ -108,11 +108,14 @@ func need(weight, replicas int) int {
 func (c canary) applied(st State) int {
 	w := 0
 	for _, s := range c.steps[:min(max(st.Step-1, 0), len(c.steps))] {
-		if s.Weight != nil {
+		switch {
+		case s.Weight != nil:
 			w = *s.Weight
+		case s.Ramp != nil:
+			w = s.Ramp.Max
 		}
 	}
-	return w
+	return max(w, st.RampWeight)
 }
 
 // finishing reports whether the deployment is at its last step: weight 100 and promotion.
@@ -128,6 +131,9 @@ func (c canary) target(st State) int {
 	}
 	if w := c.steps[max(st.Step-1, 0)].Weight; w != nil {
 		return *w
+	}
+	if r := c.steps[max(st.Step-1, 0)].Ramp; r != nil {
+		return r.Max
 	}
 	return c.applied(st)
 }
@@ -172,7 +178,7 @@ func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decisi
 	d.Start = startOrder(st.To, n-len(alive(v.to)))
 	nb := c.baselineNeed(st)
 	d.Start, d.Stop = c.sizeBaseline(d.Start, st, v, nb)
-	sizing := c.finishing(st) || c.steps[st.Step-1].Weight != nil
+	sizing := c.finishing(st) || c.steps[st.Step-1].Weight != nil || c.steps[st.Step-1].Ramp != nil
 	avail, bavail := v.available(v.to), v.available(v.baseline)
 	if (avail < n && (sizing || st.Progress < n)) || (sizing && bavail < nb) {
 		st.Phase = c.startingPhase(st, avail, n)
@@ -211,6 +217,10 @@ func (c canary) step(st State, v view, verdict *analysis.Verdict) (State, Decisi
 	case s.Analysis != nil:
 		if !c.analysisDone(&st, v, s.Analysis.Duration.D(), verdict) {
 			return c.analyse(st, v, d, s.Analysis.Duration.D(), verdict)
+		}
+	case s.Ramp != nil:
+		if !c.rampStep(&st, v, &d, *s.Ramp, verdict) {
+			return st, d
 		}
 	}
 	return c.step(c.done(st, v), v, verdict)

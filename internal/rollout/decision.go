@@ -84,6 +84,10 @@ type State struct {
 	// analysis step. From then on Observation.Verdict should be the judge's final verdict
 	// (Judge.Final), so that an analysis step passes on min_requests at its end.
 	StepDeadline time.Time `json:"step_deadline,omitzero"`
+	// RampWeight is the share a canary's ramp step serves now (0 outside one), RampMark the
+	// canary's request count when that share began.
+	RampWeight int   `json:"ramp_weight,omitempty"`
+	RampMark   int64 `json:"ramp_mark,omitempty"`
 	// Judge is the canary judge's evidence, written with every step so that a restarted
 	// daemon (kill -9, hand-off) resumes the judgement rather than starting afresh; nil for
 	// other strategies and once the deployment has ended.

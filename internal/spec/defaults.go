@@ -127,6 +127,11 @@ func (df defaulter) strategy(st *Strategy) {
 	if c := st.Canary; c != nil {
 		df.dur(&c.ProgressDeadline, "strategy.canary.progress_deadline", DefaultProgressDeadline)
 		df.canaryAnalysis(&c.Analysis, "strategy.canary.analysis")
+		for _, step := range c.Steps {
+			if step.Ramp != nil {
+				defaultRamp(step.Ramp)
+			}
+		}
 	}
 }
 

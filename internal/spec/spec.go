@@ -233,6 +233,8 @@ type CanaryStep struct {
 	Weight   *int          `yaml:"weight" json:"weight,omitempty"`
 	Pause    *Duration     `yaml:"pause" json:"pause,omitempty"`
 	Analysis *AnalysisStep `yaml:"analysis" json:"analysis,omitempty"`
+	// Ramp raises the weight by evidence rather than by the clock (see RampStep).
+	Ramp *RampStep `yaml:"ramp" json:"ramp,omitempty"`
 }
 
 // AnalysisStep waits for a pass verdict for at most Duration; what happens when the duration

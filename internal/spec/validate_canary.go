@@ -29,8 +29,15 @@ func validateCanarySteps(errs *Errors, steps []CanaryStep, path string) string {
 	prev := -1
 	for i, step := range steps {
 		sp := indexPath(path, i)
-		if countSet(step.Weight != nil, step.Pause != nil, step.Analysis != nil) != 1 {
-			errs.add(sp, "set exactly one of weight, pause, analysis")
+		if countSet(step.Weight != nil, step.Pause != nil, step.Analysis != nil, step.Ramp != nil) != 1 {
+			errs.add(sp, "set exactly one of weight, pause, analysis, ramp")
+		}
+		if step.Ramp != nil {
+			validateRamp(errs, step.Ramp, sp+".ramp", prev)
+			if analysisPath == "" {
+				analysisPath = sp + ".ramp"
+			}
+			prev = max(prev, step.Ramp.Max)
 		}
 		if step.Pause != nil && *step.Pause < 0 {
 			errs.add(sp+".pause", "must not be negative (write {} to wait for cutover promote)")
