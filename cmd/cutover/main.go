@@ -30,7 +30,7 @@ func main() {
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.Commands{
 		Serve: func(ctx context.Context, o cli.ServeOptions) error {
 			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
-				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel, LogFormat: o.LogFormat, Crash: crashpoint.FromEnv(),
+				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel, LogFormat: o.LogFormat, NotifyConfig: o.NotifyConfig, Crash: crashpoint.FromEnv(),
 				HandoffTimeout: o.HandoffTimeout, ShutdownTimeout: o.ShutdownTimeout, StopTimeout: o.StopTimeout,
 				Version: cli.BuildVersion(), RequireApproval: o.RequireApproval,
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,

@@ -30,6 +30,8 @@ var routeRoles = map[string]auth.Role{
 	"GET /v1/flag-history":                         auth.Viewer,
 	"GET /v1/daemon":                               auth.Viewer,
 	"GET /metrics":                                 auth.Viewer,
+	"GET /v1/notifications":                        auth.Viewer,
+	"POST /v1/notifications/test":                  auth.Deployer,
 	"POST /v1/services/{name}/deploy":              auth.Deployer,
 	"POST /v1/services/{name}/rollback":            auth.Deployer,
 	"POST /v1/services/{name}/pause":               auth.Deployer,

@@ -45,6 +45,8 @@ type ServeOptions struct {
 	StopInstancesOnExit bool
 	// LogLevel is debug, info, warn or error; LogFormat is text (logfmt) or json.
 	LogLevel, LogFormat string
+	// NotifyConfig is a YAML file of daemon-wide notify targets ("": none).
+	NotifyConfig string
 	// RequireApproval makes every deployment wait for an approval by another token.
 	RequireApproval bool
 	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
@@ -162,7 +164,7 @@ to it over its token-protected HTTP API.`,
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
-		a.apiTokenCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(),
+		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(),
 	)
 	a.addCompletion(root)
 	return root

@@ -83,6 +83,7 @@ docs/operations.md.`,
 		"every deployment waits, before anything starts, for 'cutover approve' by another token (approver or admin)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.LogFormat, "log-format", "text", "text (logfmt) or json (one JSON object a line)")
+	f.StringVar(&o.NotifyConfig, "notify-config", "", "YAML file of daemon-wide notify targets (webhook, slack); see docs/notifications.md")
 	f.DurationVar(&o.HandoffTimeout, "handoff-timeout", time.Minute, "on SIGHUP, how long the new process may take to serve")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on exit, how long the control API's requests in flight may take to finish")
 	f.DurationVar(&o.StopTimeout, "stop-timeout", 2*time.Minute, "with --stop-instances, how long the instances may take to drain and stop on exit")

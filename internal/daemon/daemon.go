@@ -7,6 +7,7 @@ package daemon
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
 	"github.com/cutover/cutover/internal/dashboard"
+	"github.com/cutover/cutover/internal/notify"
 	"github.com/cutover/cutover/internal/redact"
 	"github.com/cutover/cutover/internal/seal"
 
@@ -87,6 +88,8 @@ type Options struct {
 	// RequireApproval makes every deployment (but a warm rollback's switch) wait, before
 	// anything starts, for an approval by a token other than the one that started it.
 	RequireApproval bool
+	// NotifyConfig is a YAML file of daemon-wide notify targets (see internal/notify); "": none.
+	NotifyConfig string
 	// APILimits bound the control API's requests (zero fields: api's defaults).
 	APILimits api.Limits
 	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the
@@ -127,6 +130,8 @@ type Daemon struct {
 	apiConns     atomic.Int64 // open API connections, for a drain that drops no request
 	sealKey      *seal.Key
 	dash         *dashboard.Dashboard
+	notifyDir    notify.Directory
+	notifier     *notify.Notifier
 }
 
 // New opens the state and prepares every part without starting any goroutine. The API
@@ -152,6 +157,10 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 2 * time.Minute
+	}
+	notifyTargets, err := loadNotifyTargets(opts.NotifyConfig)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
@@ -209,6 +218,8 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		opts.Logger.With("component", "rollout"), rollout.Config{})
 	d.launcher = &launcher{fleet: d.fleet, ctrl: d.ctrl, mig: d.mig, store: st, events: d.events, logger: opts.Logger,
 		tasks: &d.tasks, started: make(chan *fleet.Active, 64)}
+	d.notifyDir = notify.Directory{Global: notifyTargets, Specs: st}
+	d.notifier = notify.New(st, d.backend(), d.notifyDir, opts.Logger.With("component", "notify"), notify.Config{Host: hostname()})
 	ln, err := d.listeners.Listen("api", opts.Listen)
 	if err != nil {
 		d.close()

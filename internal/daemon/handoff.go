@@ -64,6 +64,7 @@ func (d *Daemon) startControl() {
 	d.tasks.launch(d.logger, "deployments", d.launcher.run)
 	d.tasks.launch(d.logger, "flags", d.flags.Run)
 	d.tasks.launch(d.logger, "migrations", d.mig.Run)
+	d.tasks.launch(d.logger, "notify", d.notifier.Run)
 }
 
 // announce runs once the daemon serves: it tells the daemon it replaces (if any), closes
@@ -107,6 +108,8 @@ func (d *Daemon) handOff(ctx context.Context, stopWork context.CancelFunc) (bool
 			d.logger.Warn("notify systemd", "error", err)
 		}
 		d.writeHandoffStatus(status)
+		d.events.Record(ctx, "", 0, "daemon_upgraded", fmt.Sprintf("daemon handed over from pid %d (%s) to pid %d (%s)",
+			status.OldPID, status.OldVersion, pid, version), map[string]any{"old_pid": status.OldPID, "new_pid": pid, "version": version})
 		return true, stopWork
 	}
 	status.Error = err.Error()

@@ -14,6 +14,7 @@ import (
 	"github.com/cutover/cutover/internal/atomicfile"
 	"github.com/cutover/cutover/internal/auth"
 	"github.com/cutover/cutover/internal/flags/flagapi"
+	"github.com/cutover/cutover/internal/notify"
 	"github.com/cutover/cutover/internal/store"
 )
 
@@ -50,7 +51,9 @@ func (d *Daemon) apiHandler() http.Handler {
 		api.WithConfig(d.backend().Config()), api.WithMigrations(d.mig), api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d),
 		api.WithTokens(namedTokens{d.tokens.named, d.events}),
 		api.WithRoute("GET /metrics", d.metricsHandler()), api.WithRoute("GET /v1/daemon", d.daemonInfo()),
-		api.WithRoute("GET /v1/certificates", d.certificatesHandler()))
+		api.WithRoute("GET /v1/certificates", d.certificatesHandler()),
+		api.WithRoute("GET /v1/notifications", notify.ListHandler(d.store, d.notifyDir, d.backend())),
+		api.WithRoute("POST /v1/notifications/test", notify.TestHandler(d.events)))
 }
 
 // namedTokens adapts the registry to api.TokenAdmin, recording each change as an event.

@@ -20,6 +20,8 @@ type Service struct {
 	Database *Database `yaml:"database" json:"database,omitempty"`
 	// Config declares the environment the app needs, checked before a deploy starts.
 	Config []ConfigVar `yaml:"config" json:"config,omitempty"`
+	// Notify lists where this service's deployment events go, besides the daemon-wide targets.
+	Notify []Notify `yaml:"notify" json:"notify,omitempty"`
 }
 
 // Run says how to start one instance. PORT is always added to Env by the runtime.

@@ -53,6 +53,7 @@ func Validate(s *Service) Errors {
 	validateHook(&errs, s.Hooks.PostPromote, "hooks.post_promote")
 	validateDatabase(&errs, s)
 	validateConfig(&errs, s.Config)
+	validateNotify(&errs, s.Notify)
 	if s.StopGrace < 0 {
 		errs.add("stop_grace", "must not be negative")
 	} else if s.StopGrace > MaxStopGrace {

@@ -128,6 +128,30 @@ CREATE TABLE secrets (
 	PRIMARY KEY (service, name, version)
 ) STRICT;
 `,
+	// notifications: the outbox of deliveries to notify targets, and how far the events
+	// have been turned into deliveries.
+	`
+CREATE TABLE notify_outbox (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	event_id     INTEGER NOT NULL,
+	target       TEXT NOT NULL,
+	service      TEXT NOT NULL DEFAULT '',
+	type         TEXT NOT NULL,
+	body         BLOB NOT NULL,
+	status       TEXT NOT NULL,           -- pending | delivered | failed | dropped
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_at      INTEGER NOT NULL,
+	last_error   TEXT NOT NULL DEFAULT '',
+	created_at   INTEGER NOT NULL,
+	delivered_at INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (event_id, target)
+) STRICT;
+CREATE INDEX notify_outbox_pending ON notify_outbox(target, id) WHERE status = 'pending';
+CREATE TABLE notify_cursor (
+	id       INTEGER PRIMARY KEY CHECK (id = 1),
+	event_id INTEGER NOT NULL
+) STRICT;
+`,
 }
 
 // schemaVersion reads the file's schema version.
