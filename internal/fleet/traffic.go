@@ -78,6 +78,7 @@ func Route(s spec.Service) proxy.Route {
 		Paths:    s.Route.Paths,
 		Balance:  s.Route.Balance,
 		Timeout:  s.Route.Timeout.D(),
+		Protocol: s.Route.Protocol,
 		Limits: proxy.Limits{MaxBody: s.Route.MaxBodyBytes(), MaxConcurrency: s.Route.MaxConcurrency,
 			QueueTimeout: s.Route.QueueTimeout.D()},
 	}

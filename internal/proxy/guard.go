@@ -45,6 +45,9 @@ type verdict struct{ bad, taken bool }
 // after its request was handed to the handler.
 var errLateFraming = errors.New("ambiguous request body framing")
 
+// h2Preface is the first line of an HTTP/2 connection's preface.
+var h2Preface = []byte("PRI * HTTP/2.0")
+
 // guardConn is a client connection whose read bytes are scanned for ambiguous requests.
 type guardConn struct {
 	net.Conn
@@ -226,6 +229,12 @@ func (g *guardConn) onHeadLine(l []byte, bareLF bool) {
 			return // Go's server skips empty lines before a request line
 		}
 		g.first = false
+		if bytes.Equal(l, h2Preface) && !bareLF {
+			// HTTP/2 by prior knowledge (h2c): frames are length-prefixed, not HTTP/1
+			// framing, and Go's HTTP/2 server checks their lengths itself.
+			g.state = scanOpaque
+			return
+		}
 		g.cur = &verdict{bad: bareLF}
 		g.http10 = bytes.HasSuffix(l, []byte(" HTTP/1.0"))
 		g.ignore = bytes.HasPrefix(l, []byte("OPTIONS * "))

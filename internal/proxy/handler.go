@@ -161,7 +161,10 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 		p.switchProtocols(w, resp, x)
 		return
 	}
-	x.g.rev.observe(resp.StatusCode, p.now()-x.start, x.endpoint)
+	grpc := isGRPC(resp)
+	if !grpc {
+		x.g.rev.observe(resp.StatusCode, p.now()-x.start, x.endpoint)
+	}
 	h := w.Header()
 	copyResponseHeader(h, resp.Header, resp.Trailer)
 	h[p.cfg.RequestIDHeader] = x.reqID
@@ -178,6 +181,9 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 		}
 	}
 	werr, rerr := copyBody(w, resp.Body, f)
+	if grpc {
+		x.g.rev.observe(p.grpcStatus(r, resp, werr, rerr), p.now()-x.start, x.endpoint)
+	}
 	if werr != nil {
 		return // the client went away
 	}
@@ -186,9 +192,19 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 		// Abort the client's response so that it is not mistaken for a complete one.
 		panic(http.ErrAbortHandler)
 	}
-	for k, vv := range resp.Trailer {
-		h[k] = vv
+	copyTrailers(h, resp.Trailer)
+}
+
+// grpcStatus is the status a gRPC answer counts as once its body is copied: a cut the client
+// caused (it went away or cancelled) is a client error, one the upstream caused a 502.
+func (p *Proxy) grpcStatus(r *http.Request, resp *http.Response, werr, rerr error) int {
+	switch {
+	case werr != nil || r.Context().Err() != nil:
+		return 499
+	case rerr != nil:
+		return http.StatusBadGateway
 	}
+	return grpcOutcome(resp)
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

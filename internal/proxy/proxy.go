@@ -154,6 +154,7 @@ type serviceSlot struct {
 	traffic     atomic.Pointer[traffic]
 	emptyWarned atomic.Bool
 	timeout     time.Duration           // upstream response-header timeout; guarded by Proxy.mu
+	h2c         bool                    // upstream in HTTP/2 without TLS; guarded by Proxy.mu
 	limits      atomic.Pointer[limiter] // the route's Limits; nil when it has none
 }
 

@@ -43,12 +43,22 @@ type Route struct {
 	// there) and never for a preview: the gateway of a compose project's network, where the
 	// project's containers reach the service by its name. No other route may use them.
 	Internal []string
+	// Protocol is how the proxy talks to the service's instances: "http1" (the default,
+	// HTTP/1.1) or "h2c" (HTTP/2 without TLS, as gRPC servers speak it). Clients may use
+	// HTTP/1.1 or HTTP/2 either way (h2 over TLS, h2c by prior knowledge on plain addresses).
+	Protocol string
 	// TLS, when set, serves Listen and PreviewListen over TLS. Every route on an address
 	// must agree on whether it is TLS.
 	TLS *TLS
 	// Endpoints are groups of the route's requests counted apart (see Endpoint).
 	Endpoints []Endpoint
 }
+
+// Upstream protocols of Route.Protocol.
+const (
+	ProtocolHTTP1 = "http1"
+	ProtocolH2C   = "h2c"
+)
 
 const (
 	balanceLeast = "least_requests"
@@ -78,6 +88,13 @@ func (r Route) normalize() (Route, error) {
 	case balanceLeast, balanceRR:
 	default:
 		errs = append(errs, fmt.Errorf("balance %q is not least_requests or round_robin", r.Balance))
+	}
+	switch r.Protocol {
+	case "", ProtocolHTTP1:
+		r.Protocol = ProtocolHTTP1
+	case ProtocolH2C:
+	default:
+		errs = append(errs, fmt.Errorf("protocol %q is not http1 or h2c", r.Protocol))
 	}
 	errs = append(errs, r.Canary.validate()...)
 	errs = append(errs, r.Limits.validate()...)
@@ -250,8 +267,8 @@ func (p *Proxy) SetRoute(r Route) error {
 	if timeout == 0 {
 		timeout = defaultTimeout
 	}
-	if timeout != s.timeout {
-		s.timeout = timeout
+	if h2c := r.Protocol == ProtocolH2C; timeout != s.timeout || h2c != s.h2c {
+		s.timeout, s.h2c = timeout, h2c
 		p.retimeTargets(s)
 	}
 	p.rebuildTable()

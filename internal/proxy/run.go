@@ -101,6 +101,12 @@ func (p *Proxy) serve(l *listener) {
 		ConnContext:       guardContext,
 		ConnState:         l.countConn,
 	}
+	if l.tls == nil {
+		// HTTP/2 without TLS for clients that ask by prior knowledge (gRPC's plaintext).
+		l.srv.Protocols = new(http.Protocols)
+		l.srv.Protocols.SetHTTP1(true)
+		l.srv.Protocols.SetUnencryptedHTTP2(true)
+	}
 	p.wg.Go(func() {
 		ln := l.ln
 		if l.tls != nil {

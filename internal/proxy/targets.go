@@ -110,7 +110,7 @@ func (p *Proxy) SetTargets(service string, groups []Group, preview int) {
 		grp := &group{rev: p.revStats(service, g.Revision), role: g.Role}
 		grp.rev.role = roleLabel(g.Role)
 		for _, t := range g.Targets {
-			tg := p.ensureTarget(service, t, s.timeout)
+			tg := p.ensureTarget(s, t)
 			grp.targets = append(grp.targets, tg)
 			if !kept[tg] {
 				kept[tg] = true
@@ -137,7 +137,8 @@ func (p *Proxy) SetTargets(service string, groups []Group, preview int) {
 }
 
 // ensureTarget returns the registry entry for t, creating it. Callers hold p.mu.
-func (p *Proxy) ensureTarget(service string, t Target, timeout time.Duration) *target {
+func (p *Proxy) ensureTarget(s *serviceSlot, t Target) *target {
+	service := s.name
 	if tg := p.targets[t.ID]; tg != nil {
 		if tg.addr == t.Addr && tg.service == service {
 			tg.removed.Store(false)
@@ -146,7 +147,7 @@ func (p *Proxy) ensureTarget(service string, t Target, timeout time.Duration) *t
 		p.retire(tg) // same ID, new address: a new target
 	}
 	tg := &target{id: t.ID, addr: t.Addr, service: service}
-	tg.transport.Store(newUpstream(t.Addr, timeout))
+	tg.transport.Store(newUpstream(t.Addr, s.timeout, s.h2c))
 	p.targets[t.ID] = tg
 	return tg
 }
@@ -167,14 +168,14 @@ func (p *Proxy) sweep() {
 	}
 }
 
-// retimeTargets gives the service's targets transports with its new timeout. The old
+// retimeTargets gives the service's targets transports with its new timeout or protocol. The old
 // transports keep serving their in-flight requests. Callers hold p.mu.
 func (p *Proxy) retimeTargets(s *serviceSlot) {
 	for _, t := range p.targets {
 		if t.service != s.name {
 			continue
 		}
-		old := t.transport.Swap(newUpstream(t.addr, s.timeout))
+		old := t.transport.Swap(newUpstream(t.addr, s.timeout, s.h2c))
 		old.CloseIdleConnections()
 		t.retired = append(t.retired, old)
 	}

@@ -23,6 +23,7 @@ type upstream struct {
 	addr          string
 	headerTimeout time.Duration
 	std           *http.Transport
+	h2c           bool // every request goes through std, in HTTP/2 without TLS
 
 	mu    sync.Mutex
 	idle  []*upConn // most recently used last
@@ -33,14 +34,19 @@ type upstream struct {
 const maxResponseHeader = 1 << 20
 
 // newUpstream returns the client of the target at addr. It starts no goroutine.
-func newUpstream(addr string, headerTimeout time.Duration) *upstream {
-	return &upstream{addr: addr, headerTimeout: headerTimeout, std: newTransport(headerTimeout)}
+func newUpstream(addr string, headerTimeout time.Duration, h2c bool) *upstream {
+	u := &upstream{addr: addr, headerTimeout: headerTimeout, std: newTransport(headerTimeout), h2c: h2c}
+	if h2c {
+		u.std.Protocols = new(http.Protocols)
+		u.std.Protocols.SetUnencryptedHTTP2(true)
+	}
+	return u
 }
 
 // RoundTrip sends req and returns the upstream's response, whose body the caller must close.
 // A connection error before anything was sent is a *dialError.
 func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !direct(req) {
+	if u.h2c || !direct(req) {
 		return u.std.RoundTrip(req)
 	}
 	for {

@@ -62,6 +62,7 @@ func TestRouteLimitsValidation(t *testing.T) {
 		{"acme with files", "  hosts: [a.example]\n  tls: {acme: true, cert: a, key: b}\n", []wantErr{{"route.tls.acme", 7, "cannot be combined"}}},
 		{"acme wildcard", "  hosts: [\"*.a.example\"]\n  tls: {acme: true}\n", []wantErr{{"route.hosts[0]", 6, "wildcard"}}},
 		{"http listen bad", "  hosts: [a.example]\n  tls: {acme: true, http_listen: nowhere, hsts: -1s}\n", []wantErr{{"route.tls.http_listen", 7, "host:port"}, {"route.tls.hsts", 7, "negative"}}},
+		{"protocol unknown", "  protocol: h3\n", []wantErr{{"route.protocol", 6, "http1 or h2c"}}},
 		{"acme ok", "  hosts: [a.example]\n  tls: {acme: true, http_listen: \":8081\", hsts: 8760h}\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

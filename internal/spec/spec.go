@@ -151,11 +151,14 @@ type Route struct {
 	// QueueTimeout (default 10s), then get 503 with Retry-After.
 	MaxConcurrency int      `yaml:"max_concurrency" json:"max_concurrency,omitempty"`
 	QueueTimeout   Duration `yaml:"queue_timeout" json:"queue_timeout,omitempty"`
-	// TLS serves the route over TLS from certificate files.
+	// TLS serves the route over TLS: from certificate files, or automatically (acme).
 	TLS *RouteTLS `yaml:"tls" json:"tls,omitempty"`
 	// Endpoints name groups of the route's requests that a canary's judge judges apart as
 	// well as together, so that a release breaking one small endpoint is seen (see Endpoint).
 	Endpoints []Endpoint `yaml:"endpoints" json:"endpoints,omitempty"`
+	// Protocol is how the proxy talks to the instances: "http1" (default) or "h2c" (HTTP/2
+	// without TLS, as gRPC servers speak).
+	Protocol string `yaml:"protocol" json:"protocol,omitempty"`
 }
 
 // Strategy names how a deployment moves traffic. Exactly one of the four is set;

@@ -21,6 +21,11 @@ type RouteTLS struct {
 }
 
 func validateRouteTLS(errs *Errors, r *Route) {
+	switch r.Protocol {
+	case "", "http1", "h2c":
+	default:
+		errs.add("route.protocol", "must be http1 or h2c, not %q", r.Protocol)
+	}
 	t := r.TLS
 	if t == nil {
 		return
