@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
@@ -204,5 +207,49 @@ func TestGRPCStatusCountsForTheJudge(t *testing.T) {
 	st := p.Stats("rpc")[3]
 	if unavailable != 10 || st.Errors != int64(unavailable) || st.Requests != 200 {
 		t.Fatalf("UNAVAILABLE %d of 200; counted %d errors of %d requests, want 10 of 200", unavailable, st.Errors, st.Requests)
+	}
+}
+
+// Over TLS the proxy offers HTTP/2 by ALPN: an HTTP/2 client is served in HTTP/2 (and a
+// gRPC client with TLS reaches an h2c service), an HTTP/1.1 client in HTTP/1.1.
+func TestTLSServesHTTP2(t *testing.T) {
+	files, pool := selfSigned(t, t.TempDir(), "rpc.example")
+	p := startProxy(t, Config{})
+	addr := route(t, p, Route{Service: "web", TLS: files})
+	p.SetTargets("web", one(named(t, "v1")), 0)
+	for _, h2 := range []bool{true, false} {
+		c := tlsClient(pool, "rpc.example")
+		c.Transport.(*http.Transport).ForceAttemptHTTP2 = h2
+		resp, err := c.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := 1
+		if h2 {
+			want = 2
+		}
+		if resp.StatusCode != 200 || string(body) != "v1" || resp.ProtoMajor != want {
+			t.Errorf("h2 offered %v: got %d %q over %s, want 200 v1 over HTTP/%d", h2, resp.StatusCode, body, resp.Proto, want)
+		}
+	}
+
+	app := startGRPC(t, "tls", 0)
+	if err := p.SetRoute(Route{Service: "rpc", Listen: "127.0.0.1:0", Hosts: []string{"rpc.example"}, Paths: []string{"/grpc.testing.TestService/"},
+		TLS: files, Protocol: ProtocolH2C}); err != nil {
+		t.Fatal(err)
+	}
+	p.SetTargets("rpc", []Group{grpcTarget("g", 1, app)}, 0)
+	cc, err := grpc.NewClient("passthrough:///"+addr, grpc.WithAuthority("rpc.example"),
+		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "rpc.example"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := oneStream(ctx, testpb.NewTestServiceClient(cc), 3); err != nil {
+		t.Fatalf("gRPC stream over TLS: %v", err)
 	}
 }

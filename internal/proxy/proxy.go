@@ -6,7 +6,9 @@
 // target refused it or died before answering, ejects targets that refuse connections or time
 // out for a while, drains removed targets and counts requests per service and revision, with
 // a latency histogram. It enforces each route's limits (body size, requests in flight with a
-// queue) and serves routes over TLS from certificate files. Requests without a body reach
+// queue) and serves routes over TLS from certificate files or with certificates from an ACME
+// directory (Config.Certs), in HTTP/1.1 or HTTP/2 (ALPN; h2c by prior knowledge on plain
+// addresses), and talks HTTP/2 without TLS to the instances of routes that ask (gRPC). Requests without a body reach
 // their target through the proxy's own HTTP/1.1 client (upstream.go: pooled connections, no
 // goroutine per connection); the others, and upgrades, through net/http's Transport.
 //

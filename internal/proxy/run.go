@@ -21,6 +21,7 @@ type listener struct {
 	slot int
 	ln   net.Listener
 	srv  *http.Server // non-nil once served
+	h2   *http.Server // a TLS listener's HTTP/2 server, once served
 	tls  *listenerTLS // nil for plain HTTP
 	// closed is set before a listener no route uses is closed, so that its Serve error is
 	// expected.
@@ -107,12 +108,15 @@ func (p *Proxy) serve(l *listener) {
 		l.srv.Protocols.SetHTTP1(true)
 		l.srv.Protocols.SetUnencryptedHTTP2(true)
 	}
+	var h1 net.Listener = guardListener{l.ln}
+	if l.tls != nil {
+		split := newALPNSplit(tls.NewListener(l.ln, l.tls.config()), p.cfg.ReadHeaderTimeout)
+		h1, l.h2 = split.h1, h2Server(l.srv)
+		p.wg.Go(func() { _ = split.run() })
+		p.wg.Go(func() { _ = l.h2.Serve(split.h2) })
+	}
 	p.wg.Go(func() {
-		ln := l.ln
-		if l.tls != nil {
-			ln = tls.NewListener(ln, l.tls.config())
-		}
-		err := l.srv.Serve(guardListener{ln})
+		err := l.srv.Serve(h1)
 		if err != nil && !errors.Is(err, http.ErrServerClosed) && !l.closed.Load() {
 			p.logger.Error("listener stopped", "listen", l.key, "error", err)
 		}
@@ -132,6 +136,12 @@ func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
 	l.closed.Store(true)
 	_ = l.ln.Close()
 	l.srv.SetKeepAlivesEnabled(false)
+	if l.h2 != nil {
+		// GOAWAY at once: HTTP/2 clients finish their streams and open no new one here.
+		h2done := make(chan struct{})
+		go func() { defer close(h2done); _ = l.h2.Shutdown(ctx) }()
+		defer func() { <-h2done }()
+	}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for l.conns.Load() > 0 && ctx.Err() == nil {

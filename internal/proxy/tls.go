@@ -70,8 +70,8 @@ type listenerTLS struct {
 func (lt *listenerTLS) config() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		// The guard reads HTTP/1 framing; HTTP/2 is not offered.
-		NextProtos:         []string{"http/1.1"},
+		// HTTP/2 connections go to their own server (alpn.go); HTTP/1.1 ones are guarded.
+		NextProtos:         []string{"h2", "http/1.1"},
 		GetCertificate:     lt.certificate,
 		GetConfigForClient: lt.challenge,
 	}
