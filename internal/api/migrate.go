@@ -121,6 +121,7 @@ type LintFinding struct {
 	File         string `json:"file"`
 	Line         int    `json:"line"`
 	Rule         string `json:"rule"`
+	Severity     string `json:"severity"` // error (blocks unless overridden) or warning (a style rule)
 	Version      int    `json:"version"`
 	Phase        string `json:"phase"`
 	Message      string `json:"message"`

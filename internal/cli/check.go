@@ -62,7 +62,11 @@ func (a *app) lintFindings(dir, driver string) ([]preflight.Finding, error) {
 	}
 	out := make([]preflight.Finding, len(res.Findings))
 	for i, l := range res.Findings {
-		out[i] = preflight.Finding{Rule: "migration/" + l.Rule, Severity: preflight.Error, File: l.File, Line: l.Line,
+		sev := preflight.Error
+		if l.Severity == "warning" {
+			sev = preflight.Warning
+		}
+		out[i] = preflight.Finding{Rule: "migration/" + l.Rule, Severity: sev, File: l.File, Line: l.Line,
 			Message: l.Message, Fix: "take the safe alternative the message names, or override with -- +cutover lint-override " + l.Rule + " reason: ...",
 			Override: l.Override, OverrideLine: l.OverrideLine}
 	}

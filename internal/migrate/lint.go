@@ -32,11 +32,18 @@ func (f Finding) String() string {
 	return s
 }
 
-// Blocking returns the findings that carry no override.
+// Blocks reports whether the finding refuses a deployment: it carries no override and its
+// rule is not a style rule (those are warnings).
+func (f Finding) Blocks() bool { return f.Override == nil && !f.Style() }
+
+// Style reports whether the finding's rule is a style rule, a warning that never blocks.
+func (f Finding) Style() bool { return ruleByID[f.Rule].Style }
+
+// Blocking returns the findings that block (Finding.Blocks).
 func Blocking(fs []Finding) []Finding {
 	var out []Finding
 	for _, f := range fs {
-		if f.Override == nil {
+		if f.Blocks() {
 			out = append(out, f)
 		}
 	}

@@ -16,32 +16,39 @@ type Rule struct {
 	// parts only (a contract part exists to drop what no serving revision uses); the others
 	// concern locks and rewrites and apply to contract parts too.
 	ExpandOnly bool
+	// Style rules are schema preferences (squawk's prefer-* rules): warnings that never block.
+	Style bool
 }
 
 // Rules lists every rule Lint knows, by id; lint-override accepts these ids.
 var Rules = []Rule{
-	{"drop-column", "DROP COLUMN while the serving revision may read it", true},
-	{"drop-table", "DROP TABLE while the serving revision may use it", true},
-	{"truncate-table", "TRUNCATE removes rows the serving revision uses", true},
-	{"add-column-required", "ADD COLUMN NOT NULL without a default breaks the serving revision's inserts", true},
-	{"rename-column", "RENAME COLUMN breaks every query that uses the old name", false},
-	{"rename-table", "RENAME TABLE breaks every query that uses the old name", false},
-	{"change-column-type", "ALTER COLUMN TYPE rewrites the table under an ACCESS EXCLUSIVE lock", false},
-	{"set-not-null", "SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock", false},
-	{"add-column-volatile-default", "ADD COLUMN with a volatile default, serial, identity or stored generated column rewrites the table", false},
-	{"create-index-non-concurrently", "CREATE INDEX without CONCURRENTLY blocks writes for the whole build", false},
-	{"drop-index-non-concurrently", "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock", false},
-	{"reindex-non-concurrently", "REINDEX without CONCURRENTLY blocks writes (and reads through the index)", false},
-	{"constraint-missing-not-valid", "ADD FOREIGN KEY / CHECK without NOT VALID scans the table under lock", false},
-	{"add-unique-without-index", "ADD PRIMARY KEY / UNIQUE builds an index under an ACCESS EXCLUSIVE lock", false},
-	{"lock-timeout-missing", "a statement takes a strong lock and the migration states no lock_timeout", false},
-	{"concurrently-in-transaction", "a statement that cannot run in a transaction, in a transactional migration", false},
-	{"transaction-control", "BEGIN / COMMIT / ROLLBACK inside a migration the runner wraps", false},
-	{"vacuum-full", "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock", false},
-	{"cluster", "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock", false},
-	{"refresh-matview-non-concurrently", "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view", false},
-	{"set-logged", "SET LOGGED / UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock", false},
-	{"validate-in-same-transaction", "VALIDATE CONSTRAINT in the transaction that added it NOT VALID keeps the ADD's lock for the whole scan", false},
+	{"drop-column", "DROP COLUMN while the serving revision may read it", true, false},
+	{"drop-table", "DROP TABLE while the serving revision may use it", true, false},
+	{"truncate-table", "TRUNCATE removes rows the serving revision uses", true, false},
+	{"add-column-required", "ADD COLUMN NOT NULL without a default breaks the serving revision's inserts", true, false},
+	{"rename-column", "RENAME COLUMN breaks every query that uses the old name", false, false},
+	{"rename-table", "RENAME TABLE breaks every query that uses the old name", false, false},
+	{"change-column-type", "ALTER COLUMN TYPE rewrites the table under an ACCESS EXCLUSIVE lock", false, false},
+	{"set-not-null", "SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock", false, false},
+	{"add-column-volatile-default", "ADD COLUMN with a volatile default, serial, identity or stored generated column rewrites the table", false, false},
+	{"create-index-non-concurrently", "CREATE INDEX without CONCURRENTLY blocks writes for the whole build", false, false},
+	{"drop-index-non-concurrently", "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock", false, false},
+	{"reindex-non-concurrently", "REINDEX without CONCURRENTLY blocks writes (and reads through the index)", false, false},
+	{"constraint-missing-not-valid", "ADD FOREIGN KEY / CHECK without NOT VALID scans the table under lock", false, false},
+	{"add-unique-without-index", "ADD PRIMARY KEY / UNIQUE builds an index under an ACCESS EXCLUSIVE lock", false, false},
+	{"lock-timeout-missing", "a statement takes a strong lock and the migration states no lock_timeout", false, false},
+	{"concurrently-in-transaction", "a statement that cannot run in a transaction, in a transactional migration", false, false},
+	{"transaction-control", "BEGIN / COMMIT / ROLLBACK inside a migration the runner wraps", false, false},
+	{"vacuum-full", "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock", false, false},
+	{"cluster", "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock", false, false},
+	{"refresh-matview-non-concurrently", "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view", false, false},
+	{"set-logged", "SET LOGGED / UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock", false, false},
+	{"validate-in-same-transaction", "VALIDATE CONSTRAINT in the transaction that added it NOT VALID keeps the ADD's lock for the whole scan", false, false},
+	{"prefer-bigint", "a 16- or 32-bit integer column runs out of values, and widening it rewrites the table", false, true},
+	{"prefer-identity", "serial columns tie a sequence to the table by ownership, not by definition", false, true},
+	{"prefer-text-field", "varchar(n): raising the limit later takes an ACCESS EXCLUSIVE lock", false, true},
+	{"ban-char-field", "char(n) pads with spaces and compares surprisingly", false, true},
+	{"prefer-timestamptz", "timestamp without time zone loses the offset of every value", false, true},
 }
 
 var ruleByID = func() map[string]Rule {
@@ -56,6 +63,11 @@ func (c *lintCtx) node(n *pg.Node) {
 	switch {
 	case n.GetCreateStmt() != nil:
 		c.created[relName(n.GetCreateStmt().GetRelation())] = true
+		for _, el := range n.GetCreateStmt().GetTableElts() {
+			if col := el.GetColumnDef(); col != nil {
+				c.columnStyle(col)
+			}
+		}
 	case n.GetAlterTableStmt() != nil:
 		c.alterTable(n.GetAlterTableStmt())
 	case n.GetRenameStmt() != nil:
@@ -136,6 +148,7 @@ func (c *lintCtx) setNotNull(table, column string) {
 }
 
 func (c *lintCtx) addColumn(col *pg.ColumnDef) {
+	c.columnStyle(col)
 	name := col.GetColname()
 	typ := typeName(col.GetTypeName())
 	if strings.Contains(typ, "serial") {
@@ -324,4 +337,24 @@ func volatileCall(expr *pg.Node) string {
 	}
 	walk(proto.Message(expr).ProtoReflect())
 	return found
+}
+
+// columnStyle flags the column types squawk's style rules prefer others to.
+func (c *lintCtx) columnStyle(col *pg.ColumnDef) {
+	name := col.GetColname()
+	switch typ := typeName(col.GetTypeName()); typ {
+	case "pg_catalog.int4", "pg_catalog.int2", "serial", "serial4", "smallserial", "serial2", "smallint", "integer", "int":
+		c.flag("prefer-bigint", "column %q is a 16- or 32-bit integer; use bigint (or bigserial / an identity column) before the values run out", name)
+	case "pg_catalog.varchar":
+		if len(col.GetTypeName().GetTypmods()) > 0 {
+			c.flag("prefer-text-field", "column %q is varchar(n); use text with a CHECK (length(%s) <= n), whose limit changes without a table lock", name, name)
+		}
+	case "pg_catalog.bpchar":
+		c.flag("ban-char-field", "column %q is char(n); use text (with a CHECK on its length if it matters)", name)
+	case "pg_catalog.timestamp":
+		c.flag("prefer-timestamptz", "column %q is timestamp without time zone; use timestamptz, which stores the instant", name)
+	}
+	if typ := typeName(col.GetTypeName()); strings.Contains(typ, "serial") {
+		c.flag("prefer-identity", "column %q is %s; use bigint GENERATED BY DEFAULT AS IDENTITY", name, typ)
+	}
 }

@@ -77,6 +77,10 @@ func (c *Coordinator) lintForDeploy(ctx context.Context, dir string, files []sto
 			notes = append(notes, fmt.Sprintf("lint %s overridden at %s:%d (%s): %s", f.Rule, f.File, f.Override.Line, f.Override.Reason, f.Message))
 			continue
 		}
+		if f.Style() {
+			notes = append(notes, "lint warning: "+f.String())
+			continue
+		}
 		ve.Fields = append(ve.Fields, api.FieldError{Path: "database.migrations", Message: f.String()})
 	}
 	if len(ve.Fields) > 0 {

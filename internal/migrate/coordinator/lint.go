@@ -61,9 +61,14 @@ func LintMigrations(dir, driver string) (api.MigrationLint, error) {
 	}
 	for _, f := range migrate.Lint(migs) {
 		lf := api.LintFinding{File: f.File, Line: f.Line, Rule: f.Rule, Version: f.Version, Phase: string(f.Phase), Message: f.Message}
+		lf.Severity = "error"
+		if f.Style() {
+			lf.Severity = "warning"
+		}
 		if f.Override != nil {
 			lf.Override, lf.OverrideLine = f.Override.Reason, f.Override.Line
-		} else {
+		}
+		if f.Blocks() {
 			res.Blocking++
 		}
 		res.Findings = append(res.Findings, lf)
