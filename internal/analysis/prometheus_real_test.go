@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cutover/cutover/internal/promtest"
 )
 
 // realPrometheus returns the URL of the test Prometheus started by scripts/install-prometheus
@@ -23,25 +24,7 @@ import (
 // under CI, where it fails.
 func realPrometheus(t *testing.T, handler http.Handler) (base, run string) {
 	t.Helper()
-	base = cmp.Or(os.Getenv("CUTOVER_TEST_PROM_URL"), "http://127.0.0.1:9091")
-	targets := cmp.Or(os.Getenv("CUTOVER_TEST_PROM_TARGETS"), "/tmp/cutover-prometheus/targets")
-	resp, err := http.Get(base + "/-/ready")
-	if err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			err = fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-	}
-	if _, serr := os.Stat(targets); err == nil && serr != nil {
-		err = serr
-	}
-	if err != nil {
-		msg := fmt.Sprintf("no test Prometheus at %s with targets in %s (%v): run scripts/install-prometheus", base, targets, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	base, targets := promtest.Require(t)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	b := make([]byte, 8)

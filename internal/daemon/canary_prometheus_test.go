@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cutover/cutover/internal/promtest"
 )
 
 // TestCanaryJudgedOnPrometheusCounts: a real Prometheus (scripts/install-prometheus) scrapes
@@ -19,7 +20,7 @@ import (
 // the proxy's own tests are off, so only the Prometheus counts, judged by the exact
 // sequential test, can roll it back. The verdict names the check with its counts.
 func TestCanaryJudgedOnPrometheusCounts(t *testing.T) {
-	base, targets := testPrometheus(t)
+	base, targets := promtest.Require(t)
 	run := fmt.Sprintf("daemon-%d", time.Now().UnixNano())
 	h := newHarness(t)
 	listen := freeAddr(t)
@@ -59,27 +60,6 @@ func TestCanaryJudgedOnPrometheusCounts(t *testing.T) {
 		t.Errorf("evidence %+v: want the counts Prometheus read for both revisions", ev)
 	}
 	assertServes(t, listen, "v1")
-}
-
-// testPrometheus returns the test Prometheus' URL and targets directory, skipping when there
-// is none (failing under CI=true).
-func testPrometheus(t *testing.T) (base, targets string) {
-	t.Helper()
-	base = cmp.Or(os.Getenv("CUTOVER_TEST_PROM_URL"), "http://127.0.0.1:9091")
-	targets = cmp.Or(os.Getenv("CUTOVER_TEST_PROM_TARGETS"), "/tmp/cutover-prometheus/targets")
-	resp, err := http.Get(base + "/-/ready")
-	if err == nil {
-		resp.Body.Close()
-		_, err = os.Stat(targets)
-	}
-	if err != nil {
-		msg := fmt.Sprintf("no test Prometheus at %s with targets in %s (%v): run scripts/install-prometheus", base, targets, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return base, targets
 }
 
 // writeTargets writes the service's instances as scrape targets labelled with their revision;

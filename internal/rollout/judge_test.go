@@ -1,7 +1,6 @@
 package rollout
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/analysis"
+	"github.com/cutover/cutover/internal/promtest"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -282,20 +282,7 @@ func TestRealPrometheusJudgesCanary(t *testing.T) {
 // first scrape. It skips when the server is missing, except under CI, where it fails.
 func realPrometheus(t *testing.T, metrics string) (base, run string) {
 	t.Helper()
-	base = cmp.Or(os.Getenv("CUTOVER_TEST_PROM_URL"), "http://127.0.0.1:9091")
-	targets := cmp.Or(os.Getenv("CUTOVER_TEST_PROM_TARGETS"), "/tmp/cutover-prometheus/targets")
-	resp, err := http.Get(base + "/-/ready")
-	if err == nil {
-		resp.Body.Close()
-		_, err = os.Stat(targets)
-	}
-	if err != nil {
-		msg := fmt.Sprintf("no test Prometheus at %s with targets in %s (%v): run scripts/install-prometheus", base, targets, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	base, targets := promtest.Require(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, metrics) }))
 	t.Cleanup(srv.Close)
 	run = fmt.Sprintf("rollout-%d", time.Now().UnixNano())
