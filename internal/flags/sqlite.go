@@ -15,7 +15,7 @@ type SQLiteStore struct{ St *store.Store }
 
 // LoadFlags implements Store.
 func (f SQLiteStore) LoadFlags(ctx context.Context) ([]Flag, []Segment, error) {
-	items, err := f.St.FlagItems(ctx)
+	items, err := f.St.Flags().Items(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,7 +50,7 @@ func (f SQLiteStore) ApplyFlagChanges(ctx context.Context, recs []Record) error 
 			Before: nullToNil(r.Before), After: nullToNil(r.After)}
 	}
 	return f.St.Tx(ctx, func(tx *store.Store) error {
-		stored, err := tx.ApplyFlagRecords(ctx, rows)
+		stored, err := tx.Flags().Apply(ctx, rows)
 		if err != nil {
 			return err
 		}
@@ -67,7 +67,7 @@ func (f SQLiteStore) ApplyFlagChanges(ctx context.Context, recs []Record) error 
 
 // FlagHistory implements Store.
 func (f SQLiteStore) FlagHistory(ctx context.Context, q HistoryQuery) ([]Record, error) {
-	rows, err := f.St.FlagHistory(ctx, store.FlagHistoryFilter{Kind: string(q.Kind), Key: q.Key, Limit: q.Limit})
+	rows, err := f.St.Flags().History(ctx, store.FlagHistoryFilter{Kind: string(q.Kind), Key: q.Key, Limit: q.Limit})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ type SQLiteTokens struct{ St *store.Store }
 
 // SDKTokens implements TokenStore.
 func (t SQLiteTokens) SDKTokens(ctx context.Context) ([]StoredToken, error) {
-	list, err := t.St.SDKTokens(ctx)
+	list, err := t.St.SDKTokens().List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (t SQLiteTokens) SDKTokens(ctx context.Context) ([]StoredToken, error) {
 
 // CreateSDKToken implements TokenStore.
 func (t SQLiteTokens) CreateSDKToken(ctx context.Context, tok StoredToken) (StoredToken, bool, error) {
-	rec, err := t.St.CreateSDKToken(ctx, store.SDKToken(tok))
+	rec, err := t.St.SDKTokens().Create(ctx, store.SDKToken(tok))
 	if errors.Is(err, store.ErrExists) {
 		return StoredToken{}, false, nil
 	}
@@ -120,7 +120,7 @@ func (t SQLiteTokens) CreateSDKToken(ctx context.Context, tok StoredToken) (Stor
 
 // DeleteSDKToken implements TokenStore.
 func (t SQLiteTokens) DeleteSDKToken(ctx context.Context, name string) (bool, error) {
-	err := t.St.DeleteSDKToken(ctx, name)
+	err := t.St.SDKTokens().Delete(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

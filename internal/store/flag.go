@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// Flags is the store's feature flags and segments with their audit history (Store.Flags).
+type Flags struct{ s *Store }
+
+// Flags reaches the flags and their history, in s's transaction when s is bound to one.
+func (s *Store) Flags() Flags { return Flags{s} }
+
 // FlagItem is the current value of one feature flag or segment.
 type FlagItem struct {
 	// Kind is "flag" or "segment"; the store does not interpret it beyond keying by it.
@@ -20,7 +26,7 @@ type FlagItem struct {
 // FlagRecord is one audited change of a flag or segment: who did what, and the value before
 // and after as JSON (nil when the item did not exist, or was deleted).
 type FlagRecord struct {
-	ID     int64 // set by ApplyFlagRecords, increasing, never reused
+	ID     int64 // set by Flags.Apply, increasing, never reused
 	Time   time.Time
 	Actor  string
 	Action string
@@ -40,9 +46,9 @@ type FlagHistoryFilter struct {
 	Limit int
 }
 
-// FlagItems returns every stored flag and segment, ordered by kind and key.
-func (s *Store) FlagItems(ctx context.Context) ([]FlagItem, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT kind, key, value, updated_at FROM flag_items ORDER BY kind, key`)
+// Items returns every stored flag and segment, ordered by kind and key.
+func (fl Flags) Items(ctx context.Context) ([]FlagItem, error) {
+	rows, err := fl.s.reader().QueryContext(ctx, `SELECT kind, key, value, updated_at FROM flag_items ORDER BY kind, key`)
 	if err != nil {
 		return nil, wrap("list flags", err)
 	}
@@ -60,13 +66,13 @@ func (s *Store) FlagItems(ctx context.Context) ([]FlagItem, error) {
 	return out, wrap("list flags", rows.Err())
 }
 
-// ApplyFlagRecords, in one transaction (the bound one, if any), stores each record's After
+// Apply, in one transaction (the bound one, if any), stores each record's After
 // under (Kind, Key), or deletes that item when After is empty, and appends the record to the
 // history. A zero Time becomes now. It returns the records with ID and Time set. Either every
 // record is applied or none is.
-func (s *Store) ApplyFlagRecords(ctx context.Context, recs []FlagRecord) ([]FlagRecord, error) {
+func (fl Flags) Apply(ctx context.Context, recs []FlagRecord) ([]FlagRecord, error) {
 	out := make([]FlagRecord, len(recs))
-	err := s.inTx(ctx, func(q querier) error {
+	err := fl.s.inTx(ctx, func(q querier) error {
 		for i, r := range recs {
 			if r.Kind == "" || r.Key == "" {
 				return fmt.Errorf("apply flag change: empty kind or key (%q, %q)", r.Kind, r.Key)
@@ -108,8 +114,8 @@ ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, updated_at = exclu
 	return wrap(op, err)
 }
 
-// FlagHistory returns the audit records f selects, newest first.
-func (s *Store) FlagHistory(ctx context.Context, f FlagHistoryFilter) ([]FlagRecord, error) {
+// History returns the audit records f selects, newest first.
+func (fl Flags) History(ctx context.Context, f FlagHistoryFilter) ([]FlagRecord, error) {
 	where, args := []string{"1 = 1"}, []any{}
 	if f.Kind != "" {
 		where, args = append(where, "kind = ?"), append(args, f.Kind)
@@ -125,7 +131,7 @@ func (s *Store) FlagHistory(ctx context.Context, f FlagHistoryFilter) ([]FlagRec
 		limit = 100
 	}
 	args = append(args, limit)
-	rows, err := s.reader().QueryContext(ctx, `SELECT id, time, actor, action, kind, key, before, after
+	rows, err := fl.s.reader().QueryContext(ctx, `SELECT id, time, actor, action, kind, key, before, after
 FROM flag_history WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, wrap("flag history", err)

@@ -14,7 +14,7 @@ var flagT0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 func TestApplyFlagRecords(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
-	recs, err := s.ApplyFlagRecords(ctx, []FlagRecord{
+	recs, err := s.Flags().Apply(ctx, []FlagRecord{
 		{Time: flagT0, Actor: "ann", Action: "create", Kind: "segment", Key: "staff", After: []byte(`{"name":"staff"}`)},
 		{Time: flagT0, Actor: "ann", Action: "create", Kind: "flag", Key: "a", After: []byte(`{"key":"a","v":1}`)},
 		{Time: flagT0, Actor: "ann", Action: "create", Kind: "flag", Key: "b", After: []byte(`{"key":"b"}`)},
@@ -25,7 +25,7 @@ func TestApplyFlagRecords(t *testing.T) {
 	if len(recs) != 3 || recs[0].ID == 0 || recs[1].ID <= recs[0].ID || recs[2].ID <= recs[1].ID {
 		t.Fatalf("IDs of applied records: %+v, want increasing non-zero", recs)
 	}
-	_, err = s.ApplyFlagRecords(ctx, []FlagRecord{
+	_, err = s.Flags().Apply(ctx, []FlagRecord{
 		{Time: flagT0.Add(time.Minute), Actor: "bob", Action: "update", Kind: "flag", Key: "a",
 			Before: []byte(`{"key":"a","v":1}`), After: []byte(`{"key":"a","v":2}`)},
 		{Time: flagT0.Add(time.Minute), Actor: "bob", Action: "delete", Kind: "flag", Key: "b", Before: []byte(`{"key":"b"}`)},
@@ -33,7 +33,7 @@ func TestApplyFlagRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := s.FlagItems(ctx)
+	items, err := s.Flags().Items(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestFlagHistoryFilters(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
 	for i, key := range []string{"a", "b", "a", "a"} {
-		_, err := s.ApplyFlagRecords(ctx, []FlagRecord{{Time: flagT0.Add(time.Duration(i) * time.Second),
+		_, err := s.Flags().Apply(ctx, []FlagRecord{{Time: flagT0.Add(time.Duration(i) * time.Second),
 			Actor: "ann", Action: "update", Kind: "flag", Key: key, After: []byte(`{}`)}})
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +62,7 @@ func TestFlagHistoryFilters(t *testing.T) {
 	}
 	rows := func(f FlagHistoryFilter) []row {
 		t.Helper()
-		h, err := s.FlagHistory(ctx, f)
+		h, err := s.Flags().History(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestFlagHistoryFilters(t *testing.T) {
 			t.Errorf("%s: FlagHistory(%+v) (-got +want):\n%s", tt.name, tt.f, diff)
 		}
 	}
-	all, _ := s.FlagHistory(ctx, FlagHistoryFilter{})
+	all, _ := s.Flags().History(ctx, FlagHistoryFilter{})
 	if diff := cmp.Diff(rows(FlagHistoryFilter{BeforeID: all[1].ID}), []row{{"b", 1}, {"a", 0}}); diff != "" {
 		t.Errorf("BeforeID paging (-got +want):\n%s", diff)
 	}
@@ -98,15 +98,15 @@ func TestFlagHistoryFilters(t *testing.T) {
 func TestApplyFlagRecordsIsAtomic(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
-	_, err := s.ApplyFlagRecords(ctx, []FlagRecord{
+	_, err := s.Flags().Apply(ctx, []FlagRecord{
 		{Action: "create", Kind: "flag", Key: "a", After: []byte(`{}`)},
 		{Action: "create", Kind: "flag", Key: "", After: []byte(`{}`)},
 	})
 	if err == nil {
 		t.Fatal("ApplyFlagRecords with an empty key succeeded")
 	}
-	items, _ := s.FlagItems(ctx)
-	hist, _ := s.FlagHistory(ctx, FlagHistoryFilter{})
+	items, _ := s.Flags().Items(ctx)
+	hist, _ := s.Flags().History(ctx, FlagHistoryFilter{})
 	if len(items) != 0 || len(hist) != 0 {
 		t.Errorf("after a failed apply: %d items, %d records; want none", len(items), len(hist))
 	}
@@ -118,10 +118,10 @@ func TestFlagsSurviveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ApplyFlagRecords(t.Context(), []FlagRecord{{Action: "create", Kind: "flag", Key: "a", After: []byte(`{"on":true}`)}}); err != nil {
+	if _, err := s.Flags().Apply(t.Context(), []FlagRecord{{Action: "create", Kind: "flag", Key: "a", After: []byte(`{"on":true}`)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateSDKToken(t.Context(), SDKToken{Name: "web", Hash: "abc"}); err != nil {
+	if _, err := s.SDKTokens().Create(t.Context(), SDKToken{Name: "web", Hash: "abc"}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -130,11 +130,11 @@ func TestFlagsSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	items, err := s.FlagItems(t.Context())
+	items, err := s.Flags().Items(t.Context())
 	if err != nil || len(items) != 1 || string(items[0].Value) != `{"on":true}` {
 		t.Errorf("FlagItems after reopen = %+v, %v", items, err)
 	}
-	toks, err := s.SDKTokens(t.Context())
+	toks, err := s.SDKTokens().List(t.Context())
 	if err != nil || len(toks) != 1 || toks[0].Hash != "abc" {
 		t.Errorf("SDKTokens after reopen = %+v, %v", toks, err)
 	}
@@ -143,34 +143,34 @@ func TestFlagsSurviveReopen(t *testing.T) {
 func TestSDKTokens(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
-	a, err := s.CreateSDKToken(ctx, SDKToken{Name: "web", Hash: "h1", CreatedAt: flagT0, CreatedBy: "ann"})
+	a, err := s.SDKTokens().Create(ctx, SDKToken{Name: "web", Hash: "h1", CreatedAt: flagT0, CreatedBy: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateSDKToken(ctx, SDKToken{Name: "web", Hash: "h2"}); !errors.Is(err, ErrExists) {
+	if _, err := s.SDKTokens().Create(ctx, SDKToken{Name: "web", Hash: "h2"}); !errors.Is(err, ErrExists) {
 		t.Errorf("second token named web: %v, want ErrExists", err)
 	}
-	if _, err := s.CreateSDKToken(ctx, SDKToken{Name: "api", Hash: "h1"}); err == nil {
+	if _, err := s.SDKTokens().Create(ctx, SDKToken{Name: "api", Hash: "h1"}); err == nil {
 		t.Errorf("second token with the same hash was accepted")
 	}
-	b, err := s.CreateSDKToken(ctx, SDKToken{Name: "api", Hash: "h3"})
+	b, err := s.SDKTokens().Create(ctx, SDKToken{Name: "api", Hash: "h3"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := s.SDKTokens(ctx)
+	list, err := s.SDKTokens().List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(list, []SDKToken{b, a}); diff != "" {
 		t.Errorf("SDKTokens (-got +want):\n%s", diff)
 	}
-	if err := s.DeleteSDKToken(ctx, "web"); err != nil {
+	if err := s.SDKTokens().Delete(ctx, "web"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteSDKToken(ctx, "web"); !errors.Is(err, ErrNotFound) {
+	if err := s.SDKTokens().Delete(ctx, "web"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleting a deleted token: %v, want ErrNotFound", err)
 	}
-	if list, _ := s.SDKTokens(ctx); len(list) != 1 || list[0].Name != "api" {
+	if list, _ := s.SDKTokens().List(ctx); len(list) != 1 || list[0].Name != "api" {
 		t.Errorf("SDKTokens after delete = %+v, want only api", list)
 	}
 }

@@ -17,9 +17,15 @@ type SDKToken struct {
 	CreatedBy string
 }
 
-// CreateSDKToken stores t (a zero CreatedAt becomes now) and returns it as stored. A taken
+// SDKTokens is the store's SDK token hashes (Store.SDKTokens).
+type SDKTokens struct{ s *Store }
+
+// SDKTokens reaches the SDK token hashes, in s's transaction when s is bound to one.
+func (s *Store) SDKTokens() SDKTokens { return SDKTokens{s} }
+
+// Create stores t (a zero CreatedAt becomes now) and returns it as stored. A taken
 // name is an error wrapping ErrExists; nothing is changed then.
-func (s *Store) CreateSDKToken(ctx context.Context, t SDKToken) (SDKToken, error) {
+func (tk SDKTokens) Create(ctx context.Context, t SDKToken) (SDKToken, error) {
 	op := "create sdk token " + t.Name
 	if t.Name == "" || t.Hash == "" {
 		return SDKToken{}, fmt.Errorf("%s: %w", op, errors.New("empty name or hash"))
@@ -28,11 +34,11 @@ func (s *Store) CreateSDKToken(ctx context.Context, t SDKToken) (SDKToken, error
 		t.CreatedAt = now()
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
-	res, err := s.writer().ExecContext(ctx, `
+	res, err := tk.s.writer().ExecContext(ctx, `
 INSERT INTO sdk_tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
 		t.Name, t.Hash, nanos(t.CreatedAt), t.CreatedBy)
 	if err != nil {
-		return SDKToken{}, s.fault(wrap(op, err))
+		return SDKToken{}, tk.s.fault(wrap(op, err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return SDKToken{}, wrap(op, err)
@@ -42,9 +48,9 @@ INSERT INTO sdk_tokens (name, hash, created_at, created_by) VALUES (?, ?, ?, ?) 
 	return t, nil
 }
 
-// SDKTokens returns every SDK token, ordered by name.
-func (s *Store) SDKTokens(ctx context.Context) ([]SDKToken, error) {
-	rows, err := s.reader().QueryContext(ctx, `SELECT name, hash, created_at, created_by FROM sdk_tokens ORDER BY name`)
+// List returns every SDK token, ordered by name.
+func (tk SDKTokens) List(ctx context.Context) ([]SDKToken, error) {
+	rows, err := tk.s.reader().QueryContext(ctx, `SELECT name, hash, created_at, created_by FROM sdk_tokens ORDER BY name`)
 	if err != nil {
 		return nil, wrap("list sdk tokens", err)
 	}
@@ -62,8 +68,8 @@ func (s *Store) SDKTokens(ctx context.Context) ([]SDKToken, error) {
 	return out, wrap("list sdk tokens", rows.Err())
 }
 
-// DeleteSDKToken removes the token named name, or returns an error wrapping ErrNotFound.
-func (s *Store) DeleteSDKToken(ctx context.Context, name string) error {
-	res, err := s.writer().ExecContext(ctx, `DELETE FROM sdk_tokens WHERE name = ?`, name)
-	return s.fault(affectedOne("delete sdk token "+name, res, err))
+// Delete removes the token named name, or returns an error wrapping ErrNotFound.
+func (tk SDKTokens) Delete(ctx context.Context, name string) error {
+	res, err := tk.s.writer().ExecContext(ctx, `DELETE FROM sdk_tokens WHERE name = ?`, name)
+	return tk.s.fault(affectedOne("delete sdk token "+name, res, err))
 }
