@@ -233,7 +233,7 @@ func (v *view) setStatus(service string, st runtime.Status) (store.Instance, boo
 	old := in.status
 	in.status = st
 	changedState := old.State != st.State
-	changedAddr := old.Addr != st.Addr
+	changedAddr := old.Addr != st.Addr || old.ProbeAddr != st.ProbeAddr
 	changedHealth := old.Health != st.Health
 	down := st.State != runtime.StateRunning && st.State != runtime.StateStarting
 	if down || st.Restarts != old.Restarts {
@@ -246,7 +246,7 @@ func (v *view) setStatus(service string, st runtime.Status) (store.Instance, boo
 	}
 	if changedAddr && in.prober != nil {
 		rs, _ := v.specs.cached(service, in.rec.Revision)
-		in.prober.SetTarget(v.probeTarget(st.Addr, rs))
+		in.prober.SetTarget(v.probeTarget(st.ProbeTarget(), rs))
 	}
 	if changedState || changedAddr || changedHealth {
 		v.applyTraffic(s)

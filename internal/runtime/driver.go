@@ -112,7 +112,11 @@ type Status struct {
 	Revision int
 	State    State
 	// Addr is host:port where the instance serves; empty until known.
-	Addr      string
+	Addr string
+	// ProbeAddr, when set, is where the instance's own listener is reached directly, past a
+	// forwarder in front of Addr (Docker's published-port proxy accepts connections before
+	// the app listens); probes go there so that readiness means the app listens.
+	ProbeAddr string
 	PID       int
 	Restarts  int
 	ExitCode  int
@@ -120,6 +124,14 @@ type Status struct {
 	StartedAt time.Time
 	// Message is a human reason for the state ("exit status 2", "executable not found").
 	Message string
+}
+
+// ProbeTarget is where probes reach the instance: ProbeAddr, else Addr.
+func (s Status) ProbeTarget() string {
+	if s.ProbeAddr != "" {
+		return s.ProbeAddr
+	}
+	return s.Addr
 }
 
 // Driver runs instances. Implementations are safe for concurrent use. Instances outlive the

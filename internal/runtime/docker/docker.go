@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	goruntime "runtime"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -146,6 +148,9 @@ type Driver struct {
 	opts   Options
 
 	seen *watch // restarts seen, stops under way, closed
+	// directProbe says containers' own addresses are reachable from here (a local Linux
+	// engine), so Status reports them as ProbeAddr.
+	directProbe bool
 }
 
 var _ runtime.Driver = (*Driver)(nil)
@@ -173,6 +178,8 @@ func New(logger *slog.Logger, opts Options) (*Driver, error) {
 		logger: logger.With("driver", "docker"),
 		opts:   opts,
 		seen:   newWatch(),
+		// A local engine on Linux: its bridge networks are this host's interfaces.
+		directProbe: goruntime.GOOS == "linux" && strings.HasPrefix(cli.DaemonHost(), "unix://"),
 	}, nil
 }
 

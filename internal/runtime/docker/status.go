@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -33,7 +34,11 @@ func (d *Driver) Status(ctx context.Context, id string) (runtime.Status, error) 
 func (d *Driver) status(id string, c container.InspectResponse) runtime.Status {
 	obs := observation(c)
 	h, stopping := d.seen.observe(id, d.opts, obs, time.Now())
-	return statusOf(c, h.crashLooping(d.opts), stopping)
+	st := statusOf(c, h.crashLooping(d.opts), stopping)
+	if d.directProbe && st.State == runtime.StateRunning && st.Addr != "" {
+		st.ProbeAddr = containerAddress(c)
+	}
+	return st
 }
 
 // List returns the status of every container with this driver's owner label, sorted by
@@ -175,6 +180,28 @@ func address(c container.InspectResponse, port string) string {
 	}
 	if ep := ns.Networks[string(c.HostConfig.NetworkMode)]; ep != nil && ep.IPAddress != "" {
 		return net.JoinHostPort(ep.IPAddress, port)
+	}
+	return ""
+}
+
+// containerAddress is the container's own address and port on its first network with an
+// IP: its listener itself, not the published-port forwarder, which accepts connections
+// while nothing listens inside. Empty when unknown.
+func containerAddress(c container.InspectResponse) string {
+	ns := c.NetworkSettings
+	if ns == nil || c.Config == nil || c.Config.Labels[LabelPort] == "" {
+		return ""
+	}
+	port := c.Config.Labels[LabelPort]
+	if c.ContainerJSONBase != nil && c.HostConfig != nil {
+		if ep := ns.Networks[string(c.HostConfig.NetworkMode)]; ep != nil && ep.IPAddress != "" {
+			return net.JoinHostPort(ep.IPAddress, port)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(ns.Networks)) {
+		if ep := ns.Networks[name]; ep != nil && ep.IPAddress != "" {
+			return net.JoinHostPort(ep.IPAddress, port)
+		}
 	}
 	return ""
 }

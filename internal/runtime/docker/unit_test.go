@@ -231,3 +231,34 @@ func TestRestartHistory(t *testing.T) {
 		})
 	}
 }
+
+// Probes reach the container on its network: the address on its network mode's network,
+// else on the first network with an address; nothing while none has one.
+func TestContainerAddress(t *testing.T) {
+	c := func(mode string, nets map[string]string) container.InspectResponse {
+		eps := map[string]*network.EndpointSettings{}
+		for name, ip := range nets {
+			eps[name] = &network.EndpointSettings{IPAddress: ip}
+		}
+		return container.InspectResponse{
+			ContainerJSONBase: &container.ContainerJSONBase{HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(mode)}},
+			Config:            &container.Config{Labels: map[string]string{LabelPort: "8080"}},
+			NetworkSettings:   &container.NetworkSettings{Networks: eps},
+		}
+	}
+	cases := []struct {
+		name string
+		c    container.InspectResponse
+		want string
+	}{
+		{"default bridge", c("default", map[string]string{"bridge": "172.17.0.5"}), "172.17.0.5:8080"},
+		{"network mode first", c("app", map[string]string{"a": "10.0.0.2", "app": "10.1.0.3"}), "10.1.0.3:8080"},
+		{"no address yet", c("default", map[string]string{"bridge": ""}), ""},
+		{"no networks", container.InspectResponse{Config: &container.Config{Labels: map[string]string{LabelPort: "8080"}}}, ""},
+	}
+	for _, tc := range cases {
+		if got := containerAddress(tc.c); got != tc.want {
+			t.Errorf("%s: containerAddress = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
