@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cutover/cutover/internal/explain"
 	"github.com/cutover/cutover/internal/runtime"
 )
 
@@ -41,6 +42,13 @@ func (f *supervisor) refreshStatuses(ctx context.Context) {
 
 // applyStatus takes in a runtime status and records the events of a changed state.
 func (f *supervisor) applyStatus(ctx context.Context, service string, st runtime.Status) {
+	// An instance going down is explained before the deployment can see it down.
+	tail := ""
+	if rev, state, ok := f.view.stateOf(service, st.ID); ok && state != st.State &&
+		(st.State == runtime.StateCrashLoop || st.State == runtime.StateExited) {
+		tail = f.outputTail(ctx, service, rev, st.ID)
+		f.view.setOutput(service, st.ID, tail)
+	}
 	rec, changed := f.view.setStatus(service, st)
 	if !changed {
 		return
@@ -50,12 +58,22 @@ func (f *supervisor) applyStatus(ctx context.Context, service string, st runtime
 		f.events.Record(ctx, service, rec.DeploymentID, "instance_crashed", fmt.Sprintf("instance %s exited: %s; restarting", st.ID, st.Message),
 			map[string]any{"instance": st.ID, "restarts": st.Restarts})
 	case runtime.StateCrashLoop:
-		f.events.Record(ctx, service, rec.DeploymentID, "instance_crash_loop", fmt.Sprintf("instance %s is crash-looping (%d restarts): %s", st.ID, st.Restarts, st.Message),
+		f.events.Record(ctx, service, rec.DeploymentID, "instance_crash_loop", fmt.Sprintf("instance %s is crash-looping (%d restarts): %s", st.ID, st.Restarts, explain.Message(st.Message, tail)),
 			map[string]any{"instance": st.ID, "restarts": st.Restarts})
 	case runtime.StateExited:
-		f.events.Record(ctx, service, rec.DeploymentID, "instance_exited", fmt.Sprintf("instance %s exited: %s", st.ID, st.Message),
+		f.events.Record(ctx, service, rec.DeploymentID, "instance_exited", fmt.Sprintf("instance %s exited: %s", st.ID, explain.Message(st.Message, tail)),
 			map[string]any{"instance": st.ID})
 	}
+}
+
+// outputTail is the redacted end of an instance's output, for the message that says why it
+// failed (explain.Tail).
+func (f *supervisor) outputTail(ctx context.Context, service string, rev int, id string) string {
+	rs, err := f.specs.get(ctx, service, rev)
+	if err != nil {
+		return ""
+	}
+	return explain.Tail(ctx, f.rt, id, f.cfg.Secrets(rs))
 }
 
 // reconcileWork is what reconcileServices does for one service.

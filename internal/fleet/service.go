@@ -47,6 +47,7 @@ type instance struct {
 	confirmed  bool // the prober has reported ready since the fleet was recovered
 	stopping   bool
 	message    string
+	output     string // the end of its output, once it went down (explain.Tail)
 	prober     Prober
 	stopProbe  func()
 }

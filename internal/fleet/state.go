@@ -236,6 +236,9 @@ func (v *view) setStatus(service string, st runtime.Status) (store.Instance, boo
 	changedAddr := old.Addr != st.Addr || old.ProbeAddr != st.ProbeAddr
 	changedHealth := old.Health != st.Health
 	down := st.State != runtime.StateRunning && st.State != runtime.StateStarting
+	if !down && old.State != st.State {
+		in.output = ""
+	}
 	if down || st.Restarts != old.Restarts {
 		// A process that went away or came back is a new process: readiness starts over.
 		in.ready, in.readySince = false, time.Time{}
@@ -253,6 +256,26 @@ func (v *view) setStatus(service string, st runtime.Status) (store.Instance, boo
 		s.wakeDeployment()
 	}
 	return in.rec, changedState && !in.stopping
+}
+
+// stateOf returns an instance's revision and its runtime state as last seen.
+func (v *view) stateOf(service, id string) (int, runtime.State, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	in := v.services.get(service).instances[id]
+	if in == nil {
+		return 0, "", false
+	}
+	return in.rec.Revision, in.status.State, true
+}
+
+// setOutput keeps the end of a down instance's output for its explanation.
+func (v *view) setOutput(service, id, tail string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if in := v.services.get(service).instances[id]; in != nil {
+		in.output = tail
+	}
 }
 
 // reconcilePlan decides, for each service without a running deployment, what keeps it at
@@ -302,7 +325,7 @@ func (v *view) observe(service string) []rollout.Instance {
 			ReadySince: in.readySince,
 			CrashLoop:  in.status.State == runtime.StateCrashLoop,
 			Failed:     in.status.State == runtime.StateExited,
-			Message:    in.status.Message,
+			Message:    in.explanation(),
 			StartedAt:  in.rec.CreatedAt,
 			Baseline:   IsBaseline(in.rec.ID),
 		})

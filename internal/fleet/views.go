@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cutover/cutover/internal/explain"
 	"github.com/cutover/cutover/internal/spec"
 )
 
@@ -23,16 +24,23 @@ type InstanceView struct {
 	Started time.Time
 }
 
+// explanation is why the instance is not serving: the runtime's word, else the probes', and
+// the end of its output once it went down. The view's lock is held.
+func (in *instance) explanation() string {
+	msg := in.status.Message
+	if msg == "" {
+		msg = in.message
+	}
+	return explain.Message(msg, in.output)
+}
+
 // view is in as InstanceView. The view's lock is held.
 func (in *instance) view() InstanceView {
 	state := string(in.status.State)
 	if in.stopping {
 		state = "stopping"
 	}
-	msg := in.status.Message
-	if msg == "" {
-		msg = in.message
-	}
+	msg := in.explanation()
 	return InstanceView{ID: in.rec.ID, Revision: in.rec.Revision, State: state, Addr: in.status.Addr,
 		Ready: in.ready, Live: in.live, Target: in.serving(), Restarts: in.status.Restarts, Message: msg, Started: in.rec.CreatedAt}
 }

@@ -126,8 +126,19 @@ func (s shape) failure(st State, v view) string {
 	// The deadline only guards the climb to full availability: once every new instance
 	// has been available, waiting (for approval, a hook, old instances) is not a stall.
 	if st.Progress < st.Replicas && v.now.Sub(st.LastProgressAt) > s.deadline {
-		return fmt.Sprintf("revision %d did not become ready within progress_deadline %s (%d/%d ready)",
-			st.To, s.deadline, countReady(alive(v.to)), st.Replicas)
+		return withMessage(fmt.Sprintf("revision %d did not become ready within progress_deadline %s (%d/%d ready)",
+			st.To, s.deadline, countReady(alive(v.to)), st.Replicas), unreadyMessage(v.to))
+	}
+	return ""
+}
+
+// unreadyMessage is what the first new instance that is not ready says about itself (its
+// last probe result), "" when none says anything.
+func unreadyMessage(ins []Instance) string {
+	for _, in := range ins {
+		if !in.Ready && in.Message != "" {
+			return "instance " + in.ID + ": " + in.Message
+		}
 	}
 	return ""
 }
