@@ -13,7 +13,8 @@ import (
 // TestCanaryBrokenEndpointIsRolledBack: real traffic through the proxy, 98% to / and 2% to
 // /checkout; both revisions fail 1% of / requests, and the canary also fails half of its
 // /checkout requests. The route names checkout as an endpoint: the canary is rolled back by
-// the endpoint's own test, and the verdict names it with its counts.
+// the endpoint's own test, and the verdict names it with its counts. Latency is not judged:
+// on a busy host the canary's tail alone may differ (see README, baseline: true).
 func TestCanaryBrokenEndpointIsRolledBack(t *testing.T) {
 	h := newHarness(t)
 	listen := freeAddr(t)
@@ -41,7 +42,7 @@ func TestCanaryBrokenEndpointIsRolledBack(t *testing.T) {
 	bad, err := h.client.Deploy(context.Background(), api.DeployRequest{Service: "web", Who: "test",
 		Spec: withEndpoint(appSpec{Name: "web", Listen: listen, Version: "v2",
 			Env:      map[string]string{"ERROR_RATE": "0.01", "PATH_ERROR_RATE": "/checkout=0.5"},
-			Strategy: "canary:\n  steps:\n    - weight: 20\n    - analysis: {duration: 4m}\n"})})
+			Strategy: "canary:\n  steps:\n    - weight: 20\n    - analysis: {duration: 4m}\n  analysis: {latency: false}\n"})})
 	if err != nil {
 		t.Fatal(err)
 	}
