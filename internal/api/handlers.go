@@ -25,17 +25,18 @@ const (
 
 // handler serves the control API over a Backend. It holds no state besides its settings.
 type handler struct {
-	b         Backend
-	logger    *slog.Logger
-	pollEvery time.Duration
-	maxWait   time.Duration
-	flags     FlagsBackend   // nil: no flag routes
-	migrate   MigrateBackend // nil: no migration routes
-	keys      *Keyring       // nil: the token given to NewHandler, fixed
-	rotator   TokenRotator   // nil: no token rotation route
-	tokens    TokenAdmin     // nil: no named token routes
-	extra     []extraRoute   // more routes behind the same checks (metrics, daemon info)
-	config    ConfigBackend  // nil: no secrets and config routes
+	b          Backend
+	logger     *slog.Logger
+	pollEvery  time.Duration
+	maxWait    time.Duration
+	flags      FlagsBackend    // nil: no flag routes
+	migrate    MigrateBackend  // nil: no migration routes
+	keys       *Keyring        // nil: the token given to NewHandler, fixed
+	rotator    TokenRotator    // nil: no token rotation route
+	tokens     TokenAdmin      // nil: no named token routes
+	promotions PromotionSource // nil: no promotion export route
+	extra      []extraRoute    // more routes behind the same checks (metrics, daemon info)
+	config     ConfigBackend   // nil: no secrets and config routes
 }
 
 // NewHandler returns the control API's HTTP handler over b. Every route but GET /healthz needs
@@ -66,6 +67,7 @@ func NewHandler(b Backend, token string, logger *slog.Logger, opts ...Option) ht
 	h.migrateRoutes(v1)
 	h.tokenRoutes(v1)
 	h.namedTokenRoutes(v1)
+	h.promotionRoutes(v1)
 	for _, e := range h.extra {
 		v1.Handle(e.pattern, e.h)
 	}

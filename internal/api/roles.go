@@ -33,6 +33,7 @@ var routeRoles = map[string]auth.Role{
 	"GET /v1/notifications":                        auth.Viewer,
 	"POST /v1/notifications/test":                  auth.Deployer,
 	"POST /v1/services/{name}/deploy":              auth.Deployer,
+	"GET /v1/services/{name}/promotion":            auth.Deployer,
 	"POST /v1/services/{name}/rollback":            auth.Deployer,
 	"POST /v1/services/{name}/pause":               auth.Deployer,
 	"POST /v1/services/{name}/resume":              auth.Deployer,

@@ -26,6 +26,9 @@ type DeployRequest struct {
 	// the token that made the request (Identity).
 	Who     string `json:"who,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Promotion, instead of Spec, deploys a revision that succeeded in another environment
+	// (`deploy --from`): its spec, with this environment's run.env, hooks' env and route.
+	Promotion *Promotion `json:"promotion,omitempty"`
 }
 
 // RollbackRequest asks to return a service to an earlier revision (To 0: the one before stable).

@@ -49,6 +49,8 @@ type ServeOptions struct {
 	NotifyConfig string
 	// RequireApproval makes every deployment wait for an approval by another token.
 	RequireApproval bool
+	// Environment names the daemon's environment (staging, production) for promotions.
+	Environment string
 	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
 	HandoffTimeout time.Duration
 	// ShutdownTimeout bounds the wait for the control API's in-flight requests on exit;
@@ -94,6 +96,9 @@ type app struct {
 	addrFrom, tokenFrom string
 	ca                  string
 	output              string
+	// contextName is --context; stateFlag records that --state was given (see contextSelection).
+	contextName string
+	stateFlag   bool
 	// term escapes the text output's control characters (see terminalWriter); nil with -o json.
 	term *terminalWriter
 	// started is set once a subcommand's run begins: errors before it are usage errors.
@@ -160,11 +165,12 @@ to it over its token-protected HTTP API.`,
 		"API token (default $CUTOVER_TOKEN, else read from <state>/token); prefer the file: flags show in ps")
 	f.StringVar(&a.ca, "ca", "", "CA certificate (PEM) to trust for a daemon serving HTTPS (default $CUTOVER_CA)")
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&a.contextName, "context", "", "the named daemon to talk to (default $CUTOVER_CONTEXT, else the current one; see 'cutover context')")
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
-		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(),
+		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(), a.contextCmd(),
 	)
 	a.addCompletion(root)
 	return root
@@ -180,6 +186,7 @@ func (a *app) begin(cmd *cobra.Command) error {
 		}
 		return usagef("--output %q: want text or json", a.output)
 	}
+	a.stateFlag = a.stateDir != ""
 	dir, err := stateDir(a.stateDir)
 	if err != nil {
 		return err

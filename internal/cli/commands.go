@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/buildinfo"
+	"github.com/cutover/cutover/internal/spec"
 
 	"github.com/spf13/cobra"
 
@@ -71,6 +72,9 @@ docs/operations.md.`,
 			if a.cmds.Serve == nil {
 				return errors.New("serve: not available in this build")
 			}
+			if o.Environment != "" && !spec.ValidEnvironment(o.Environment) {
+				return usagef("--environment %q: want 1-63 lowercase letters, digits, '.', '_' or '-'", o.Environment)
+			}
 			o.StateDir = a.stateDir
 			return a.cmds.Serve(cmd.Context(), o)
 		},
@@ -79,6 +83,7 @@ docs/operations.md.`,
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:7070", "control API address (port 0 picks a free one)")
 	f.StringVar(&o.AddrFile, "addr-file", "", "also write the API address to this file (it is always in <state>/api.addr)")
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
+	f.StringVar(&o.Environment, "environment", "", "this daemon's environment name (staging, production): promotions name it")
 	f.BoolVar(&o.RequireApproval, "require-approval", false,
 		"every deployment waits, before anything starts, for 'cutover approve' by another token (approver or admin)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")

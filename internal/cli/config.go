@@ -39,6 +39,13 @@ func (a *app) tokenFile() string { return filepath.Join(a.stateDir, "token") }
 
 // client returns a client of the daemon, resolving its address and token.
 func (a *app) client() (*api.Client, error) {
+	x, err := a.contextSelection()
+	if err != nil || x != nil {
+		if err != nil {
+			return nil, err
+		}
+		return a.contextClient(*x, true)
+	}
 	addr, err := a.daemonAddr()
 	if err != nil {
 		return nil, err

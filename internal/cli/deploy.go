@@ -41,6 +41,7 @@ func (a *app) deployCmd() *cobra.Command {
 	var composeFiles []string
 	var dryRun bool
 	var wf waitFlags
+	var pf promoteFlags
 	cmd := &cobra.Command{
 		Use:   "deploy SERVICE | deploy -f compose.yaml [SERVICE...]",
 		Short: "Deploy a new revision of a service",
@@ -49,6 +50,10 @@ overrides (--set, --env) of the spec of the stable revision, the one that serves
 that failed or was rolled back passes none of its changes on. --env KEY- removes KEY. The
 daemon validates the spec, records the revision and starts a deployment under the service's
 strategy.
+
+--from CONTEXT promotes: it deploys the revision that succeeded in the daemon of that
+context (its stable one, or --revision N) here, with this environment's run.env, hooks' env,
+route and secrets (see 'cutover context'); --set and --env still apply on top.
 
 Without --wait it returns once the deployment has started. With --wait it prints the
 deployment's progress until it ends, and its exit code says how it ended.
@@ -60,7 +65,8 @@ deployment's progress until it ends, and its exit code says how it ended.
   cutover deploy web --env DEBUG-
   cat web.yaml | cutover deploy web --spec -
   cutover deploy -f compose.yaml web worker --wait
-  cutover deploy -f compose.yaml --dry-run`,
+  cutover deploy -f compose.yaml --dry-run
+  cutover --context production deploy web --from staging --wait`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(composeFiles) > 0 {
 				return nil
@@ -78,6 +84,18 @@ deployment's progress until it ends, and its exit code says how it ended.
 				return usagef("--dry-run plans a compose stack: give -f compose.yaml")
 			}
 			req.Service = args[0]
+			if pf.from != "" {
+				if specFile != "" || req.Image != "" {
+					return usagef("--from deploys the revision of another environment: it cannot be combined with --spec or --image")
+				}
+				p, err := a.promotion(cmd.Context(), req.Service, pf)
+				if err != nil {
+					return err
+				}
+				req.Promotion = &p
+			} else if pf.revision != 0 {
+				return usagef("--revision needs --from")
+			}
 			return a.deploy(cmd.Context(), req, specFile, wf)
 		},
 	}
@@ -89,6 +107,8 @@ deployment's progress until it ends, and its exit code says how it ended.
 	f.StringArrayVar(&req.Env, "env", nil, "set an environment variable, KEY=VALUE, or remove one, KEY- (repeatable)")
 	f.StringVar(&req.Image, "image", "", "container image of the new revision")
 	f.StringVar(&req.Message, "message", "", "note recorded with the revision")
+	f.StringVar(&pf.from, "from", "", "promote the revision that succeeded in this context's daemon (see 'cutover context')")
+	f.IntVar(&pf.revision, "revision", 0, "with --from, that revision rather than the stable one")
 	wf.add(cmd)
 	return cmd
 }

@@ -101,6 +101,8 @@ type Config struct {
 	RequireApproval bool
 	// Crash kills the process at a named step, for crash tests (nil: never).
 	Crash *crashpoint.At
+	// Environment is this daemon's environment name (serve --environment), for promotions.
+	Environment string
 }
 
 // Backend is the control API's use cases.
@@ -117,6 +119,7 @@ type Backend struct {
 	// requireApproval: see Config.RequireApproval.
 	requireApproval bool
 	crash           *crashpoint.At
+	environment     string
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -124,5 +127,6 @@ var _ api.Backend = (*Backend)(nil)
 // New returns the use cases over the given parts. It starts nothing.
 func New(cfg Config) *Backend {
 	return &Backend{store: cfg.Store, fleet: cfg.Fleet, proxy: cfg.Proxy, recorder: cfg.Recorder, ctrl: cfg.Switcher,
-		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval, crash: cfg.Crash}
+		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval, crash: cfg.Crash,
+		environment: cfg.Environment}
 }

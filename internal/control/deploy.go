@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +27,9 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 	if err != nil {
 		return api.Deployment{}, err
 	}
+	if err := b.checkPromotion(s, req); err != nil {
+		return api.Deployment{}, err
+	}
 	provided, err := b.provide(ctx, s, nil)
 	if err != nil {
 		return api.Deployment{}, err
@@ -42,6 +46,10 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 		return api.Deployment{}, fmt.Errorf("encode spec: %w", err)
 	}
 	from, _ := b.fleet.Serving(s.Name)
+	if p := req.Promotion; p != nil {
+		note := fmt.Sprintf("promoted from %s (revision %d, spec %s)", p.From, p.Revision, p.SpecHash)
+		req.Message = strings.TrimSuffix(note+": "+req.Message, ": ")
+	}
 	rev := store.Revision{Service: s.Name, Spec: raw, SpecHash: spec.Hash(s), CreatedBy: req.Who, Message: req.Message, Migrations: migrations}
 	return b.begin(ctx, s, rev, "deploy", from, slices.Concat(spec.Warnings(s), provided, notes))
 }
@@ -51,6 +59,15 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 func (b *Backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec.Service, error) {
 	doc := []byte(req.Spec)
 	file := req.SpecFile
+	if req.Promotion != nil {
+		if len(doc) > 0 {
+			return nil, fmt.Errorf("deploy %s: give a spec or a promotion, not both: %w", req.Service, api.ErrInvalid)
+		}
+		var err error
+		if doc, file, err = b.promotedDoc(ctx, req); err != nil {
+			return nil, err
+		}
+	}
 	if len(doc) == 0 {
 		cur, err := b.store.GetService(ctx, req.Service)
 		if errors.Is(err, store.ErrNotFound) {

@@ -90,6 +90,9 @@ type Options struct {
 	RequireApproval bool
 	// NotifyConfig is a YAML file of daemon-wide notify targets (see internal/notify); "": none.
 	NotifyConfig string
+	// Environment names this daemon's environment (staging, production): promotions name
+	// it, and a spec's promotion.require_from is met here when it names it.
+	Environment string
 	// APILimits bound the control API's requests (zero fields: api's defaults).
 	APILimits api.Limits
 	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the

@@ -49,7 +49,7 @@ func loadAPITokens(stateDir string) (*apiTokens, error) {
 func (d *Daemon) apiHandler() http.Handler {
 	return api.NewHandler(d.backend(), "", d.logger.With("component", "api"), api.WithFlags(flagapi.New(d.flags)),
 		api.WithConfig(d.backend().Config()), api.WithMigrations(d.mig), api.WithKeyring(d.tokens.keys), api.WithTokenRotation(d),
-		api.WithTokens(namedTokens{d.tokens.named, d.events}),
+		api.WithTokens(namedTokens{d.tokens.named, d.events}), api.WithPromotions(d.backend()),
 		api.WithRoute("GET /metrics", d.metricsHandler()), api.WithRoute("GET /v1/daemon", d.daemonInfo()),
 		api.WithRoute("GET /v1/certificates", d.certificatesHandler()),
 		api.WithRoute("GET /v1/notifications", notify.ListHandler(d.store, d.notifyDir, d.backend())),

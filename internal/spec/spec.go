@@ -22,6 +22,8 @@ type Service struct {
 	Config []ConfigVar `yaml:"config" json:"config,omitempty"`
 	// Notify lists where this service's deployment events go, besides the daemon-wide targets.
 	Notify []Notify `yaml:"notify" json:"notify,omitempty"`
+	// Promotion, when set, requires revisions to come from another environment first.
+	Promotion *Promotion `yaml:"promotion" json:"promotion,omitempty"`
 }
 
 // Run says how to start one instance. PORT is always added to Env by the runtime.

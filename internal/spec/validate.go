@@ -54,6 +54,7 @@ func Validate(s *Service) Errors {
 	validateDatabase(&errs, s)
 	validateConfig(&errs, s.Config)
 	validateNotify(&errs, s.Notify)
+	validatePromotion(&errs, s.Promotion)
 	if s.StopGrace < 0 {
 		errs.add("stop_grace", "must not be negative")
 	} else if s.StopGrace > MaxStopGrace {
