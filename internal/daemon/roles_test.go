@@ -164,4 +164,25 @@ func TestApprovalByAnotherToken(t *testing.T) {
 	if !found {
 		t.Fatalf("no deployment_approved event naming both tokens in %+v", evs)
 	}
+	// The admin cannot approve its own deployment either; aborting it starts nothing.
+	s.Version = "v2"
+	second, err := h.client.Deploy(ctx, api.DeployRequest{Service: "web", Spec: h.yaml(s)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.client.Approve(ctx, "web"); !isErr(err, api.ErrForbidden) {
+		t.Fatalf("approval by the admin that started it: %v, want 403", err)
+	}
+	if _, err := h.client.Abort(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.wait(second.ID, 10*time.Second); got.Status != "aborted" {
+		t.Fatalf("aborted while awaiting approval: %+v", got)
+	}
+	svc, err := h.client.Service(ctx, "web")
+	for _, in := range svc.Instances {
+		if in.Revision != final.To {
+			t.Fatalf("an instance of revision %d started for an aborted deployment: %+v (%v)", in.Revision, in, err)
+		}
+	}
 }
