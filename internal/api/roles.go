@@ -32,6 +32,7 @@ var routeRoles = map[string]auth.Role{
 	"GET /metrics":                                 auth.Viewer,
 	"GET /v1/notifications":                        auth.Viewer,
 	"POST /v1/notifications/test":                  auth.Deployer,
+	"GET /v1/certificates":                         auth.Viewer,
 	"POST /v1/services/{name}/deploy":              auth.Deployer,
 	"GET /v1/services/{name}/promotion":            auth.Deployer,
 	"POST /v1/services/{name}/rollback":            auth.Deployer,

@@ -57,7 +57,7 @@ func call(t *testing.T, addr, method, path, token string) (int, api.ErrorBody) {
 // concrete turns a route pattern into a method and a path to request.
 func concrete(pattern string) (string, string) {
 	method, path, _ := strings.Cut(pattern, " ")
-	r := strings.NewReplacer("{name}", "nosuch", "{id}", "999999", "{key}", "nosuch-flag")
+	r := strings.NewReplacer("{name}", "nosuch", "{id}", "999999", "{key}", "nosuch-flag", "{secret}", "NOSUCH")
 	return method, r.Replace(path)
 }
 
