@@ -99,8 +99,8 @@ func TestPipelineStagingThenProduction(t *testing.T) {
 		t.Fatalf("production job: exit %d, want 0 and succeeded:\n%s", r.code, r.out)
 	}
 	code, out = p.cli(as(production, viewer), "history", "web")
-	if code != 0 || !strings.Contains(out, "promoted from staging (revision 1") {
-		t.Fatalf("production history: exit %d, want the promotion from staging revision 1:\n%s", code, out)
+	if code != 0 || !strings.Contains(out, "promoted from staging (revision 1") || !strings.Contains(out, "ci (approved by release)") {
+		t.Fatalf("production history: exit %d, want the promotion from staging revision 1, approved by release:\n%s", code, out)
 	}
 	code, out = p.cli(as(production, viewer), "events", "web")
 	if code != 0 || !strings.Contains(out, "approved by release (started by ci)") {

@@ -23,9 +23,17 @@ type Promotion struct {
 	Environment string `json:"environment,omitempty"`
 	// SucceededAt is when a deployment of the revision succeeded there.
 	SucceededAt time.Time `json:"succeeded_at"`
+	// Migrations are the migration files the revision carries (its spec's database).
+	Migrations []MigrationFile `json:"migrations,omitempty"`
 	// From names the environment the revision comes from, as the deploying client knows it:
 	// the source's Environment, else the name of its context. Set in a DeployRequest only.
 	From string `json:"from,omitempty"`
+}
+
+// MigrationFile is one migration file a promoted revision carries.
+type MigrationFile struct {
+	Name    string `json:"name"`
+	Content []byte `json:"content"`
 }
 
 // PromotionSource exports a revision that succeeded here (revision 0: the stable one); an

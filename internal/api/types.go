@@ -137,6 +137,8 @@ type Revision struct {
 	CreatedAt time.Time      `json:"created_at"`
 	CreatedBy string         `json:"created_by,omitempty"`
 	Message   string         `json:"message,omitempty"`
+	// ApprovedBy names the token that approved its latest approved deployment, if any.
+	ApprovedBy string `json:"approved_by,omitempty"`
 	// Stable marks the revision serving now; Warm one whose instances still run.
 	Stable bool `json:"stable"`
 	Warm   bool `json:"warm"`

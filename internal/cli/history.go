@@ -50,7 +50,11 @@ func printHistory(w io.Writer, revs []api.Revision) {
 		if r.Warm {
 			marks = append(marks, "warm")
 		}
-		row(t, strconv.Itoa(r.Number), stamp(r.CreatedAt), orDash(r.CreatedBy), orDash(shortHash(r.SpecHash)),
+		by := orDash(r.CreatedBy)
+		if r.ApprovedBy != "" {
+			by += " (approved by " + r.ApprovedBy + ")"
+		}
+		row(t, strconv.Itoa(r.Number), stamp(r.CreatedAt), by, orDash(shortHash(r.SpecHash)),
 			orDash(runs(r)), orDash(strings.Join(marks, ",")), orDash(oneLine(r.Message)))
 	}
 	t.Flush()

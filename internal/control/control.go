@@ -30,6 +30,7 @@ type Store interface {
 	ActiveDeployment(ctx context.Context, service string) (store.Deployment, error)
 	GetDeployment(ctx context.Context, id int64) (store.Deployment, error)
 	ListDeployments(ctx context.Context, service string, limit int) ([]store.Deployment, error)
+	MigrationFiles(ctx context.Context, service string, n int) ([]store.MigrationFile, error)
 	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	// BeginDeployment records the service, the revision (new when its Number is 0) and the
 	// deployment in one transaction.
@@ -76,6 +77,8 @@ type Switcher interface {
 // (coordinator.Coordinator).
 type Migrations interface {
 	CheckDatabase(ctx context.Context, s *spec.Service) ([]string, []store.MigrationFile, error)
+	// CheckCarried is CheckDatabase for migration files that come with a promotion.
+	CheckCarried(ctx context.Context, s *spec.Service, files []store.MigrationFile) ([]string, []store.MigrationFile, error)
 	CheckRollback(ctx context.Context, service string, stable, to int, target spec.Service, req api.RollbackRequest) (string, error)
 }
 

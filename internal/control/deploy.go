@@ -37,7 +37,7 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 	if err := b.checkDeployable(ctx, s); err != nil {
 		return api.Deployment{}, err
 	}
-	notes, migrations, err := b.mig.CheckDatabase(ctx, s)
+	notes, migrations, err := b.checkDatabase(ctx, s, req.Promotion)
 	if err != nil {
 		return api.Deployment{}, err
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
@@ -45,8 +47,16 @@ func (b *Backend) Promotion(ctx context.Context, service string, revision int) (
 	if err != nil {
 		return api.Promotion{}, fmt.Errorf("encode revision %d of %s: %w", revision, service, err)
 	}
+	files, err := b.store.MigrationFiles(ctx, service, revision)
+	if err != nil {
+		return api.Promotion{}, fmt.Errorf("migrations of revision %d of %s: %w", revision, service, err)
+	}
+	carried := make([]api.MigrationFile, len(files))
+	for i, f := range files {
+		carried[i] = api.MigrationFile{Name: f.Name, Content: f.Content}
+	}
 	return api.Promotion{Service: service, Revision: revision, SpecHash: rev.SpecHash, Spec: raw,
-		Environment: b.environment, SucceededAt: at}, nil
+		Environment: b.environment, SucceededAt: at, Migrations: carried}, nil
 }
 
 // succeededAt returns when a deployment made revision stable, or an error wrapping
@@ -158,3 +168,45 @@ func setEnvironment(s *spec.Service, env map[string]string, hooks hookEnvs) {
 		}
 	}
 }
+
+// approvals returns, for each revision of the service, who approved its latest approved
+// deployment (on a daemon that requires approvals).
+func (b *Backend) approvals(ctx context.Context, service string) (map[int]string, error) {
+	deps, err := b.store.ListDeployments(ctx, service, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]string{}
+	for i := len(deps) - 1; i >= 0; i-- { // oldest first: a later approval wins
+		d, err := deploymentView(deps[i])
+		if err != nil {
+			return nil, err
+		}
+		if d.ApprovedBy != "" {
+			out[d.To] = d.ApprovedBy
+		}
+	}
+	return out, nil
+}
+
+// checkDatabase checks the migrations of the new revision: read from its directory, or,
+// for a promotion, the files it carries from where it succeeded.
+func (b *Backend) checkDatabase(ctx context.Context, s *spec.Service, p *api.Promotion) ([]string, []store.MigrationFile, error) {
+	if p == nil || s.Database == nil {
+		return b.mig.CheckDatabase(ctx, s)
+	}
+	if len(p.Migrations) > maxCarried {
+		return nil, nil, fmt.Errorf("promotion: %d migration files, at most %d: %w", len(p.Migrations), maxCarried, api.ErrInvalid)
+	}
+	files := make([]store.MigrationFile, len(p.Migrations))
+	for i, f := range p.Migrations {
+		if f.Name != filepath.Base(f.Name) || !strings.HasSuffix(f.Name, ".sql") {
+			return nil, nil, fmt.Errorf("promotion: migration file %q: want a base name ending in .sql: %w", f.Name, api.ErrInvalid)
+		}
+		files[i] = store.MigrationFile{Name: f.Name, Content: f.Content}
+	}
+	return b.mig.CheckCarried(ctx, s, files)
+}
+
+// maxCarried bounds the migration files a promotion carries.
+const maxCarried = 1000

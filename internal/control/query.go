@@ -99,6 +99,10 @@ func (b *Backend) History(ctx context.Context, service string) ([]api.Revision, 
 		return nil, err
 	}
 	warm := b.fleet.Warm(service)
+	approved, err := b.approvals(ctx, service)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]api.Revision, 0, len(revs))
 	for _, r := range revs {
 		var rs spec.Service
@@ -107,7 +111,7 @@ func (b *Backend) History(ctx context.Context, service string) ([]api.Revision, 
 		}
 		out = append(out, api.Revision{Service: service, Number: r.Number, SpecHash: r.SpecHash, Command: rs.Run.Command,
 			Args: rs.Run.Args, Image: rs.Run.Image, Env: rs.Run.Redacted(), Secrets: rs.Run.SecretVersions, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy,
-			Message: r.Message, Stable: r.Number == svc.Stable, Warm: warm[r.Number]})
+			Message: r.Message, Stable: r.Number == svc.Stable, Warm: warm[r.Number], ApprovedBy: approved[r.Number]})
 	}
 	return out, nil
 }

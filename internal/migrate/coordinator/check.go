@@ -29,6 +29,28 @@ func (c *Coordinator) CheckDatabase(ctx context.Context, s *spec.Service) ([]str
 	if err != nil {
 		return nil, nil, fieldErrors("database.migrations", err)
 	}
+	return c.checkFiles(ctx, s, files, migs)
+}
+
+// CheckCarried is CheckDatabase for a revision whose migration files come with it (a
+// promotion from another environment) rather than from its directory on this machine.
+func (c *Coordinator) CheckCarried(ctx context.Context, s *spec.Service, files []store.MigrationFile) ([]string, []store.MigrationFile, error) {
+	db := s.Database
+	if db == nil {
+		return nil, nil, nil
+	}
+	migs, err := parseMigrations(db.Migrations, files)
+	if err != nil {
+		return nil, nil, fieldErrors("database.migrations", err)
+	}
+	return c.checkFiles(ctx, s, files, migs)
+}
+
+// checkFiles lints the migrations read or carried, checks them against the database and
+// records their parts in s.
+func (c *Coordinator) checkFiles(ctx context.Context, s *spec.Service, files []store.MigrationFile, migs []migrate.Migration) ([]string, []store.MigrationFile, error) {
+	db := s.Database
+	var err error
 	var notes []string
 	if db.Driver == spec.DriverPostgres {
 		if notes, err = c.lintForDeploy(ctx, db.Migrations, files, migs); err != nil {
