@@ -69,23 +69,14 @@ func (b *Backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec
 		}
 	}
 	if len(doc) == 0 {
-		cur, err := b.store.GetService(ctx, req.Service)
-		if errors.Is(err, store.ErrNotFound) {
+		cur, err := b.currentSpec(ctx, req.Service)
+		if err != nil {
+			return nil, err
+		}
+		if cur == nil {
 			return nil, fmt.Errorf("service %s has never been deployed: give a spec (--spec FILE): %w", req.Service, api.ErrInvalid)
 		}
-		if err != nil {
-			return nil, err
-		}
-		raw, err := b.stableSpec(ctx, cur)
-		if err != nil {
-			return nil, err
-		}
-		var s spec.Service
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("decode spec of %s: %w", req.Service, err)
-		}
-		spec.StripProvided(&s.Run)
-		if doc, err = spec.Marshal(&s); err != nil {
+		if doc, err = spec.Marshal(cur); err != nil {
 			return nil, fmt.Errorf("encode spec of %s: %w", req.Service, err)
 		}
 		file = "current spec of " + req.Service

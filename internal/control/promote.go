@@ -103,7 +103,8 @@ func (b *Backend) promotedDoc(ctx context.Context, req api.DeployRequest) ([]byt
 	return doc, file, nil
 }
 
-// currentSpec is the spec of the service's stable revision here; nil for a new service.
+// currentSpec is the spec of the service's stable revision here (the latest one's when none
+// has been stable yet), without the values the secrets store provided; nil for a new service.
 func (b *Backend) currentSpec(ctx context.Context, service string) (*spec.Service, error) {
 	cur, err := b.store.GetService(ctx, service)
 	if errors.Is(err, store.ErrNotFound) {
@@ -119,6 +120,7 @@ func (b *Backend) currentSpec(ctx context.Context, service string) (*spec.Servic
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, fmt.Errorf("decode spec of %s: %w", service, err)
 	}
+	spec.StripProvided(&s.Run)
 	return &s, nil
 }
 
