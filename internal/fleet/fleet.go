@@ -28,9 +28,8 @@ import (
 // Store is the record the fleet keeps its instances, deployments and events in.
 type Store interface {
 	ListServices(ctx context.Context) ([]store.Service, error)
-	ListInstances(ctx context.Context, service string) ([]store.Instance, error)
-	PutInstance(ctx context.Context, in store.Instance) error
-	DeleteInstance(ctx context.Context, id string) error
+	// Instances reaches the instance records.
+	Instances() store.Instances
 	GetRevision(ctx context.Context, service string, n int) (store.Revision, error)
 	PruneRevisions(ctx context.Context, service string, keep int, protect []int) ([]int, error)
 	GetDeployment(ctx context.Context, id int64) (store.Deployment, error)

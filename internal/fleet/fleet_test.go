@@ -37,7 +37,7 @@ func (r *recordingRuntime) Start(ctx context.Context, specs []runtime.InstanceSp
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range specs {
-		if _, err := r.store.GetInstance(ctx, s.ID); err != nil {
+		if _, err := r.store.Instances().Get(ctx, s.ID); err != nil {
 			r.unrecorded = append(r.unrecorded, s.ID)
 		}
 		r.started = append(r.started, s.ID)
@@ -93,7 +93,7 @@ func TestInstancesAreRecordedBeforeTheyStart(t *testing.T) {
 			if len(rt.started) != 2 || len(rt.unrecorded) != 0 {
 				t.Fatalf("runtime started %v, of which unrecorded at start %v; want 2, none unrecorded", rt.started, rt.unrecorded)
 			}
-			recs, err := st.ListInstances(t.Context(), "web")
+			recs, err := st.Instances().List(t.Context(), "web")
 			if err != nil {
 				t.Fatal(err)
 			}

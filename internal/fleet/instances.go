@@ -34,7 +34,7 @@ func (f *supervisor) start(ctx context.Context, service string, revision, count 
 		rec := store.Instance{ID: newInstanceID(service, revision, baseline), Service: service, Revision: revision,
 			DeploymentID: deploymentID, Desired: "run", CreatedAt: time.Now().UTC()}
 		f.cfg.Crash.Reach("instance-record-before")
-		if err := f.store.PutInstance(ctx, rec); err != nil {
+		if err := f.store.Instances().Put(ctx, rec); err != nil {
 			return fmt.Errorf("record instance %s: %w", rec.ID, err)
 		}
 		f.cfg.Crash.Reach("instance-record-after")
@@ -159,7 +159,7 @@ func (f *supervisor) recordReadiness(ctx context.Context, rec store.Instance, r 
 		return
 	}
 	err = f.store.Tx(context.WithoutCancel(ctx), func(tx *store.Store) error {
-		if err := tx.PutInstance(ctx, rec); err != nil {
+		if err := tx.Instances().Put(ctx, rec); err != nil {
 			return err
 		}
 		_, err := tx.AddEvent(ctx, store.Event{Service: rec.Service, DeploymentID: rec.DeploymentID, Type: typ, Message: msg, Data: data})
@@ -177,7 +177,7 @@ func (f *supervisor) recordReadiness(ctx context.Context, rec store.Instance, r 
 func (f *supervisor) stop(ctx context.Context, service string, ids []string) error {
 	for _, rec := range f.view.markStopping(service, ids) {
 		f.cfg.Crash.Reach("instance-stop-record-before")
-		if err := f.store.PutInstance(ctx, rec); err != nil {
+		if err := f.store.Instances().Put(ctx, rec); err != nil {
 			return fmt.Errorf("record stop of %s: %w", rec.ID, err)
 		}
 		f.cfg.Crash.Reach("instance-stop-record-after")
@@ -207,7 +207,7 @@ func (f *supervisor) finishStop(ctx context.Context, rec store.Instance) {
 		f.logger.Warn("remove instance", "instance", rec.ID, "error", err)
 	}
 	f.cfg.Crash.Reach("instance-forget-before")
-	if err := f.store.DeleteInstance(stopCtx, rec.ID); err != nil {
+	if err := f.store.Instances().Delete(stopCtx, rec.ID); err != nil {
 		f.logger.Warn("forget instance", "instance", rec.ID, "error", err)
 		return
 	}

@@ -121,7 +121,7 @@ func (f Recorder) SwitchDone(ctx context.Context, dep *rollout.Deployment, notes
 
 func putInstances(ctx context.Context, tx *store.Store, ins []store.Instance) error {
 	for _, in := range ins {
-		if err := tx.PutInstance(ctx, in); err != nil {
+		if err := tx.Instances().Put(ctx, in); err != nil {
 			return err
 		}
 	}

@@ -70,7 +70,7 @@ func (f *supervisor) recoverService(ctx context.Context, rec store.Service) (spe
 // answer, container records are kept and tracked as unknown, and the orphan sweep of
 // containers is retried in the background until it answers.
 func (f *supervisor) recoverInstances(ctx context.Context) error {
-	recs, err := f.store.ListInstances(ctx, "")
+	recs, err := f.store.Instances().List(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (f *supervisor) recoverInstances(ctx context.Context) error {
 			if ok {
 				_ = f.rt.Remove(ctx, rec.ID)
 			}
-			if err := f.store.DeleteInstance(ctx, rec.ID); err != nil {
+			if err := f.store.Instances().Delete(ctx, rec.ID); err != nil {
 				return err
 			}
 			continue
@@ -162,7 +162,7 @@ func (f *supervisor) sweepContainersLater(ctx context.Context) {
 			f.logger.Debug("container runtime still unavailable", "error", err)
 			continue
 		}
-		recs, err := f.store.ListInstances(ctx, "")
+		recs, err := f.store.Instances().List(ctx, "")
 		if err != nil {
 			f.logger.Warn("list instance records", "error", err)
 			continue

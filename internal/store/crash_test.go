@@ -44,7 +44,7 @@ func TestCrashChild(t *testing.T) {
 			break
 		}
 		err = s.Tx(ctx, func(tx *Store) error {
-			if err := tx.PutInstance(ctx, Instance{ID: fmt.Sprint("web-", i%7), Service: "web", Revision: i}); err != nil {
+			if err := tx.Instances().Put(ctx, Instance{ID: fmt.Sprint("web-", i%7), Service: "web", Revision: i}); err != nil {
 				return err
 			}
 			_, err := tx.AddEvent(ctx, Event{Service: "web", Type: "instance"})

@@ -25,9 +25,15 @@ type Instance struct {
 const instanceColumns = `id, service, revision, deployment_id, desired, addr, ready, ready_since,
 	retire_at, created_at`
 
-// PutInstance inserts or replaces the instance by ID, keeping the CreatedAt of an
+// Instances is the store's instance records (Store.Instances).
+type Instances struct{ s *Store }
+
+// Instances reaches the instance records, in s's transaction when s is bound to one.
+func (s *Store) Instances() Instances { return Instances{s} }
+
+// Put inserts or replaces the instance by ID, keeping the CreatedAt of an
 // existing row; a new row's CreatedAt is in.CreatedAt, or now when zero.
-func (s *Store) PutInstance(ctx context.Context, in Instance) error {
+func (is Instances) Put(ctx context.Context, in Instance) error {
 	op := "put instance " + in.ID
 	if in.ID == "" {
 		return wrap(op, errors.New("empty instance id"))
@@ -35,33 +41,33 @@ func (s *Store) PutInstance(ctx context.Context, in Instance) error {
 	if in.CreatedAt.IsZero() {
 		in.CreatedAt = now()
 	}
-	_, err := s.writer().ExecContext(ctx, `
+	_, err := is.s.writer().ExecContext(ctx, `
 INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET service = excluded.service, revision = excluded.revision,
 	deployment_id = excluded.deployment_id, desired = excluded.desired, addr = excluded.addr,
 	ready = excluded.ready, ready_since = excluded.ready_since, retire_at = excluded.retire_at`,
 		in.ID, in.Service, in.Revision, in.DeploymentID, in.Desired, in.Addr, in.Ready,
 		nanos(in.ReadySince), nanos(in.RetireAt), nanos(in.CreatedAt))
-	return s.fault(wrap(op, err))
+	return is.s.fault(wrap(op, err))
 }
 
-// GetInstance returns the instance with the ID, or an error wrapping ErrNotFound.
-func (s *Store) GetInstance(ctx context.Context, id string) (Instance, error) {
-	row := s.reader().QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id)
+// Get returns the instance with the ID, or an error wrapping ErrNotFound.
+func (is Instances) Get(ctx context.Context, id string) (Instance, error) {
+	row := is.s.reader().QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id)
 	in, err := scanInstance(row)
 	return in, notFound("get instance "+id, err)
 }
 
-// ListInstances returns the service's instances (service "": all), ordered by
+// List returns the service's instances (service "": all), ordered by
 // CreatedAt, then ID.
-func (s *Store) ListInstances(ctx context.Context, service string) ([]Instance, error) {
+func (is Instances) List(ctx context.Context, service string) ([]Instance, error) {
 	q := `SELECT ` + instanceColumns + ` FROM instances`
 	var args []any
 	if service != "" {
 		q += ` WHERE service = ?`
 		args = append(args, service)
 	}
-	rows, err := s.reader().QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
+	rows, err := is.s.reader().QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, wrap("list instances", err)
 	}
@@ -77,10 +83,10 @@ func (s *Store) ListInstances(ctx context.Context, service string) ([]Instance, 
 	return out, wrap("list instances", rows.Err())
 }
 
-// DeleteInstance removes the instance with the ID; a missing one is not an error.
-func (s *Store) DeleteInstance(ctx context.Context, id string) error {
-	_, err := s.writer().ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, id)
-	return s.fault(wrap("delete instance "+id, err))
+// Delete removes the instance with the ID; a missing one is not an error.
+func (is Instances) Delete(ctx context.Context, id string) error {
+	_, err := is.s.writer().ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, id)
+	return is.s.fault(wrap("delete instance "+id, err))
 }
 
 func scanInstance(r scanner) (Instance, error) {

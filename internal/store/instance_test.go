@@ -19,7 +19,7 @@ func TestInstances(t *testing.T) {
 		{ID: "web-c", Service: "web", Revision: 2, CreatedAt: t0.Add(time.Second)},
 	}
 	for _, in := range ins {
-		if err := s.PutInstance(ctx, in); err != nil {
+		if err := s.Instances().Put(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -27,11 +27,11 @@ func TestInstances(t *testing.T) {
 	upd := ins[0]
 	upd.Ready, upd.ReadySince, upd.RetireAt = true, t0.Add(5*time.Second), t0.Add(time.Minute)
 	upd.Desired, upd.CreatedAt = "stop", t0.Add(time.Hour)
-	if err := s.PutInstance(ctx, upd); err != nil {
+	if err := s.Instances().Put(ctx, upd); err != nil {
 		t.Fatal(err)
 	}
 	upd.CreatedAt = t0
-	got, err := s.GetInstance(ctx, "web-b")
+	got, err := s.Instances().Get(ctx, "web-b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestInstances(t *testing.T) {
 
 	ids := func(service string) []string {
 		t.Helper()
-		list, err := s.ListInstances(ctx, service)
+		list, err := s.Instances().List(ctx, service)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,19 +58,19 @@ func TestInstances(t *testing.T) {
 		t.Errorf("ListInstances(all) (-got +want):\n%s", diff)
 	}
 
-	if err := s.DeleteInstance(ctx, "web-a"); err != nil {
+	if err := s.Instances().Delete(ctx, "web-a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteInstance(ctx, "web-a"); err != nil {
+	if err := s.Instances().Delete(ctx, "web-a"); err != nil {
 		t.Errorf("deleting a missing instance: %v", err)
 	}
-	if _, err := s.GetInstance(ctx, "web-a"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Instances().Get(ctx, "web-a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("GetInstance(web-a) after delete = %v, want ErrNotFound", err)
 	}
 	if diff := cmp.Diff(ids("web"), []string{"web-b", "web-c"}); diff != "" {
 		t.Errorf("ListInstances(web) after delete (-got +want):\n%s", diff)
 	}
-	if err := s.PutInstance(ctx, Instance{Service: "web"}); err == nil {
+	if err := s.Instances().Put(ctx, Instance{Service: "web"}); err == nil {
 		t.Error("PutInstance without ID succeeded")
 	}
 }
@@ -78,10 +78,10 @@ func TestInstances(t *testing.T) {
 func TestPutInstanceDefaultsCreatedAt(t *testing.T) {
 	s := openTest(t)
 	before := time.Now()
-	if err := s.PutInstance(t.Context(), Instance{ID: "x"}); err != nil {
+	if err := s.Instances().Put(t.Context(), Instance{ID: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.GetInstance(t.Context(), "x")
+	got, err := s.Instances().Get(t.Context(), "x")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestTxCommitsAndRollsBack(t *testing.T) {
 	}
 
 	err = s.Tx(ctx, func(tx *Store) error {
-		if err := tx.PutInstance(ctx, Instance{ID: "i1", Service: "web"}); err != nil {
+		if err := tx.Instances().Put(ctx, Instance{ID: "i1", Service: "web"}); err != nil {
 			return err
 		}
 		// A nested Tx joins the outer one.
@@ -47,7 +47,7 @@ func TestTxCommitsAndRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetInstance(ctx, "i1"); err != nil {
+	if _, err := s.Instances().Get(ctx, "i1"); err != nil {
 		t.Errorf("instance after committed Tx: %v", err)
 	}
 	if id, _ := s.LastEventID(ctx); id == 0 {
@@ -96,7 +96,7 @@ func TestConcurrentUse(t *testing.T) {
 				}
 				if err == nil {
 					err = s.Tx(ctx, func(tx *Store) error {
-						if err := tx.PutInstance(ctx, Instance{ID: fmt.Sprint(svc, "-", i), Service: svc}); err != nil {
+						if err := tx.Instances().Put(ctx, Instance{ID: fmt.Sprint(svc, "-", i), Service: svc}); err != nil {
 							return err
 						}
 						_, err := tx.AddEvent(ctx, Event{Service: svc, Type: "tick"})
