@@ -77,7 +77,7 @@ func (f *supervisor) track(ctx context.Context, rec store.Instance, rs spec.Serv
 		// its state once the runtime answers. Without an address it gets no traffic.
 		in.status = runtime.Status{ID: rec.ID, State: runtime.StateStarting, Message: err.Error()}
 	}
-	in.prober = f.cfg.Probers(rs.Probes, probeTarget(f.cfg, in.status.ProbeTarget(), rs), f.logger.With("component", "health", "instance", rec.ID))
+	in.prober = f.cfg.Probers(rs.Probes, probeTarget(f.cfg, in.status.Reach(), rs), f.logger.With("component", "health", "instance", rec.ID))
 	f.view.add(in)
 	f.tasks.launch(func(ctx context.Context) {
 		pctx, cancel := context.WithCancel(ctx)

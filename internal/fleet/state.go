@@ -233,7 +233,7 @@ func (v *view) setStatus(service string, st runtime.Status) (store.Instance, boo
 	old := in.status
 	in.status = st
 	changedState := old.State != st.State
-	changedAddr := old.Addr != st.Addr || old.ProbeAddr != st.ProbeAddr
+	changedAddr := old.Addr != st.Addr || old.DirectAddr != st.DirectAddr
 	changedHealth := old.Health != st.Health
 	down := st.State != runtime.StateRunning && st.State != runtime.StateStarting
 	if !down && old.State != st.State {
@@ -249,7 +249,7 @@ func (v *view) setStatus(service string, st runtime.Status) (store.Instance, boo
 	}
 	if changedAddr && in.prober != nil {
 		rs, _ := v.specs.cached(service, in.rec.Revision)
-		in.prober.SetTarget(v.probeTarget(st.ProbeTarget(), rs))
+		in.prober.SetTarget(v.probeTarget(st.Reach(), rs))
 	}
 	if changedState || changedAddr || changedHealth {
 		v.applyTraffic(s)

@@ -34,7 +34,7 @@ func targetGroups(s *service) []proxy.Group {
 			if IsBaseline(in.rec.ID) {
 				rev = rollout.BaselineRevision(rev)
 			}
-			byRev[rev] = append(byRev[rev], proxy.Target{ID: in.rec.ID, Addr: in.status.Addr})
+			byRev[rev] = append(byRev[rev], proxy.Target{ID: in.rec.ID, Addr: in.status.Reach()})
 		}
 	}
 	revs := make([]int, 0, len(byRev))

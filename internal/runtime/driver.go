@@ -113,23 +113,23 @@ type Status struct {
 	State    State
 	// Addr is host:port where the instance serves; empty until known.
 	Addr string
-	// ProbeAddr, when set, is where the instance's own listener is reached directly, past a
-	// forwarder in front of Addr (Docker's published-port proxy accepts connections before
-	// the app listens); probes go there so that readiness means the app listens.
-	ProbeAddr string
-	PID       int
-	Restarts  int
-	ExitCode  int
-	Health    Health
-	StartedAt time.Time
+	// DirectAddr, when set, is the instance's own listener, past a forwarder in front of
+	// Addr (Docker's published-port proxy accepts connections before the app listens and
+	// hides a refused connect as a reset): probes and the proxy's traffic go there.
+	DirectAddr string
+	PID        int
+	Restarts   int
+	ExitCode   int
+	Health     Health
+	StartedAt  time.Time
 	// Message is a human reason for the state ("exit status 2", "executable not found").
 	Message string
 }
 
-// ProbeTarget is where probes reach the instance: ProbeAddr, else Addr.
-func (s Status) ProbeTarget() string {
-	if s.ProbeAddr != "" {
-		return s.ProbeAddr
+// Reach is where probes and traffic reach the instance: DirectAddr, else Addr.
+func (s Status) Reach() string {
+	if s.DirectAddr != "" {
+		return s.DirectAddr
 	}
 	return s.Addr
 }

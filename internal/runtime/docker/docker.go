@@ -149,7 +149,7 @@ type Driver struct {
 
 	seen *watch // restarts seen, stops under way, closed
 	// directProbe says containers' own addresses are reachable from here (a local Linux
-	// engine), so Status reports them as ProbeAddr.
+	// engine), so Status reports them as DirectAddr.
 	directProbe bool
 }
 

@@ -15,17 +15,17 @@ import (
 )
 
 // TestDefaultReadinessWaitsForTheApp starts an image without a HEALTHCHECK whose app sleeps
-// before it listens, probes it with the default readiness probe (TCP) at the address Status
-// gives probes, and once the probe says ready sends a bounded loop of requests to the
-// published address, the one the proxy uses: none may fail. Docker's published-port
-// forwarder accepts connections before the app listens, so a probe of the published port
-// would call the instance ready at once and the first requests would fail.
+// before it listens, probes it with the default readiness probe (TCP) where Status says
+// probes and traffic reach it, and once the probe says ready sends a bounded loop of
+// requests there and to the published address in turn: none may fail. Docker's
+// published-port forwarder accepts connections before the app listens, so a probe of the
+// published port would call the instance ready at once and the first requests would fail.
 func TestDefaultReadinessWaitsForTheApp(t *testing.T) {
 	d := newTestDriver(t, t.TempDir(), Options{})
 	s := startApp(t, d, dockertest.DemoImage(t), map[string]string{"STARTUP_DELAY": "1500ms"})
 	st := waitStatus(t, d, s.ID, "running", func(s runtime.Status) bool { return s.State == runtime.StateRunning && s.Addr != "" })
-	if !strings.HasPrefix(st.Addr, "127.0.0.1:") || st.ProbeAddr == "" || st.ProbeAddr == st.Addr {
-		t.Errorf("Addr %q, ProbeAddr %q: want a published loopback port and the container's own address", st.Addr, st.ProbeAddr)
+	if !strings.HasPrefix(st.Addr, "127.0.0.1:") || st.DirectAddr == "" || st.DirectAddr == st.Addr {
+		t.Errorf("Addr %q, DirectAddr %q: want a published loopback port and the container's own address", st.Addr, st.DirectAddr)
 	}
 
 	probes := spec.Probes{Readiness: &spec.Probe{TCP: &spec.TCPProbe{}, Period: spec.Duration(100 * time.Millisecond)}}
@@ -35,7 +35,7 @@ func TestDefaultReadinessWaitsForTheApp(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		probe.NewProber(probes, probe.Target{Addr: st.ProbeTarget()}, nil).Run(ctx, func(r probe.Result) {
+		probe.NewProber(probes, probe.Target{Addr: st.Reach()}, nil).Run(ctx, func(r probe.Result) {
 			if r.Ready {
 				select {
 				case <-ready:
@@ -56,7 +56,11 @@ func TestDefaultReadinessWaitsForTheApp(t *testing.T) {
 	const n = 50
 	var failed []string
 	for i := range n {
-		if err := get(c, "http://"+st.Addr+"/"); err != nil {
+		addr := st.Reach()
+		if i%2 == 1 {
+			addr = st.Addr
+		}
+		if err := get(c, "http://"+addr+"/"); err != nil {
 			failed = append(failed, fmt.Sprintf("request %d: %v", i, err))
 		}
 	}

@@ -36,7 +36,7 @@ func (d *Driver) status(id string, c container.InspectResponse) runtime.Status {
 	h, stopping := d.seen.observe(id, d.opts, obs, time.Now())
 	st := statusOf(c, h.crashLooping(d.opts), stopping)
 	if d.directProbe && st.State == runtime.StateRunning && st.Addr != "" {
-		st.ProbeAddr = containerAddress(c)
+		st.DirectAddr = containerAddress(c)
 	}
 	return st
 }
