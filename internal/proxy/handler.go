@@ -56,6 +56,9 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.endpoint = x.entry.endpoints.match(r.Method, r.URL.Path)
+	if x.entry.svc.pause.Load() != nil && !p.hold(w, r, x.entry.svc, x.reqID) {
+		return
+	}
 	if lim := x.entry.svc.limits.Load(); lim != nil {
 		if !lim.admit(p, w, r, x.reqID) {
 			return

@@ -155,9 +155,10 @@ type serviceSlot struct {
 	name        string
 	traffic     atomic.Pointer[traffic]
 	emptyWarned atomic.Bool
-	timeout     time.Duration           // upstream response-header timeout; guarded by Proxy.mu
-	h2c         bool                    // upstream in HTTP/2 without TLS; guarded by Proxy.mu
-	limits      atomic.Pointer[limiter] // the route's Limits; nil when it has none
+	timeout     time.Duration             // upstream response-header timeout; guarded by Proxy.mu
+	h2c         bool                      // upstream in HTTP/2 without TLS; guarded by Proxy.mu
+	limits      atomic.Pointer[limiter]   // the route's Limits; nil when it has none
+	pause       atomic.Pointer[pauseGate] // non-nil while the service's traffic is paused
 }
 
 // slot returns the service's slot, creating it. Callers hold p.mu.
