@@ -116,6 +116,17 @@ func (c *Client) Resume(ctx context.Context, service string) (Deployment, error)
 	return c.Act(ctx, service, "resume")
 }
 
+// PauseTraffic holds the service's new requests (up to timeout each; "" for the daemon's
+// default) until ResumeTraffic.
+func (c *Client) PauseTraffic(ctx context.Context, service, timeout string) error {
+	return c.call(ctx, http.MethodPost, servicePath(service, "pause-traffic"), nil, map[string]string{"timeout": timeout}, nil)
+}
+
+// ResumeTraffic releases the service's held requests.
+func (c *Client) ResumeTraffic(ctx context.Context, service string) error {
+	return c.call(ctx, http.MethodPost, servicePath(service, "resume-traffic"), nil, nil, nil)
+}
+
 // Abort aborts the service's active deployment, returning it to the stable revision.
 func (c *Client) Abort(ctx context.Context, service string) (Deployment, error) {
 	return c.Act(ctx, service, "abort")

@@ -168,7 +168,7 @@ to it over its token-protected HTTP API.`,
 	f.StringVar(&a.contextName, "context", "", "the named daemon to talk to (default $CUTOVER_CONTEXT, else the current one; see 'cutover context')")
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
-		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
+		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.pauseTrafficCmd(), a.resumeTrafficCmd(), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
 		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(), a.contextCmd(),
 	)

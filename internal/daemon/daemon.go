@@ -214,6 +214,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	pc := opts.Proxy
 	pc.Listen, pc.Certs = d.proxyListen, d.certs
 	d.proxy = proxy.New(opts.Logger.With("component", "proxy"), pc)
+	d.restorePauses()
 	d.fleet = fleet.New(fleet.Config{Store: st, Proxy: d.proxy, Runtime: d.driver, Events: d.events, Logger: opts.Logger,
 		Secrets: redact.Service, Tick: opts.Tick, RetryInterval: opts.RetryInterval, Crash: opts.Crash})
 	d.mig = d.newMigrations()

@@ -53,7 +53,9 @@ func (d *Daemon) apiHandler() http.Handler {
 		api.WithRoute("GET /metrics", d.metricsHandler()), api.WithRoute("GET /v1/daemon", d.daemonInfo()),
 		api.WithRoute("GET /v1/certificates", d.certificatesHandler()),
 		api.WithRoute("GET /v1/notifications", notify.ListHandler(d.store, d.notifyDir, d.backend())),
-		api.WithRoute("POST /v1/notifications/test", notify.TestHandler(d.events)))
+		api.WithRoute("POST /v1/notifications/test", notify.TestHandler(d.events)),
+		api.WithRoute("POST /v1/services/{name}/pause-traffic", d.pauseTrafficHandler(true)),
+		api.WithRoute("POST /v1/services/{name}/resume-traffic", d.pauseTrafficHandler(false)))
 }
 
 // namedTokens adapts the registry to api.TokenAdmin, recording each change as an event.
