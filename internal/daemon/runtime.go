@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/kube"
 	"github.com/cutover/cutover/internal/runtime/process"
 )
 
@@ -23,11 +25,20 @@ func defaultDrivers(opts Options, sealer process.Sealer) (*runtime.Mux, error) {
 	if err != nil {
 		owner = opts.StateDir
 	}
-	dd, err := docker.New(logger, docker.Options{Owner: owner, Crash: opts.Crash})
+	kd, kubeDefault, err := kube.FromEnv(os.Getenv, owner)
 	if err != nil {
+		return nil, fmt.Errorf("kubernetes runtime: %w", err)
+	}
+	var mux *runtime.Mux
+	if dd, err := docker.New(logger, docker.Options{Owner: owner, Crash: opts.Crash}); err != nil {
 		// Only a broken DOCKER_* environment gets here; processes must still run.
 		opts.Logger.Warn("docker runtime unavailable", "error", err)
-		return runtime.NewMux(pd, nil), nil
+		mux = runtime.NewMux(pd, nil)
+	} else {
+		mux = runtime.NewMux(pd, dd)
 	}
-	return runtime.NewMux(pd, dd), nil
+	if kd != nil {
+		mux.WithKubernetes(kd, kubeDefault)
+	}
+	return mux, nil
 }

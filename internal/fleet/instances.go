@@ -230,7 +230,7 @@ func InstanceSpec(rec store.Instance, rs spec.Service) runtime.InstanceSpec {
 	is := runtime.InstanceSpec{
 		ID: rec.ID, Service: rec.Service, Revision: rec.Revision,
 		Command: rs.Run.Command, Args: rs.Run.Args, Env: rs.Run.Env, Dir: rs.Run.Dir, Image: rs.Run.Image,
-		StopGrace: rs.StopGrace.D(),
+		StopGrace: rs.StopGrace.D(), Runtime: rs.Run.Runtime,
 	}
 	if c := rs.Run.Container; c != nil && rs.Run.Image != "" {
 		is.Port = c.Port

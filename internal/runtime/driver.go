@@ -31,6 +31,10 @@ type InstanceSpec struct {
 	Port int
 	// StopGrace is how long Stop waits after the stop signal before killing.
 	StopGrace time.Duration
+	// Runtime names the driver a Mux routes the instance to: "process", "docker",
+	// "kubernetes", or "" for the default (an image on the container driver, unless the
+	// daemon makes Kubernetes the default).
+	Runtime string
 	// Container, when set, holds container settings that override a container driver's
 	// defaults for this instance; drivers that run no containers ignore it.
 	Container *ContainerOptions

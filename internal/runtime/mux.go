@@ -11,6 +11,9 @@ import (
 // ErrNoContainers is returned for an image spec by a Mux without a container driver.
 var ErrNoContainers = errors.New("no container runtime is configured")
 
+// ErrNoKubernetes is returned for a spec with runtime kubernetes by a Mux without that driver.
+var ErrNoKubernetes = errors.New("no Kubernetes cluster is configured (set CUTOVER_KUBECONFIG for the daemon)")
+
 // UnavailableError is Mux.List's error when the container driver did not answer: the
 // statuses returned alongside it are the processes' only, and the caller must not take a
 // container missing from them as gone.
@@ -24,13 +27,17 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Mux is one Driver over two: specs with an image run on the container driver, the others
-// on the process driver. Every other call goes to the driver that runs the instance, learnt
+// Mux is one Driver over several: specs naming runtime kubernetes (or, when it is the
+// default, any image spec) run on the Kubernetes driver, other specs with an image on the
+// container driver, the others on the process driver. Every other call goes to the driver that runs the instance, learnt
 // at Start and List; an instance not learnt yet is looked up in both. It is safe for
 // concurrent use.
 type Mux struct {
 	process   Driver
 	container Driver // nil: image specs fail with ErrNoContainers
+	kube      Driver // nil: specs with runtime kubernetes fail with ErrNoKubernetes
+	// kubeDefault sends image specs that name no runtime to kube.
+	kubeDefault bool
 
 	mu    sync.Mutex
 	owner map[string]Driver
@@ -43,9 +50,22 @@ func NewMux(process, container Driver) *Mux {
 	return &Mux{process: process, container: container, owner: map[string]Driver{}}
 }
 
+// WithKubernetes adds the Kubernetes driver; asDefault also sends it every image spec that
+// names no runtime. It returns m.
+func (m *Mux) WithKubernetes(d Driver, asDefault bool) *Mux {
+	m.kube, m.kubeDefault = d, asDefault
+	return m
+}
+
 // forSpec picks the driver that runs s.
 func (m *Mux) forSpec(s InstanceSpec) (Driver, error) {
-	if s.Image == "" {
+	if s.Runtime == "kubernetes" || (s.Runtime == "" && s.Image != "" && m.kubeDefault) {
+		if m.kube == nil {
+			return nil, fmt.Errorf("runtime kubernetes: %w", ErrNoKubernetes)
+		}
+		return m.kube, nil
+	}
+	if s.Image == "" || s.Runtime == "process" {
 		return m.process, nil
 	}
 	if m.container == nil {
@@ -79,12 +99,8 @@ func (m *Mux) resolve(ctx context.Context, id string) (Driver, error) {
 	if drv := m.learnt(id); drv != nil {
 		return drv, nil
 	}
-	all := []Driver{m.process}
-	if m.container != nil {
-		all = append(all, m.container)
-	}
 	var errs []error
-	for _, drv := range all {
+	for _, drv := range m.all() {
 		_, err := drv.Status(ctx, id)
 		if err == nil {
 			m.remember(id, drv)
@@ -98,6 +114,17 @@ func (m *Mux) resolve(ctx context.Context, id string) (Driver, error) {
 		return nil, errors.Join(errs...)
 	}
 	return nil, fmt.Errorf("instance %s: %w", id, ErrNotFound)
+}
+
+// all is every configured driver, the process driver first.
+func (m *Mux) all() []Driver {
+	out := []Driver{m.process}
+	for _, d := range []Driver{m.container, m.kube} {
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Start implements Driver: each spec goes to its driver; every spec is routed before any
@@ -209,8 +236,8 @@ func (m *Mux) Logs(ctx context.Context, id string, follow bool, w io.Writer) err
 	return drv.Logs(ctx, id, follow, w)
 }
 
-// List implements Driver: both drivers' instances. When the container driver does not
-// answer, it returns the processes with an *UnavailableError.
+// List implements Driver: every driver's instances. When the container or Kubernetes
+// driver does not answer, it returns the others' with an *UnavailableError.
 func (m *Mux) List(ctx context.Context) ([]Status, error) {
 	out, err := m.process.List(ctx)
 	if err != nil {
@@ -219,24 +246,29 @@ func (m *Mux) List(ctx context.Context) ([]Status, error) {
 	for _, st := range out {
 		m.remember(st.ID, m.process)
 	}
-	if m.container == nil {
-		return out, nil
+	var down []error
+	for _, drv := range m.all()[1:] {
+		list, err := drv.List(ctx)
+		if err != nil {
+			down = append(down, err)
+			continue
+		}
+		for _, st := range list {
+			m.remember(st.ID, drv)
+		}
+		out = append(out, list...)
 	}
-	cs, err := m.container.List(ctx)
-	if err != nil {
-		return out, &UnavailableError{Err: err}
+	if len(down) > 0 {
+		return out, &UnavailableError{Err: errors.Join(down...)}
 	}
-	for _, st := range cs {
-		m.remember(st.ID, m.container)
-	}
-	return append(out, cs...), nil
+	return out, nil
 }
 
-// Close implements Driver: it closes both drivers.
+// Close implements Driver: it closes every driver.
 func (m *Mux) Close() error {
-	err := m.process.Close()
-	if m.container != nil {
-		err = errors.Join(err, m.container.Close())
+	var errs []error
+	for _, drv := range m.all() {
+		errs = append(errs, drv.Close())
 	}
-	return err
+	return errors.Join(errs...)
 }

@@ -44,6 +44,9 @@ type Run struct {
 	// the version of each. A revision keeps them, so a rollback restores those values.
 	Defaulted      []string       `yaml:"-" json:"defaulted,omitempty"`
 	SecretVersions map[string]int `yaml:"-" json:"secret_versions,omitempty"`
+	// Runtime picks the driver: "" (the daemon's default), "process", "docker" or
+	// "kubernetes" (each instance a pod; see docs/kubernetes.md).
+	Runtime string `yaml:"runtime" json:"runtime,omitempty"`
 }
 
 // Container is how an image's container runs. A zero field keeps the runtime's default.

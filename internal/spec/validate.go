@@ -80,6 +80,15 @@ func validateRun(errs *Errors, r *Run) {
 		}
 	}
 	validateContainer(errs, r)
+	switch r.Runtime {
+	case "", "process", "docker":
+	case "kubernetes":
+		if r.Image == "" {
+			errs.add("run.runtime", "kubernetes runs images: set run.image")
+		}
+	default:
+		errs.add("run.runtime", "%q is not a runtime: use process, docker or kubernetes", r.Runtime)
+	}
 }
 
 // validateEnv checks env names, in sorted order so that errors come out the same every time.
