@@ -160,7 +160,7 @@ func (r *podRun) exitedWith(err error) {
 	}
 	r.st.running, r.st.ready = false, false
 	r.st.last = &corev1.ContainerStateTerminated{ExitCode: int32(code), Reason: reason,
-		Message: fmt.Sprintf("exit status %d", code),
+		Message:   fmt.Sprintf("exit status %d", code),
 		StartedAt: metav1.NewTime(r.st.startedAt), FinishedAt: metav1.Now()}
 }
 

@@ -15,7 +15,9 @@ import (
 	"github.com/cutover/cutover/internal/runtime"
 )
 
-func (d *Driver) pods() typedcorev1.PodInterface { return d.opts.Client.CoreV1().Pods(d.opts.Namespace) }
+func (d *Driver) pods() typedcorev1.PodInterface {
+	return d.opts.Client.CoreV1().Pods(d.opts.Namespace)
+}
 
 func (d *Driver) configMaps() typedcorev1.ConfigMapInterface {
 	return d.opts.Client.CoreV1().ConfigMaps(d.opts.Namespace)
