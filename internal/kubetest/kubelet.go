@@ -34,13 +34,14 @@ type Kubelet struct {
 	logPort int
 	mu      sync.Mutex
 	pods    map[types.UID]*podRun
+	gone    map[types.UID]bool // pods whose run has ended: late events must not start them again
 	ips     map[string]bool
 }
 
 // NewKubelet returns a test node named node over cs; Run starts it.
 func NewKubelet(cs kubernetes.Interface, node, dir string, images map[string]string) *Kubelet {
 	return &Kubelet{Node: node, Images: images, Dir: dir, cs: cs,
-		pods: map[types.UID]*podRun{}, ips: map[string]bool{}}
+		pods: map[types.UID]*podRun{}, gone: map[types.UID]bool{}, ips: map[string]bool{}}
 }
 
 // Run registers the node, serves logs and runs pods until ctx is done; then it kills every
@@ -127,6 +128,10 @@ func (k *Kubelet) bind(p *corev1.Pod) {
 // sync starts a run for a new pod and passes a deletion to the pod's run.
 func (k *Kubelet) sync(p *corev1.Pod) {
 	k.mu.Lock()
+	if k.gone[p.UID] {
+		k.mu.Unlock()
+		return
+	}
 	r, ok := k.pods[p.UID]
 	if !ok {
 		r = &podRun{k: k, pod: p.DeepCopy(), deleted: make(chan struct{}), done: make(chan struct{})}
@@ -158,6 +163,7 @@ func (k *Kubelet) allocIP() string {
 func (k *Kubelet) forget(r *podRun) {
 	k.mu.Lock()
 	delete(k.pods, r.pod.UID)
+	k.gone[r.pod.UID] = true
 	delete(k.ips, r.ip)
 	k.mu.Unlock()
 }

@@ -62,7 +62,11 @@ func (r *podRun) run() {
 	c := r.pod.Spec.Containers[0]
 	argv, err := r.argv(c)
 	if err != nil {
-		r.setWaiting("ErrImagePull", err.Error())
+		reason := "ErrImagePull"
+		if c.ImagePullPolicy == corev1.PullNever {
+			reason = "ErrImageNeverPull"
+		}
+		r.setWaiting(reason, err.Error())
 		<-r.deleted
 		r.finish(nil)
 		return
@@ -72,12 +76,12 @@ func (r *podRun) run() {
 
 // argv is the process for container c: its image's executable, or its command, then its args.
 func (r *podRun) argv(c corev1.Container) ([]string, error) {
-	if len(c.Command) > 0 {
-		return append(append([]string{}, c.Command...), c.Args...), nil
-	}
 	exe, ok := r.k.Images[c.Image]
 	if !ok {
 		return nil, fmt.Errorf("image %q is not present on test node %s and cannot be pulled", c.Image, r.k.Node)
+	}
+	if len(c.Command) > 0 {
+		return append(append([]string{}, c.Command...), c.Args...), nil
 	}
 	return append([]string{exe}, c.Args...), nil
 }

@@ -14,14 +14,28 @@ import (
 // streamLogs copies the current pod's log through the apiserver; with follow it keeps
 // copying until the container ends, then waits for ctx.
 func (d *Driver) streamLogs(ctx context.Context, id string, follow bool, w io.Writer) error {
-	req := d.pods().GetLogs(podName(id), &corev1.PodLogOptions{Container: "app", Follow: follow})
-	rc, err := req.Stream(ctx)
+	rc, err := d.openLogs(ctx, id, follow)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("logs %s: %w", id, err)
+		return err
 	}
+	return copyLogs(ctx, id, rc, w)
+}
+
+// openLogs opens the current pod's log stream through the apiserver.
+func (d *Driver) openLogs(ctx context.Context, id string, follow bool) (io.ReadCloser, error) {
+	req := d.pods().GetLogs(podName(id), &corev1.PodLogOptions{Container: "app", Follow: follow})
+	rc, err := req.Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("logs %s: %w", id, err)
+	}
+	return rc, nil
+}
+
+// copyLogs copies an open log stream to w and closes it.
+func copyLogs(ctx context.Context, id string, rc io.ReadCloser, w io.Writer) error {
 	defer rc.Close()
 	if _, err := io.Copy(w, rc); err != nil && ctx.Err() == nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("logs %s: %w", id, err)

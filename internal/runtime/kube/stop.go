@@ -26,13 +26,17 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", id, err)
 	}
+	// The log stream is open before the delete, so it sees the container's last words.
 	tail := newTail(logTailBytes)
 	logsDone := make(chan struct{})
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	rc, lerr := d.openLogs(lctx, id, true)
 	go func() {
 		defer close(logsDone)
-		_ = d.streamLogs(lctx, id, true, tail)
+		if lerr == nil {
+			_ = copyLogs(lctx, id, rc, tail)
+		}
 	}()
 	uid := p.UID
 	err = d.pods().Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: p.Spec.TerminationGracePeriodSeconds,
