@@ -32,10 +32,17 @@ type Cluster struct {
 	Dir     string
 	Admin   *rest.Config
 	Limited *rest.Config
-	procs   []*exec.Cmd
+	procs   []proc
 }
 
-// BinDir returns the directory holding etcd and kube-apiserver: $CUTOVER_TEST_KUBE_BIN, else
+// proc is a started component; exited is closed once it has exited.
+type proc struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// BinDir returns the directory holding etcd and kube-apiserver (and kube-controller-manager,
+// started when present): $CUTOVER_TEST_KUBE_BIN, else
 // scripts/install-kube's default cache. ok is false when the binaries are missing.
 func BinDir() (string, bool) {
 	dir := os.Getenv("CUTOVER_TEST_KUBE_BIN")
@@ -43,7 +50,7 @@ func BinDir() (string, bool) {
 		home, _ := os.UserHomeDir()
 		dir = filepath.Join(home, ".cache", "cutover-kube", "bin")
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
+	for _, b := range []string{"etcd", "kube-apiserver"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			return dir, false
 		}
@@ -113,7 +120,11 @@ func (c *Cluster) start(ctx context.Context, bin string) error {
 	if err := c.writeKubeconfig(admin); err != nil {
 		return err
 	}
-	return c.run(filepath.Join(bin, "kube-controller-manager"), "controller-manager",
+	kcm := filepath.Join(bin, "kube-controller-manager")
+	if _, err := os.Stat(kcm); err != nil {
+		return nil // garbage collection and the other controllers are then absent
+	}
+	return c.run(kcm, "controller-manager",
 		"--kubeconfig", c.Kubeconfig(), "--authentication-kubeconfig", c.Kubeconfig(),
 		"--authorization-kubeconfig", c.Kubeconfig(), "--leader-elect=false",
 		"--bind-address=127.0.0.1", "--secure-port=0",
@@ -124,6 +135,7 @@ func (c *Cluster) start(ctx context.Context, bin string) error {
 func (c *Cluster) apiserverArgs(etcdURL string, port int) []string {
 	return []string{
 		"--etcd-servers", etcdURL, "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--endpoint-reconciler-type=none", // the reconciler refuses a loopback address
 		"--secure-port", strconv.Itoa(port), "--cert-dir", filepath.Join(c.Dir, "certs"),
 		"--token-auth-file", filepath.Join(c.Dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
@@ -156,7 +168,13 @@ func (c *Cluster) run(path, name string, args ...string) error {
 		log.Close()
 		return fmt.Errorf("start %s: %w", name, err)
 	}
-	c.procs = append(c.procs, cmd)
+	p := proc{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		log.Close()
+		close(p.exited)
+	}()
+	c.procs = append(c.procs, p)
 	return nil
 }
 
@@ -164,8 +182,8 @@ func (c *Cluster) run(path, name string, args ...string) error {
 func (c *Cluster) Stop() {
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		p := c.procs[i]
-		_ = p.Process.Kill()
-		_ = p.Wait()
+		_ = p.cmd.Process.Kill()
+		<-p.exited
 	}
 	c.procs = nil
 }
@@ -184,8 +202,10 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		}
 		last = fmt.Errorf("%w: %s", err, body)
 		for _, p := range c.procs {
-			if p.ProcessState != nil {
-				return errors.New("a control-plane component exited; see " + c.Dir)
+			select {
+			case <-p.exited:
+				return errors.New("a control-plane component exited; see its log in " + c.Dir)
+			default:
 			}
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -73,7 +74,7 @@ func startCluster(t *testing.T) error {
 	return node.Run(nodeCtx)
 }
 
-// namespace creates a namespace for t and waits for its default service account.
+// namespace creates a namespace for t with its default service account.
 func namespace(t *testing.T, name string) string {
 	t.Helper()
 	ctx := t.Context()
@@ -81,14 +82,11 @@ func namespace(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatalf("create namespace %s: %v", name, err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if _, err := admin.CoreV1().ServiceAccounts(name).Get(ctx, "default", metav1.GetOptions{}); err == nil {
-			return name
-		}
-		time.Sleep(50 * time.Millisecond)
+	// The controller manager creates it too; pods are refused until it exists.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	if _, err := admin.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("namespace %s: default service account: %v", name, err)
 	}
-	t.Fatalf("namespace %s: no default service account after 1m", name)
 	return name
 }
 
