@@ -89,8 +89,12 @@ func Summary(m Message) string {
 	return b.String()
 }
 
-// verdictLine shows a verdict's fields plainly: outcome, rule, reason.
+// verdictLine is the verdict as analysis.Describe words it (what was compared, over how many
+// requests, the rule and the figures), or its fields plainly when the daemon sent no summary.
 func verdictLine(v *api.Verdict) string {
+	if v.Summary != "" {
+		return v.Summary
+	}
 	s := v.Outcome
 	if v.Rule != "" {
 		s += " (rule " + v.Rule + ")"

@@ -127,7 +127,8 @@
     const box = $("#verdict");
     box.replaceChildren();
     if (!v) return;
-    box.appendChild(el("p", `verdict: ${v.outcome}` + (v.rule ? ` (rule ${v.rule})` : "") + ` — ${v.reason}`, "verdict-" + v.outcome));
+    const said = v.summary ? `verdict: ${v.summary}` : `verdict: ${v.outcome}` + (v.rule ? ` (rule ${v.rule})` : "") + ` — ${v.reason}`;
+    box.appendChild(el("p", said, "verdict-" + v.outcome));
     if (!v.evidence) return;
     const dl = el("dl");
     dl.id = "evidence";
