@@ -41,19 +41,26 @@ func startServeEnv(t *testing.T, state string, env []string, extra ...string) *s
 		t.Fatalf("start serve: %v", err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	p := &serveProcess{cmd: cmd, client: api.NewClient(servedAt(t, state, addrFile)), log: &log}
+	waitFor(t, 10*time.Second, "api healthy", func() bool { return p.client.Health(context.Background()) == nil })
+	return p
+}
+
+// servedAt waits for a starting `cutover serve` to write its address file and returns the
+// daemon's URL and the admin token it keeps in its state directory.
+func servedAt(t *testing.T, state, addrFile string) (url, token string) {
+	t.Helper()
 	var addr string
-	waitFor(t, 20*time.Second, "daemon address file", func() bool {
+	waitFor(t, 30*time.Second, "daemon address file", func() bool {
 		b, err := os.ReadFile(addrFile)
 		addr = strings.TrimSpace(string(b))
 		return err == nil && addr != ""
 	})
-	token, err := os.ReadFile(filepath.Join(state, "token"))
+	b, err := os.ReadFile(filepath.Join(state, "token"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProcess{cmd: cmd, client: api.NewClient("http://"+addr, strings.TrimSpace(string(token))), log: &log}
-	waitFor(t, 10*time.Second, "api healthy", func() bool { return p.client.Health(context.Background()) == nil })
-	return p
+	return "http://" + addr, strings.TrimSpace(string(b))
 }
 
 // TestKill9MidDeploymentRecovers kills the daemon with SIGKILL at several points of a

@@ -282,17 +282,7 @@ func startNotifyServe(t *testing.T, state, notifyCfg string) *serveProc {
 	}
 	p := &serveProc{t: t, cmd: cmd}
 	t.Cleanup(p.stop)
-	var addr string
-	waitFor(t, 30*time.Second, "daemon address", func() bool {
-		b, err := os.ReadFile(addrFile)
-		addr = strings.TrimSpace(string(b))
-		return err == nil && addr != ""
-	})
-	token, err := os.ReadFile(filepath.Join(state, "token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.client = api.NewClient("http://"+addr, strings.TrimSpace(string(token)))
+	p.client = api.NewClient(servedAt(t, state, addrFile))
 	waitFor(t, 10*time.Second, "api healthy", func() bool { return p.client.Health(context.Background()) == nil })
 	return p
 }

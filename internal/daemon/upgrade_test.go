@@ -61,17 +61,7 @@ func startDaemonProc(t *testing.T, extra ...string) *daemonProc {
 		}
 	})
 	t.Cleanup(p.kill)
-	var addr string
-	waitFor(t, 20*time.Second, "daemon address file", func() bool {
-		b, err := os.ReadFile(addrFile)
-		addr = strings.TrimSpace(string(b))
-		return err == nil && addr != ""
-	})
-	token, err := os.ReadFile(filepath.Join(p.state, "token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.url, p.token = "http://"+addr, strings.TrimSpace(string(token))
+	p.url, p.token = servedAt(t, p.state, addrFile)
 	p.client = api.NewClient(p.url, p.token)
 	waitFor(t, 10*time.Second, "pid file", func() bool { _, err := handoff.ReadPIDFile(p.state); return err == nil })
 	return p
