@@ -142,7 +142,7 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("the bad canary: %s %q %+v", got.Status, got.Reason, got.Verdict)
 	}
 	b.run(t, "the rollback and its verdict show", waitText("#deployment-status", "rolled_back"),
-		waitText("#verdict", "verdict: fail"), waitText("#evidence", "canary"))
+		waitText("#verdict", "verdict: fail"), waitText("#verdict", " baseline requests"), waitText("#evidence", "canary"))
 
 	// A paused canary: a cross-site form cannot abort it; the page promotes it.
 	paused := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v3",

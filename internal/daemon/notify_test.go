@@ -192,8 +192,9 @@ func checkSlack(t *testing.T, chat *receiver) {
 		t.Errorf("slack got %d rollbacks, want 2 (the bad canary and the crash loop)", rb)
 	}
 	for _, g := range chat.list() {
-		if g.Type == "deployment.rolled_back" && strings.Contains(g.Text, "canary") && !strings.Contains(g.Text, "Verdict") {
-			t.Errorf("the canary's rollback message has no verdict: %s", g.Text)
+		if g.Type == "deployment.rolled_back" && strings.Contains(g.Text, "canary") &&
+			(!strings.Contains(g.Text, "Verdict") || !strings.Contains(g.Text, " baseline requests")) {
+			t.Errorf("the canary's rollback message has no verdict worded by analysis.Describe: %s", g.Text)
 		}
 	}
 }
