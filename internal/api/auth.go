@@ -20,15 +20,6 @@ import (
 	"time"
 )
 
-// RequireToken wraps next so that it serves only requests bearing
-// "Authorization: Bearer <token>"; others get 401 {"error":"unauthorized"} with
-// WWW-Authenticate: Bearer. The comparison is in constant time
-// (of hashes, so the token's length does not leak either), and a refusal never says what
-// was wrong. An empty token refuses everything. It is NewKeyring(token).Require(next).
-func RequireToken(token string, next http.Handler) http.Handler {
-	return NewKeyring(token).Require(next)
-}
-
 // Keyring holds the control API's bearer tokens: the current one and, for a grace period
 // after a rotation, the previous one, both named AdminName; and tokens issued for a while
 // under a name of their own (Issue). It is safe for concurrent use.

@@ -26,14 +26,6 @@ func FromEnv() *At {
 	return nil
 }
 
-// New returns the point that kills at step (nil for an empty step).
-func New(step string) *At {
-	if step == "" {
-		return nil
-	}
-	return &At{step: step}
-}
-
 // Reach kills the process with SIGKILL when step is the one a names; it does not return then.
 // It is safe to call on a nil *At.
 func (a *At) Reach(step string) {

@@ -72,21 +72,6 @@ const MaxFlagBytes = 64 << 10
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
-// ValidateFlag checks f against segs and returns a *ValidationError listing every problem,
-// with paths relative to the flag, or nil. It expects normalized values (see Normalize).
-func ValidateFlag(f *Flag, segs Segments) error {
-	var p problems
-	p.flag("", f, segs)
-	return p.err()
-}
-
-// ValidateSegment checks s and returns a *ValidationError or nil.
-func ValidateSegment(s *Segment) error {
-	var p problems
-	p.segment("", s)
-	return p.err()
-}
-
 func (p *problems) flag(at string, f *Flag, segs Segments) {
 	p.size(at, "flag", f)
 	if !nameRE.MatchString(f.Key) {
