@@ -24,6 +24,32 @@ const maxAnswer = 1 << 20
 type PrometheusSource struct {
 	endpoint string
 	client   *http.Client
+	auth     PrometheusAuth
+}
+
+// PrometheusAuth is what a source sends with each query: a bearer token, or a username and
+// password (basic auth); zero: nothing. It never prints its secrets.
+type PrometheusAuth struct {
+	BearerToken        string
+	Username, Password string
+}
+
+// String names the kind of authentication only.
+func (a PrometheusAuth) String() string {
+	switch {
+	case a.BearerToken != "":
+		return "bearer token [redacted]"
+	case a.Username != "":
+		return "basic auth " + a.Username + ":[redacted]"
+	}
+	return "none"
+}
+
+// WithAuth returns a copy of s that authenticates each query with a.
+func (s *PrometheusSource) WithAuth(a PrometheusAuth) *PrometheusSource {
+	c := *s
+	c.auth = a
+	return &c
 }
 
 // NewPrometheusSource returns a source for the server at baseURL ("http://prometheus:9090",
@@ -60,6 +86,12 @@ func (s *PrometheusSource) Query(ctx context.Context, query string) (float64, er
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	switch {
+	case s.auth.BearerToken != "":
+		req.Header.Set("Authorization", "Bearer "+s.auth.BearerToken)
+	case s.auth.Username != "":
+		req.SetBasicAuth(s.auth.Username, s.auth.Password)
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -81,6 +113,9 @@ func (s *PrometheusSource) Query(ctx context.Context, query string) (float64, er
 		msg := ans.Error
 		if jsonErr != nil || msg == "" {
 			msg = snippet(body)
+		}
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return 0, fmt.Errorf("prometheus %s refused the credentials (%s): HTTP %d: %s", s.endpoint, s.auth, resp.StatusCode, msg)
 		}
 		return 0, fmt.Errorf("prometheus %s answered HTTP %d: %s", s.endpoint, resp.StatusCode, msg)
 	}

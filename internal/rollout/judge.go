@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -43,6 +44,9 @@ type canaryJudge struct {
 type promCheck struct {
 	spec   spec.PrometheusCheck
 	source *analysis.PrometheusSource
+	// broken: why the check cannot ask its Prometheus at all (a credential missing from the
+	// service's env, an unreadable CA file): each run is inconclusive with it.
+	broken error
 	check  *analysis.Check
 	due    time.Time // zero: run at the next look
 	// canary, stable: a counted check's last counts, read at readAt (zero: never).
@@ -115,7 +119,11 @@ func newJudge(d *Deployment) (*canaryJudge, error) {
 		if err != nil {
 			return nil, fmt.Errorf("prometheus check %q of deployment %d: %w", p.Name, d.ID, err)
 		}
-		cj.checks = append(cj.checks, &promCheck{spec: p, source: analysis.NewPrometheusSource(p.URL, client), check: chk})
+		src, err := promSource(p, d.Spec.Run.Env, client)
+		if err != nil {
+			err = fmt.Errorf("prometheus check %s cannot ask %s: %w", p.Name, p.URL, err)
+		}
+		cj.checks = append(cj.checks, &promCheck{spec: p, source: src, broken: err, check: chk})
 	}
 	return cj, nil
 }
@@ -230,6 +238,13 @@ func (c *Controller) runChecks(ctx context.Context, checks []*promCheck, d *Depl
 		wg.Go(func() {
 			qctx, cancel := context.WithTimeout(ctx, pc.spec.Timeout.D())
 			defer cancel()
+			if pc.broken != nil {
+				r.err = pc.broken
+				if pc.counted() {
+					r.res = &analysis.CheckResult{Outcome: analysis.Inconclusive, Value: math.NaN(), Reason: pc.broken.Error()}
+				}
+				return
+			}
 			if pc.counted() {
 				q, res := pc.readCounts(qctx, vars, now)
 				r.query, r.res = q, &res

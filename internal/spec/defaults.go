@@ -80,6 +80,7 @@ func applyDefaults(s *Service, has func(path string) bool) {
 	df.probe(s.Probes.Liveness, "probes.liveness")
 
 	df.strategy(&s.Strategy)
+	markPromCredentials(s)
 
 	df.hook(s.Hooks.PreDeploy, "hooks.pre_deploy")
 	df.hook(s.Hooks.Smoke, "hooks.smoke")

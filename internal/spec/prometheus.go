@@ -44,6 +44,10 @@ type PrometheusCheck struct {
 	// and still leave that result standing (default 0: every inconclusive check makes the
 	// check inconclusive at once).
 	InconclusiveLimit int `yaml:"inconclusive_limit" json:"inconclusive_limit"`
+	// Auth and TLS: how the check reaches a Prometheus that asks for credentials or serves
+	// https with a private CA (see PrometheusAuth, PrometheusTLS).
+	Auth *PrometheusAuth `yaml:"auth" json:"auth,omitempty"`
+	TLS  *PrometheusTLS  `yaml:"tls" json:"tls,omitempty"`
 }
 
 // Defaults of a Prometheus check.
@@ -129,6 +133,8 @@ func validatePrometheus(errs *Errors, checks []PrometheusCheck, path string) {
 		seen[c.Name] = true
 		if msg := checkURL(c.URL); msg != "" {
 			errs.add(p+".url", "%s", msg)
+		} else {
+			validatePromAuth(errs, c, p)
 		}
 		if c.Requests != "" || c.Errors != "" {
 			validateCounts(errs, c, p)

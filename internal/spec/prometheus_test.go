@@ -109,6 +109,17 @@ func TestPrometheusValidation(t *testing.T) {
 		{"counts half", promDoc(`{name: a, url: "http://p", requests: "sum(r{rev=\"{{revision}}\"})"}`), []wantErr{{p + "[0].errors", 0, "required"}}},
 		{"counts and threshold", promDoc(`{name: a, url: "http://p", requests: "r{x=\"{{revision}}\"}", errors: "e{x=\"{{revision}}\"}", query: "up", condition: "result == 1"}`),
 			[]wantErr{{p + "[0]", 0, "not both"}}},
+		{"auth and tls valid", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {username: u, password_env: PROM_PASS}, tls: {ca_file: /etc/ca.pem, cert_file: /etc/c.pem, key_file: /etc/c.key, server_name: prom}}`), nil},
+		{"bearer valid", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {bearer_token_env: PROM_TOKEN}}`), nil},
+		{"auth both kinds", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {bearer_token_env: T, username: u, password_env: P}}`), []wantErr{{p + "[0].auth", 0, "not both"}}},
+		{"auth empty", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {}}`), []wantErr{{p + "[0].auth", 0, "give bearer_token_env, or username"}}},
+		{"auth half basic", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {username: u}}`), []wantErr{{p + "[0].auth", 0, "both username and password_env"}}},
+		{"auth credential inline", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {bearer_token_env: "eyJ.abc-def"}}`), []wantErr{{p + "[0].auth.bearer_token_env", 0, "must name an env variable"}}},
+		{"credentials in url", promDoc(`{name: a, url: "https://u:pw@p", query: "up", condition: "result == 1"}`), []wantErr{{p + "[0].url", 0, "must not carry credentials"}}},
+		{"tls on http", promDoc(`{name: a, url: "http://p", query: "up", condition: "result == 1", tls: {ca_file: /ca.pem}}`), []wantErr{{p + "[0].tls", 0, "https://"}}},
+		{"tls relative and half", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", tls: {ca_file: ca.pem, cert_file: /c.pem}}`),
+			[]wantErr{{p + "[0].tls", 0, "cert_file and key_file together"}, {p + "[0].tls.ca_file", 0, "absolute path"}}},
+		{"tls unknown field", promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", tls: {insecure: true}}`), []wantErr{{p + "[0].tls.insecure", 0, "unknown field"}}},
 		{"only prometheus is a metric", strings.Replace(promDoc(goodCheck), "    analysis:\n", "    analysis:\n      errors: false\n      latency: false\n", 1), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,5 +180,24 @@ func TestPrometheusIsAMetric(t *testing.T) {
 	a.Prometheus = []PrometheusCheck{{Name: "x"}}
 	if !a.HasMetric() {
 		t.Errorf("HasMetric() with a prometheus check = false, want true")
+	}
+}
+
+// TestPrometheusCredentialsRedacted: a variable named by a check's auth is listed among the
+// run's secrets, so the spec's env shows it redacted whatever its name; the credentials are
+// read from env, and a missing one is named, its value never.
+func TestPrometheusCredentialsRedacted(t *testing.T) {
+	doc := strings.Replace(promDoc(`{name: a, url: "https://p", query: "up", condition: "result == 1", auth: {username: u, password_env: PROM_BASIC}}`),
+		"run:\n", "run:\n  env: {PROM_BASIC: hunter22}\n", 1)
+	s := mustParse(t, []byte(doc))
+	if got := s.Run.Redacted()["PROM_BASIC"]; got != Redaction {
+		t.Errorf("PROM_BASIC shown as %q, want %q", got, Redaction)
+	}
+	a := s.Strategy.Canary.Analysis.Prometheus[0].Auth
+	if _, pw, err := PrometheusCredentials(a, s.Run.Env); err != nil || pw != "hunter22" {
+		t.Errorf("PrometheusCredentials = %q, %v; want the password", pw, err)
+	}
+	if _, _, err := PrometheusCredentials(a, nil); err == nil || !strings.Contains(err.Error(), "PROM_BASIC is not set") {
+		t.Errorf("PrometheusCredentials without env: %v, want it to name PROM_BASIC", err)
 	}
 }
