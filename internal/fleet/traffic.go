@@ -86,7 +86,10 @@ func Route(s spec.Service) proxy.Route {
 		r.TLS = &proxy.TLS{CertFile: t.Cert, KeyFile: t.Key, ACME: t.ACME, HTTPListen: t.HTTPListen, HSTS: t.HSTS.D()}
 	}
 	for _, e := range s.Route.Endpoints {
-		r.Endpoints = append(r.Endpoints, proxy.Endpoint{Name: e.Name, Paths: e.Paths, Methods: e.Methods})
+		r.Endpoints = append(r.Endpoints, proxy.Endpoint{Name: e.Name, Paths: e.Paths, Methods: e.Methods, HeaderValues: e.HeaderValues})
+	}
+	if h := s.Route.EndpointHeader; h != nil {
+		r.EndpointHeader, r.StripEndpointHeader = h.Name, h.Strip
 	}
 	if bg := s.Strategy.BlueGreen; bg != nil {
 		r.PreviewHeader = bg.PreviewHeader

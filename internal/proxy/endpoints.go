@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,25 +13,46 @@ import (
 
 // Endpoint is a named group of a route's requests whose counters are kept apart as well
 // (Counts.Endpoints), so that the canary judge can see a regression confined to it: requests
-// whose path has one of Paths as a prefix on a segment boundary (none: any path) and whose
-// method is one of Methods (none: any). A request belongs to the first endpoint it matches.
+// whose path has one of Paths as a prefix on a segment boundary (none: any path), whose
+// method is one of Methods (none: any) and whose response carries the route's
+// EndpointHeader with one of HeaderValues (none: any; a request answered by the proxy itself,
+// such as a 502, has no such header). A request belongs to the first endpoint it matches.
 type Endpoint struct {
-	Name    string
-	Paths   []string
-	Methods []string
+	Name         string
+	Paths        []string
+	Methods      []string
+	HeaderValues []string
 }
 
 // maxEndpointNames bounds the endpoints one revision's counters keep (names come from specs:
 // a route has at most a few, and a revision sees one route's names).
 const maxEndpointNames = 32
 
-// endpointSet is a route's endpoints, in order.
-type endpointSet []Endpoint
+// endpointSet is a route's endpoints, in order, and the response header some of them match
+// on: its canonical key ("" for none) and whether the client is spared it.
+type endpointSet struct {
+	list   []Endpoint
+	header string
+	strip  bool
+}
 
-// match returns the name of the first endpoint the request belongs to, "" when none.
-func (s endpointSet) match(method, path string) string {
-	for _, e := range s {
+// newEndpointSet returns the endpoints of r.
+func newEndpointSet(r Route) endpointSet {
+	s := endpointSet{list: r.Endpoints, strip: r.StripEndpointHeader}
+	if r.EndpointHeader != "" {
+		s.header = http.CanonicalHeaderKey(r.EndpointHeader)
+	}
+	return s
+}
+
+// match returns the name of the first endpoint the request belongs to, "" when none; value
+// is the response's EndpointHeader value ("" when there is none, or no response).
+func (s endpointSet) match(method, path, value string) string {
+	for _, e := range s.list {
 		if len(e.Methods) > 0 && !slices.Contains(e.Methods, method) {
+			continue
+		}
+		if len(e.HeaderValues) > 0 && (value == "" || !slices.Contains(e.HeaderValues, value)) {
 			continue
 		}
 		if len(e.Paths) == 0 {
@@ -45,9 +67,29 @@ func (s endpointSet) match(method, path string) string {
 	return ""
 }
 
-// validateEndpoints reports unnamed or twice-named endpoints.
-func validateEndpoints(eps []Endpoint) []error {
+// fromResponse sets x's endpoint from the upstream's answer when the route groups by a
+// response header, and removes the header from what the client gets when asked to.
+func (s endpointSet) fromResponse(x *exchange, r *http.Request, h http.Header) {
+	if s.header == "" {
+		return
+	}
+	var value string
+	if vv := h[s.header]; len(vv) > 0 {
+		value = vv[0]
+	}
+	x.endpoint = s.match(r.Method, r.URL.Path, value)
+	if s.strip {
+		delete(h, s.header)
+	}
+}
+
+// validateEndpoints reports unnamed or twice-named endpoints, and header values without a
+// header to read them from.
+func validateEndpoints(eps []Endpoint, header string) []error {
 	var errs []error
+	if header == "" && slices.ContainsFunc(eps, func(e Endpoint) bool { return len(e.HeaderValues) > 0 }) {
+		errs = append(errs, errors.New("endpoints match header values but the route names no endpoint header"))
+	}
 	for i, e := range eps {
 		if e.Name == "" {
 			errs = append(errs, fmt.Errorf("endpoint %d has no name", i))

@@ -55,7 +55,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.redirect(w, r, x.entry, x.reqID)
 		return
 	}
-	x.endpoint = x.entry.endpoints.match(r.Method, r.URL.Path)
+	x.endpoint = x.entry.endpoints.match(r.Method, r.URL.Path, "") // by path and method until the answer says more
 	if x.entry.svc.pause.Load() != nil && !p.hold(w, r, x.entry.svc, x.reqID) {
 		return
 	}
@@ -165,6 +165,7 @@ func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, resp *http.Respo
 		return
 	}
 	grpc := isGRPC(resp)
+	x.entry.endpoints.fromResponse(x, r, resp.Header)
 	if !grpc {
 		x.g.rev.observe(resp.StatusCode, p.now()-x.start, x.endpoint)
 	}

@@ -52,6 +52,10 @@ type Route struct {
 	TLS *TLS
 	// Endpoints are groups of the route's requests counted apart (see Endpoint).
 	Endpoints []Endpoint
+	// EndpointHeader is the response header whose value endpoints' HeaderValues match ("":
+	// none); StripEndpointHeader removes it from the responses clients get.
+	EndpointHeader      string
+	StripEndpointHeader bool
 }
 
 // Upstream protocols of Route.Protocol.
@@ -99,7 +103,7 @@ func (r Route) normalize() (Route, error) {
 	errs = append(errs, r.Canary.validate()...)
 	errs = append(errs, r.Limits.validate()...)
 	errs = append(errs, r.TLS.validate()...)
-	errs = append(errs, validateEndpoints(r.Endpoints)...)
+	errs = append(errs, validateEndpoints(r.Endpoints, r.EndpointHeader)...)
 	if r.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v is negative", r.Timeout))
 	}

@@ -49,7 +49,7 @@ func buildTable(routes map[string]Route, slots map[string]int, svcs map[string]*
 	}
 	for name, r := range routes {
 		e := pathEntry{svc: svcs[name], roundRobin: r.Balance == balanceRR, canary: newCanaryEntry(r.Canary),
-			endpoints: endpointSet(r.Endpoints)}
+			endpoints: newEndpointSet(r)}
 		if r.PreviewHeader != "" {
 			e.previewHeader = http.CanonicalHeaderKey(r.PreviewHeader)
 		}

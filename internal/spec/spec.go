@@ -161,6 +161,9 @@ type Route struct {
 	// Endpoints name groups of the route's requests that a canary's judge judges apart as
 	// well as together, so that a release breaking one small endpoint is seen (see Endpoint).
 	Endpoints []Endpoint `yaml:"endpoints" json:"endpoints,omitempty"`
+	// EndpointHeader names a response header the app sets to say which group a request was
+	// (an endpoint's HeaderValues match its value); see EndpointHeader.
+	EndpointHeader *EndpointHeader `yaml:"endpoint_header" json:"endpoint_header,omitempty"`
 	// Protocol is how the proxy talks to the instances: "http1" (default) or "h2c" (HTTP/2
 	// without TLS, as gRPC servers speak).
 	Protocol string `yaml:"protocol" json:"protocol,omitempty"`

@@ -170,7 +170,7 @@ func validateRoute(errs *Errors, r *Route) {
 	positive(errs, r.Timeout, "route.timeout")
 	positive(errs, r.DrainTimeout, "route.drain_timeout")
 	validateRouteLimits(errs, r)
-	validateEndpoints(errs, r.Endpoints)
+	validateEndpoints(errs, r.Endpoints, r.EndpointHeader)
 }
 
 // checkAddress checks a listen address: host:port, the host empty, an IP or localhost.
