@@ -266,6 +266,7 @@ func ambiguousHead(b []byte) bool {
 type rawUpstream struct {
 	addr  string
 	mu    sync.Mutex
+	seqs  map[string]bool // X-Fuzz-Seq values seen
 	bad   string
 	conns map[net.Conn]struct{}
 }
@@ -322,6 +323,7 @@ func (u *rawUpstream) serve(c net.Conn) {
 		}
 		lines = append(lines, l)
 	}
+	u.noteSeq(lines)
 	if msg := checkUpstreamHead(lines); msg != "" {
 		u.mu.Lock()
 		if u.bad == "" {
@@ -330,6 +332,27 @@ func (u *rawUpstream) serve(c net.Conn) {
 		u.mu.Unlock()
 	}
 	_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+}
+
+// noteSeq records the X-Fuzz-Seq value of a request's header lines, if it has one.
+func (u *rawUpstream) noteSeq(lines []string) {
+	for _, l := range lines {
+		if name, value, ok := strings.Cut(l, ":"); ok && strings.EqualFold(name, "X-Fuzz-Seq") {
+			u.mu.Lock()
+			if u.seqs == nil {
+				u.seqs = map[string]bool{}
+			}
+			u.seqs[strings.TrimSpace(value)] = true
+			u.mu.Unlock()
+		}
+	}
+}
+
+// sawSeq reports whether a request with this X-Fuzz-Seq value reached the upstream.
+func (u *rawUpstream) sawSeq(seq string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.seqs[seq]
 }
 
 // problem returns and clears the first problem recorded.

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -285,4 +286,13 @@ func (g *guardConn) endHead() {
 			g.remain, g.state = n, scanBody
 		}
 	}
+}
+
+// h2Ambiguous reports whether an HTTP/2 request names its length twice. Go's HTTP/2 server
+// checks the DATA frames against the first Content-Length only, so "3" then "4" would pass on
+// to the upstream as a request of 3; the guard refuses a repeated Content-Length on HTTP/1.1,
+// and this refuses it on HTTP/2 (RFC 9113 section 8.1.1: the value must equal the content's
+// length, which one of two different values cannot).
+func h2Ambiguous(r *http.Request) bool {
+	return r.ProtoMajor == 2 && len(r.Header["Content-Length"]) > 1
 }

@@ -33,7 +33,7 @@ type exchange struct {
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := h.p
 	g := guardOf(r.Context())
-	if g.ambiguous() {
+	if g.ambiguous() || h2Ambiguous(r) {
 		w.Header()["Connection"] = valClose
 		p.plain(w, http.StatusBadRequest, "ambiguous request\n", nil)
 		return
