@@ -31,6 +31,7 @@ import (
 	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/flags"
 	"github.com/cutover/cutover/internal/fleet"
+	"github.com/cutover/cutover/internal/gateway"
 	"github.com/cutover/cutover/internal/handoff"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
@@ -135,6 +136,8 @@ type Daemon struct {
 	dash         *dashboard.Dashboard
 	notifyDir    notify.Directory
 	notifier     *notify.Notifier
+	// gateway steers the HTTPRoutes of services with route.gateway (nil: no cluster).
+	gateway *gateway.Syncer
 }
 
 // New opens the state and prepares every part without starting any goroutine. The API
@@ -218,7 +221,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.fleet = fleet.New(fleet.Config{Store: st, Proxy: d.proxy, Runtime: d.driver, Events: d.events, Logger: opts.Logger,
 		Secrets: redact.Service, Tick: opts.Tick, RetryInterval: opts.RetryInterval, Crash: opts.Crash})
 	d.mig = d.newMigrations()
-	d.ctrl = rollout.NewController(d.fleet.Instances(), d.fleet.Traffic(), d.fleet.Recorder(), d.newHookRunner(), d.fleet.Metrics(),
+	if d.gateway, err = newGatewaySyncer(opts, d.fleet); err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.ctrl = rollout.NewController(d.fleet.Instances(), d.traffic(), d.fleet.Recorder(), d.newHookRunner(), d.fleet.Metrics(),
 		opts.Logger.With("component", "rollout"), rollout.Config{})
 	d.launcher = &launcher{fleet: d.fleet, ctrl: d.ctrl, mig: d.mig, store: st, events: d.events, logger: opts.Logger,
 		tasks: &d.tasks, started: make(chan *fleet.Active, 64)}

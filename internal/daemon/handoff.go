@@ -65,6 +65,9 @@ func (d *Daemon) startControl() {
 	d.tasks.launch(d.logger, "flags", d.flags.Run)
 	d.tasks.launch(d.logger, "migrations", d.mig.Run)
 	d.tasks.launch(d.logger, "notify", d.notifier.Run)
+	if d.gateway != nil {
+		d.tasks.launch(d.logger, "gateway", d.gateway.Run)
+	}
 }
 
 // announce runs once the daemon serves: it tells the daemon it replaces (if any), closes

@@ -123,3 +123,13 @@ func (f *Fleet) Warm(service string) map[int]bool {
 	}
 	return warm
 }
+
+// Specs returns each known service's current spec.
+func (f *Fleet) Specs() map[string]spec.Service {
+	all := f.view.summaries()
+	out := make(map[string]spec.Service, len(all))
+	for _, s := range all {
+		out[s.name] = s.spec
+	}
+	return out
+}

@@ -167,6 +167,9 @@ type Route struct {
 	// Protocol is how the proxy talks to the instances: "http1" (default) or "h2c" (HTTP/2
 	// without TLS, as gRPC servers speak).
 	Protocol string `yaml:"protocol" json:"protocol,omitempty"`
+	// Gateway, on Kubernetes, steers an HTTPRoute's backend weights instead of routing the
+	// users' traffic through cutover's proxy (see Gateway).
+	Gateway *Gateway `yaml:"gateway" json:"gateway,omitempty"`
 }
 
 // Strategy names how a deployment moves traffic. Exactly one of the four is set;

@@ -47,6 +47,7 @@ func Validate(s *Service) Errors {
 	validateProbe(&errs, s.Probes.Readiness, "probes.readiness", false)
 	validateProbe(&errs, s.Probes.Liveness, "probes.liveness", true)
 	validateRoute(&errs, &s.Route)
+	validateGateway(&errs, s)
 	validateStrategy(&errs, &s.Strategy, s.Route.Listen)
 	validateHook(&errs, s.Hooks.PreDeploy, "hooks.pre_deploy")
 	validateHook(&errs, s.Hooks.Smoke, "hooks.smoke")
