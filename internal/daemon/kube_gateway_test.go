@@ -89,7 +89,7 @@ func TestKubeGatewayCanaryRolledBackByPrometheus(t *testing.T) {
 	})
 	got := h.wait(dep.ID, 4*time.Minute)
 	sum := stop()
-	t.Logf("verdict: %+v; load through the gateway: %s", got.Verdict, sum)
+	t.Logf("deployment: %s %q; load through the gateway: %s", got.Status, got.Reason, sum)
 	if got.Status != "rolled_back" || got.Verdict == nil || got.Verdict.Outcome != "fail" || !strings.Contains(got.Reason, "prometheus") {
 		t.Fatalf("deployment: %s %q verdict %+v; want rolled back by the prometheus counts", got.Status, got.Reason, got.Verdict)
 	}

@@ -138,4 +138,3 @@ func ready(p corev1.Pod) bool {
 	}
 	return false
 }
-
