@@ -43,6 +43,7 @@ func main() {
 		},
 		CheckSpec:      control.CheckSpec,
 		LintMigrations: coordinator.LintMigrations,
+		Cluster:        runCluster,
 	})
 	stop()
 	os.Exit(code)

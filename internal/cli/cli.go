@@ -30,6 +30,8 @@ type Commands struct {
 	CheckSpec func(yaml []byte, file string) api.CheckResult
 	// LintMigrations lints a migrations directory locally; driver is postgres or sqlite.
 	LintMigrations func(dir, driver string) (api.MigrationLint, error)
+	// Cluster runs a controller or proxy replica inside a Kubernetes cluster until ctx ends.
+	Cluster func(ctx context.Context, opts ClusterOptions) error
 }
 
 // ServeOptions configure `cutover serve`.
@@ -170,7 +172,7 @@ to it over its token-protected HTTP API.`,
 		a.serveCmd(), a.demoCmd(), a.deployCmd(), a.rollbackCmd(), a.statusCmd(), a.historyCmd(),
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.pauseTrafficCmd(), a.resumeTrafficCmd(), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
-		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(), a.contextCmd(),
+		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(), a.contextCmd(), a.clusterCmd(),
 	)
 	a.addCompletion(root)
 	return root

@@ -183,6 +183,7 @@ func (e *Elector) keep(ctx context.Context) {
 		}
 		err := e.renew(ctx)
 		if errors.Is(err, errHeld) {
+			e.logger.Warn("the lease has another holder", "lease", e.cfg.Name, "error", err)
 			return
 		}
 		if err != nil {
@@ -195,7 +196,7 @@ func (e *Elector) keep(ctx context.Context) {
 }
 
 func (e *Elector) renew(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RetryPeriod)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.RenewDeadline/2)
 	defer cancel()
 	leases := e.client.CoordinationV1().Leases(e.cfg.Namespace)
 	l, err := leases.Get(ctx, e.cfg.Name, metav1.GetOptions{})
@@ -203,9 +204,15 @@ func (e *Elector) renew(ctx context.Context) error {
 		return fmt.Errorf("get lease: %w", err)
 	}
 	term, _ := e.Leading()
-	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != e.cfg.Identity ||
-		l.Spec.LeaseTransitions == nil || int64(*l.Spec.LeaseTransitions) != term {
-		return errHeld
+	holder, transitions := "", int32(0)
+	if l.Spec.HolderIdentity != nil {
+		holder = *l.Spec.HolderIdentity
+	}
+	if l.Spec.LeaseTransitions != nil {
+		transitions = *l.Spec.LeaseTransitions
+	}
+	if holder != e.cfg.Identity || int64(transitions) != term {
+		return fmt.Errorf("held by %q in term %d, ours was %d: %w", holder, transitions, term, errHeld)
 	}
 	now := metav1.NewMicroTime(time.Now())
 	l.Spec.RenewTime = &now
