@@ -102,4 +102,3 @@ func established(u *unstructured.Unstructured) bool {
 	}
 	return false
 }
-
