@@ -204,6 +204,9 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy,
 	if done, err := c.preDeploy(ctx, d); !done || err != nil {
 		return 0, err
 	}
+	if d.State.Promoted {
+		return 0, c.finishPromotion(ctx, d)
+	}
 	insts, err := c.instances.Observe(ctx, d.Service)
 	if err != nil {
 		return 0, fmt.Errorf("observe: %w", err)
@@ -222,14 +225,45 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy,
 	if err := c.act(ctx, d, dec); err != nil {
 		return 0, err
 	}
+	holdForPostPromote(&d.State, d.Spec)
 	c.recordChanges(ctx, d, before)
 	if err := c.recorder.SaveState(ctx, d); err != nil {
 		return 0, fmt.Errorf("save state: %w", err)
 	}
-	if d.State.Status == StatusSucceeded {
-		c.postPromote(ctx, d)
+	if d.State.Promoted {
+		return 0, c.finishPromotion(ctx, d)
 	}
 	return dec.Wait, nil
+}
+
+// holdForPostPromote keeps a deployment that its strategy has just promoted running, in phase
+// post_promote, while a post_promote hook has yet to run: nobody waiting for the deployment
+// is told it has finished before the hook has, and a daemon killed before the hook's outcome
+// is recorded runs it on restart (at least once).
+func holdForPostPromote(st *State, svc spec.Service) {
+	if st.Status != StatusSucceeded || svc.Hooks.PostPromote == nil || st.Hooks[HookPostPromote] != "" {
+		return
+	}
+	st.Status, st.Phase, st.Promoted = StatusRunning, phasePostPromote, true
+}
+
+// finishPromotion runs the post_promote hook of a promoted deployment and records its
+// outcome and the deployment's success in one commit. A failed hook is recorded, not rolled
+// back: the new revision already serves all traffic.
+func (c *Controller) finishPromotion(ctx context.Context, d *Deployment) error {
+	before := d.State
+	if d.State.Hooks[HookPostPromote] == "" {
+		c.runHook(ctx, d, HookPostPromote)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // the hook was cut short by shutdown: it runs again on restart
+	}
+	d.State.Status, d.State.Phase, d.State.Promoted = StatusSucceeded, phasePromoted, false
+	c.recordChanges(ctx, d, before)
+	if err := c.recorder.SaveState(ctx, d); err != nil {
+		return fmt.Errorf("save state after post_promote: %w", err)
+	}
+	return nil
 }
 
 // act carries a decision out in the documented order: start, traffic, hook, stop.
@@ -270,16 +304,6 @@ func (c *Controller) preDeploy(ctx context.Context, d *Deployment) (bool, error)
 		c.recorder.Event(ctx, d, "deployment_failed", d.State.Reason, nil)
 	}
 	return res == "passed", c.recorder.SaveState(ctx, d)
-}
-
-func (c *Controller) postPromote(ctx context.Context, d *Deployment) {
-	if d.Spec.Hooks.PostPromote == nil || d.State.Hooks[HookPostPromote] != "" {
-		return
-	}
-	c.runHook(ctx, d, HookPostPromote)
-	if err := c.recorder.SaveState(ctx, d); err != nil {
-		c.logger.Warn("save state after post_promote", "deployment_id", d.ID, "error", err)
-	}
 }
 
 // runHook runs a hook and stores its result in the state.

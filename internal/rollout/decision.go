@@ -72,6 +72,10 @@ type State struct {
 	ApprovalRequired bool   `json:"approval_required,omitempty"`
 	ApprovedBy       string `json:"approved_by,omitempty"`
 
+	// Promoted is set while the strategy has succeeded and the post_promote hook has yet to
+	// run (Status running, Phase post_promote); the deployment succeeds when its outcome is
+	// recorded.
+	Promoted bool `json:"promoted,omitempty"`
 	// Hooks holds the result of each hook that has run: "passed" or "failed: <reason>".
 	Hooks map[string]string `json:"hooks,omitempty"`
 

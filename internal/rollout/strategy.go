@@ -213,8 +213,9 @@ func smokeOf(st State, svc spec.Service) hookState {
 }
 
 const (
-	phaseSmoke    = "smoke"
-	phasePromoted = "promoted"
+	phaseSmoke       = "smoke"
+	phasePromoted    = "promoted"
+	phasePostPromote = "post_promote"
 )
 
 // succeed ends the deployment with all traffic on To.
