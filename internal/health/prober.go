@@ -19,9 +19,13 @@ type Prober struct {
 	reset   chan struct{}
 	// check runs one probe attempt; tests replace it before Run.
 	check func(ctx context.Context, p spec.Probe, t Target) error
-	// startPeriod is how often startup and readiness are tried until their first success
-	// (0: at their period); failures still count only once per period.
-	startPeriod time.Duration
+	// Until their first success, startup and readiness are retried firstRetry after a
+	// failure, the wait doubling up to startPeriod (0: at their period); a port that refused
+	// the attempt is meanwhile polled for a connection (fastRetry); failures still count
+	// only once per period.
+	startPeriod, firstRetry time.Duration
+	// dial opens a connection for that poll; tests replace it before Run.
+	dial func(ctx context.Context, addr string) error
 
 	mu     sync.Mutex
 	target Target
@@ -48,6 +52,8 @@ func NewProber(p spec.Probes, t Target, logger *slog.Logger) *Prober {
 		check:       newChecker().check,
 		target:      t,
 		startPeriod: DefaultStartPeriod,
+		firstRetry:  DefaultFirstRetry,
+		dial:        dialOnce,
 	}
 	for _, k := range []Kind{Startup, Readiness, Liveness} {
 		pr.probes[k] = probeOf(p, k)
@@ -55,12 +61,17 @@ func NewProber(p spec.Probes, t Target, logger *slog.Logger) *Prober {
 	return pr
 }
 
-// DefaultStartPeriod is how often a starting instance's startup and readiness probes are
-// tried until they first pass, so that a new instance gets traffic within a few tens of
-// milliseconds of being able to serve, whatever its probes' period. Failures during that
-// time are counted at most once per period, as Kubernetes would count them, so
-// failure_threshold keeps its meaning.
-const DefaultStartPeriod = 50 * time.Millisecond
+// A starting instance's startup and readiness probes are retried until they first pass,
+// DefaultFirstRetry after the first failure, the wait doubling up to DefaultStartPeriod,
+// whatever the probes' period; while the instance's port refuses connections, it is polled
+// every few milliseconds (fastRetry) and probed as soon as it accepts one. So a new instance
+// gets traffic within a few milliseconds of being able to serve. Failures during that time
+// are counted at most once per period, as Kubernetes would count them, so failure_threshold
+// keeps its meaning, and only a passing probe makes an instance ready.
+const (
+	DefaultStartPeriod = 50 * time.Millisecond
+	DefaultFirstRetry  = 2 * time.Millisecond
+)
 
 // SetTarget changes where later probe attempts go (a new address, env or dir). It does not
 // reset the health.
@@ -171,13 +182,11 @@ func (p *Prober) loop(ctx context.Context, epoch int, kind Kind, start time.Time
 			return
 		}
 	}
-	fast := kind != Liveness && p.startPeriod > 0 && p.startPeriod < pr.Period.D()
 	period := pr.Period.D()
-	if fast {
-		period = p.startPeriod
-	}
+	fast := kind != Liveness && p.startPeriod > 0 && p.startPeriod < period
 	tick := time.NewTicker(period)
 	defer tick.Stop()
+	retry := newRetry(p.firstRetry, p.startPeriod)
 	nextFailure := time.Now() // while fast, failures count once per configured period
 	for {
 		select {
@@ -186,35 +195,38 @@ func (p *Prober) loop(ctx context.Context, epoch int, kind Kind, start time.Time
 		default:
 		}
 		t := p.currentTarget()
-		err := t.redact(p.check(ctx, *pr, t))
+		raw := p.check(ctx, *pr, t)
 		if ctx.Err() != nil {
 			return // cancelled mid-attempt: its outcome says nothing about the instance
 		}
+		err := t.redact(raw)
 		if err != nil {
 			p.logger.Debug("probe failed", "probe", kind.String(), "error", err)
 		}
+		counted := true
 		switch {
 		case fast && err == nil:
 			fast = false
-			tick.Reset(pr.Period.D())
+			tick.Reset(period)
 		case fast && time.Now().Before(nextFailure):
-			if !waitTick(ctx, tick, doneWhen) {
+			counted = false
+		case fast:
+			nextFailure = time.Now().Add(period)
+		}
+		if counted {
+			select {
+			case obs <- observation{epoch: epoch, kind: kind, err: err}:
+			case <-ctx.Done():
 				return
 			}
-			continue
-		case fast:
-			nextFailure = time.Now().Add(pr.Period.D())
 		}
-		select {
-		case obs <- observation{epoch: epoch, kind: kind, err: err}:
-		case <-ctx.Done():
-			return
+		var more bool
+		if fast {
+			more = p.waitRetry(ctx, retry, *pr, t, raw, doneWhen)
+		} else {
+			more = waitTick(ctx, tick, doneWhen)
 		}
-		select {
-		case <-tick.C:
-		case <-doneWhen:
-			return
-		case <-ctx.Done():
+		if !more {
 			return
 		}
 	}

@@ -91,7 +91,7 @@ func runFor(t *testing.T, pr *Prober, f *fakeCheck, d time.Duration, during func
 	t.Helper()
 	pr.check = f.check
 	if pr.startPeriod == DefaultStartPeriod {
-		pr.startPeriod = 0 // these tests check the plain schedule; TestProberFastStart the fast one
+		pr.startPeriod = 0 // these tests check the plain schedule; TestProberFastStart and retry_test.go the fast one
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var mu sync.Mutex
@@ -294,8 +294,9 @@ func TestProberNoProbesReadyAtStart(t *testing.T) {
 	})
 }
 
-// TestProberFastStart: until startup and readiness first pass they are tried every
-// startPeriod, so readiness is seen within one startPeriod of the app being able to serve;
+// TestProberFastStart: until startup and readiness first pass they are retried 2 ms after a
+// failure, the wait doubling up to startPeriod, so readiness is seen within one startPeriod
+// of the app being able to serve;
 // failures still count once per period, so a slow starter is not killed early.
 func TestProberFastStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -309,8 +310,10 @@ func TestProberFastStart(t *testing.T) {
 		pr.startPeriod = 40 * time.Millisecond
 		reports := runFor(t, pr, f, 3*time.Second, nil)
 		last := reports[len(reports)-1]
-		if !last.Result.Ready || last.At != time.Second {
-			t.Errorf("ready reported %+v; want ready at 1s (the 26th attempt, 40ms apart)", last)
+		// attempts at 0, 2, 6, 14, 30, 62, 102 ms (2 ms doubling to 40), then 40 ms apart:
+		// the 26th at 102 + 19×40 = 862 ms
+		if !last.Result.Ready || last.At != 862*time.Millisecond {
+			t.Errorf("ready reported %+v; want ready at 862ms (the 26th attempt)", last)
 		}
 		ts := f.times("ready")
 		if len(ts) != 26+2 {
