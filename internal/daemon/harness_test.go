@@ -95,6 +95,7 @@ type appSpec struct {
 	Env      map[string]string
 	Strategy string // YAML of the strategy block, without the "strategy:" key
 	Probes   string // YAML of the whole probes block; default: readiness GET /healthz every 100ms
+	Route    string // YAML lines under route:, after listen and drain_timeout
 	Extra    string
 }
 
@@ -113,6 +114,9 @@ func (h *harness) yaml(s appSpec) string {
 	}
 	b.WriteString(s.Probes)
 	fmt.Fprintf(&b, "route:\n  listen: %s\n  drain_timeout: 5s\n", s.Listen)
+	if s.Route != "" {
+		b.WriteString(indent(s.Route, "  "))
+	}
 	if s.Strategy != "" {
 		b.WriteString("strategy:\n" + indent(s.Strategy, "  "))
 	}

@@ -21,6 +21,9 @@ var (
 // Demoapp returns the path of a static demo app binary (examples/demoapp).
 func Demoapp(t testing.TB) string { return binary(t, "demoapp", "./examples/demoapp") }
 
+// GRPCApp returns the path of a static gRPC test service binary (internal/testbin/grpcapp).
+func GRPCApp(t testing.TB) string { return binary(t, "grpcapp", "./internal/testbin/grpcapp") }
+
 // Cutover returns the path of the cutover binary (cmd/cutover).
 func Cutover(t testing.TB) string { return binary(t, "cutover", "./cmd/cutover") }
 
