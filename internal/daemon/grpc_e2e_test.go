@@ -207,7 +207,11 @@ func TestGRPCCanaryWithUnavailableRolledBack(t *testing.T) {
 	sum := load.stopLoad()
 	t.Logf("deployment %s %q; load: %s", got.Status, got.Reason, sum)
 	if got.Status != "rolled_back" || got.Verdict == nil || got.Verdict.Outcome != "fail" {
-		t.Fatalf("deployment: %s %q verdict %+v; want rolled_back on a fail verdict", got.Status, got.Reason, got.Verdict)
+		verdict := "none"
+		if v := got.Verdict; v != nil {
+			verdict = v.Outcome + ": " + v.Reason
+		}
+		t.Fatalf("deployment: %s %q verdict %s; want rolled_back on a fail verdict", got.Status, got.Reason, verdict)
 	}
 	if load.injected.Load() == 0 || load.seen("v2") == 0 {
 		t.Fatalf("the canary was never reached: %s", sum)
