@@ -24,7 +24,8 @@ a severity, file:line and the fix. A comment "# +cutover check-override RULE rea
 the file keeps a finding from blocking.
 
 -o text (default), json, or sarif (SARIF 2.1.0, for GitHub code scanning).
-Exits 0 when no error is left, 2 when one is (or a file does not parse).`,
+Exits 0 when no error is left, 10 when one is, 2 when the input cannot be checked at all
+(bad flags, a file that cannot be read or does not parse).`,
 		Example: `  cutover check --spec cutover.yaml --dockerfile Dockerfile
   cutover check -f compose.yaml -o sarif > cutover.sarif`,
 		Annotations: map[string]string{"sarif": "true"},
@@ -95,7 +96,7 @@ func (a *app) reportFindings(fs []preflight.Finding) error {
 		return err
 	}
 	if blocking > 0 {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("%d blocking finding(s)", blocking), silent: a.output != "text"}
+		return &exitError{code: ExitFindings, err: fmt.Errorf("%d blocking finding(s)", blocking), silent: a.output != "text"}
 	}
 	return nil
 }

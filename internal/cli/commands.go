@@ -144,14 +144,15 @@ Exits 0 when the spec is valid, 2 when it is not. FILE - reads standard input.`,
 			if err != nil {
 				return &usageError{err: fmt.Errorf("read spec: %w", err)}
 			}
-			return a.reportCheck(args[0], a.cmds.CheckSpec(data, args[0]))
+			return a.reportCheck(args[0], a.cmds.CheckSpec(data, args[0]), ExitUsage)
 		},
 	})
 	return spec
 }
 
-// reportCheck prints a spec check's result; an invalid spec is a ValidationError (exit 2).
-func (a *app) reportCheck(file string, res api.CheckResult) error {
+// reportCheck prints a spec check's result; an invalid spec exits with code (ExitUsage for
+// spec check, ExitFindings for config check).
+func (a *app) reportCheck(file string, res api.CheckResult, code int) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintln(a.stderr, "warning: "+w)
 	}
@@ -160,12 +161,12 @@ func (a *app) reportCheck(file string, res api.CheckResult) error {
 			return err
 		}
 		if !res.Valid {
-			return &exitError{code: ExitUsage, silent: true}
+			return &exitError{code: code, silent: true}
 		}
 		return nil
 	}
 	if !res.Valid {
-		return &api.ValidationError{File: file, Fields: res.Errors}
+		return &exitError{code: code, err: &api.ValidationError{File: file, Fields: res.Errors}}
 	}
 	fmt.Fprintf(a.stdout, "%s: valid\n", file)
 	return nil

@@ -21,7 +21,7 @@ func (a *app) configCmd() *cobra.Command {
 		Long: `Resolve the spec a deploy with the same flags would run (--spec, --set, --env, the
 service's secrets) and check its env against the spec's config: every missing or malformed
 variable, with what was expected, never its value. Changes nothing. Exits 0 when a deploy
-would pass the check, 2 when it would be refused.`,
+would pass the check, 10 when it would be refused, 2 when the input cannot be checked.`,
 		Example: `  cutover config check web --spec cutover.yaml
   cutover config check web --env NODE_ENV=production`,
 		Args: exactArgs("SERVICE"),
@@ -49,7 +49,7 @@ would pass the check, 2 when it would be refused.`,
 			if err != nil {
 				return err
 			}
-			return a.reportCheck(name, res)
+			return a.reportCheck(name, res, ExitFindings)
 		},
 	}
 	f := check.Flags()

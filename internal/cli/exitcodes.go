@@ -19,6 +19,9 @@ const (
 	ExitConflict     = 7 // the API answered 409: a deployment is already running, or an address or route is taken
 	ExitNotFound     = 8 // the API answered 404 (no such service, revision or deployment)
 	ExitUnauthorized = 9 // the API refused the token (401) or its role (403)
+	// ExitFindings: a check ran and found errors (cutover check, config check, migrate
+	// lint), as opposed to ExitUsage, where the input could not be checked at all.
+	ExitFindings = 10
 )
 
 // exitCodesHelp documents the exit codes in --help.
@@ -32,7 +35,8 @@ const exitCodesHelp = `Exit codes:
   6  timed out waiting (--timeout); the deployment continues
   7  conflict (another deployment is active, or a route's address or path is taken)
   8  not found
-  9  unauthorized (wrong or missing token) or forbidden (the token's role does not allow it)`
+  9  unauthorized (wrong or missing token) or forbidden (the token's role does not allow it)
+  10 a check found errors (check, config check, migrate lint); 2 means it could not check`
 
 // exitError ends the command with a chosen code. A silent one has already told the user.
 type exitError struct {

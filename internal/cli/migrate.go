@@ -159,7 +159,8 @@ func (a *app) migrateLintCmd() *cobra.Command {
 and, in expand and contract parts, changes that break the running revision or take long
 locks, each with file:line, the rule and the safe alternative. A finding that the migration
 overrides (-- +cutover lint-override RULE reason: ...) is shown but does not block.
-Exits 0 when nothing blocks, 2 when a file is malformed or a finding blocks.`,
+Exits 0 when nothing blocks, 10 when a finding blocks (malformed SQL included), 2 when a
+file's format is malformed (markers, directives) or DIR cannot be read.`,
 		Example: "  cutover migrate lint ./migrations\n  cutover migrate lint ./migrations -o json",
 		Args:    exactArgs("DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -196,7 +197,7 @@ func (a *app) reportLint(res api.MigrationLint) error {
 		fmt.Fprintf(a.stdout, "%s: %d finding(s), %d blocking\n", res.Dir, len(res.Findings), res.Blocking)
 	}
 	if res.Blocking > 0 {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("%d blocking lint finding(s) in %s", res.Blocking, res.Dir), silent: a.json()}
+		return &exitError{code: ExitFindings, err: fmt.Errorf("%d blocking lint finding(s) in %s", res.Blocking, res.Dir), silent: a.json()}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/api/apitest"
+	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/testbin"
 )
 
@@ -49,19 +50,19 @@ func TestMigrateLint(t *testing.T) {
 	// One run with -o json: the finding's file:line, rule and safe alternative.
 	code, out = run("migrate", "lint", "-o", "json", flagged)
 	var res api.MigrationLint
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 2 || res.Blocking != 1 || len(res.Findings) != 1 {
-		t.Fatalf("lint -o json of CREATE INDEX: exit %d, %+v (%v), want exit 2 and one blocking finding\n%s", code, res, err, out)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != cli.ExitFindings || res.Blocking != 1 || len(res.Findings) != 1 {
+		t.Fatalf("lint -o json of CREATE INDEX: exit %d, %+v (%v), want exit 10 and one blocking finding\n%s", code, res, err, out)
 	}
 	f := res.Findings[0]
 	if f.File != filepath.Join(flagged, "0002_index.sql") || f.Line != 4 || f.Rule != "create-index-non-concurrently" || !strings.Contains(f.Message, "CONCURRENTLY") {
 		t.Errorf("finding %+v, want 0002_index.sql:4 create-index-non-concurrently with the safe alternative", f)
 	}
 	code, out = run("migrate", "lint", malformed)
-	if code != 2 || !strings.Contains(out, "0001_items.sql:3: syntax") {
-		t.Errorf("lint of malformed SQL: exit %d, want 2 naming 0001_items.sql:3\n%s", code, out)
+	if code != cli.ExitFindings || !strings.Contains(out, "0001_items.sql:3: syntax") {
+		t.Errorf("lint of malformed SQL: exit %d, want 10 naming 0001_items.sql:3\n%s", code, out)
 	}
 	code, out = run("migrate", "lint", filepath.Join(clean, "missing"))
-	if code != 2 || !strings.Contains(out, "missing") {
+	if code != cli.ExitUsage || !strings.Contains(out, "missing") {
 		t.Errorf("lint of a missing dir: exit %d, want 2\n%s", code, out)
 	}
 }

@@ -17,8 +17,8 @@ import (
 type Linter func(ctx context.Context, dir string, migs []migrate.Migration) ([]migrate.Finding, error)
 
 // ExitLintBlocking is the exit code of `cutover migrate lint` when a finding blocks (the
-// CLI's usage/invalid-input code).
-const ExitLintBlocking = 2
+// CLI's ExitFindings; 2 would mean the directory could not be linted).
+const ExitLintBlocking = 10
 
 // LintWithBinary returns a Linter that runs `bin migrate lint -o json DIR`, a cutover
 // binary, in a child process: the parser's memory is given back when it exits, and a test
