@@ -32,7 +32,7 @@ func main() {
 			return daemon.Serve(ctx, daemon.Options{StateDir: o.StateDir, Listen: o.Listen, AddrFile: o.AddrFile,
 				StopInstancesOnExit: o.StopInstancesOnExit, LogLevel: o.LogLevel, LogFormat: o.LogFormat, NotifyConfig: o.NotifyConfig, Crash: crashpoint.FromEnv(),
 				HandoffTimeout: o.HandoffTimeout, ShutdownTimeout: o.ShutdownTimeout, StopTimeout: o.StopTimeout,
-				Version: cli.BuildVersion(), RequireApproval: o.RequireApproval, Environment: o.Environment,
+				Version: cli.BuildVersion(), RequireApproval: o.RequireApproval, Environment: o.Environment, Trust: o.Trust,
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
 				ACME: daemon.ACMEOptions{Directory: o.ACMEDirectory, Email: o.ACMEEmail, CAFile: o.ACMECA},
 				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,

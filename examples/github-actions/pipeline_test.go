@@ -48,7 +48,14 @@ func TestPipelineStagingThenProduction(t *testing.T) {
 	image := imageID(t, dockertest.DemoImage(t))
 	p := newPipeline(t)
 	staging := p.serve("--environment", "staging")
-	production := p.serve("--environment", "production", "--require-approval")
+	// Production trusts staging's attestation key: it verifies that staging signed what a
+	// promotion carries (forged claims: internal/daemon TestPromotionCarriesTheRevision).
+	code, key := p.cli([]string{"CUTOVER_STATE=" + staging.state}, "attestation-key")
+	var out string
+	if code != 0 || !strings.HasPrefix(key, "staging=ed25519:") {
+		t.Fatalf("cutover attestation-key on staging: exit %d: %s", code, key)
+	}
+	production := p.serve("--environment", "production", "--require-approval", "--trust-environment", strings.TrimSpace(key))
 	stagingRoute, productionRoute := freePort(t), freePort(t)
 	ci := map[string]string{"staging": p.token(staging, "ci", "deployer"), "production": p.token(production, "ci", "deployer")}
 	approver, viewer := p.token(production, "release", "approver"), p.token(production, "dashboard", "viewer")
@@ -69,7 +76,7 @@ func TestPipelineStagingThenProduction(t *testing.T) {
 	}
 
 	// Production deploys only promotions from staging.
-	code, out := p.cli(as(production, ci["production"]), "deploy", "web", "--spec", filepath.Join(p.checkout, "cutover.yaml"),
+	code, out = p.cli(as(production, ci["production"]), "deploy", "web", "--spec", filepath.Join(p.checkout, "cutover.yaml"),
 		"--image", image, "--set", "route.listen="+productionRoute)
 	if code != 2 || !strings.Contains(out, "promotion.require_from") {
 		t.Fatalf("a plain deploy to production: exit %d, want 2 naming promotion.require_from:\n%s", code, out)

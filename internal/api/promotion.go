@@ -25,8 +25,12 @@ type Promotion struct {
 	SucceededAt time.Time `json:"succeeded_at"`
 	// Migrations are the migration files the revision carries (its spec's database).
 	Migrations []MigrationFile `json:"migrations,omitempty"`
-	// From names the environment the revision comes from, as the deploying client knows it:
-	// the source's Environment, else the name of its context. Set in a DeployRequest only.
+	// Attestation is the source environment's signature (Ed25519, base64) over the service,
+	// revision, spec, migration files and SucceededAt; the receiving daemon verifies it with
+	// the key it trusts for Environment and refuses a promotion that does not verify.
+	Attestation string `json:"attestation,omitempty"`
+	// From names the environment the revision comes from. The receiving daemon sets it to the
+	// verified Environment; a different value is refused.
 	From string `json:"from,omitempty"`
 }
 
@@ -71,4 +75,18 @@ func (c *Client) Promotion(ctx context.Context, service string, revision int) (P
 	var p Promotion
 	err := c.call(ctx, http.MethodGet, servicePath(service, "promotion"), q, nil, &p)
 	return p, err
+}
+
+// DaemonIdentity is the part of GET /v1/daemon that promotions need: the daemon's
+// environment and the public key it signs promotions with.
+type DaemonIdentity struct {
+	Environment    string `json:"environment,omitempty"`
+	AttestationKey string `json:"attestation_key"`
+}
+
+// Identity asks the daemon for its environment and attestation key.
+func (c *Client) Identity(ctx context.Context) (DaemonIdentity, error) {
+	var id DaemonIdentity
+	err := c.call(ctx, http.MethodGet, "/v1/daemon", nil, nil, &id)
+	return id, err
 }

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cutover/cutover/internal/buildinfo"
 	"io"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/internal/attest"
+	"github.com/cutover/cutover/internal/buildinfo"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +55,8 @@ type ServeOptions struct {
 	RequireApproval bool
 	// Environment names the daemon's environment (staging, production) for promotions.
 	Environment string
+	// Trust holds the keys of the environments whose promotions the daemon accepts.
+	Trust map[string]attest.PublicKey
 	// HandoffTimeout bounds how long a successor may take to serve on SIGHUP / upgrade.
 	HandoffTimeout time.Duration
 	// ShutdownTimeout bounds the wait for the control API's in-flight requests on exit;
@@ -173,6 +177,7 @@ to it over its token-protected HTTP API.`,
 		a.logsCmd(), a.actionCmd("pause"), a.actionCmd("resume"), a.pauseTrafficCmd(), a.resumeTrafficCmd(), a.actionCmd("abort"), a.actionCmd("retry"), a.actionCmd("approve"), a.promoteCmd(),
 		a.waitCmd(), a.specCmd(), a.eventsCmd(), a.versionCmd(), a.flagsCmd(), a.upgradeCmd(), a.migrateCmd(),
 		a.apiTokenCmd(), a.notifyCmd(), a.downCmd(), a.secretsCmd(), a.configCmd(), a.checkCmd(), a.contextCmd(), a.clusterCmd(),
+		a.attestationKeyCmd(),
 	)
 	a.addCompletion(root)
 	return root

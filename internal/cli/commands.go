@@ -22,6 +22,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var o ServeOptions
 	var pf proxyServeFlags
 	var af apiServeFlags
+	var trust []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon: API, proxy and deployment controller",
@@ -75,6 +76,11 @@ docs/operations.md.`,
 			if o.Environment != "" && !spec.ValidEnvironment(o.Environment) {
 				return usagef("--environment %q: want 1-63 lowercase letters, digits, '.', '_' or '-'", o.Environment)
 			}
+			t, err := parseTrust(trust)
+			if err != nil {
+				return err
+			}
+			o.Trust = t
 			o.StateDir = a.stateDir
 			return a.cmds.Serve(cmd.Context(), o)
 		},
@@ -84,6 +90,8 @@ docs/operations.md.`,
 	f.StringVar(&o.AddrFile, "addr-file", "", "also write the API address to this file (it is always in <state>/api.addr)")
 	f.BoolVar(&o.StopInstancesOnExit, "stop-instances", false, "stop every service's instances on exit")
 	f.StringVar(&o.Environment, "environment", "", "this daemon's environment name (staging, production): promotions name it")
+	f.StringArrayVar(&trust, "trust-environment", nil,
+		"accept 'deploy --from ENV' only when ENV signed the revision: ENV=ed25519:KEY, as 'cutover --context ENV attestation-key' prints it (repeatable)")
 	f.BoolVar(&o.RequireApproval, "require-approval", false,
 		"every deployment waits, before anything starts, for 'cutover approve' by another token (approver or admin)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")

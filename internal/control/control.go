@@ -12,6 +12,8 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/cutover/cutover/internal/attest"
+
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/crashpoint"
 	"github.com/cutover/cutover/internal/fleet"
@@ -106,6 +108,11 @@ type Config struct {
 	Crash *crashpoint.At
 	// Environment is this daemon's environment name (serve --environment), for promotions.
 	Environment string
+	// Attest signs the promotions this daemon hands out (nil: it signs none).
+	Attest *attest.Signer
+	// Trust holds, by environment name, the keys whose signed promotions this daemon accepts
+	// (serve --trust-environment); a promotion from any other environment is refused.
+	Trust map[string]attest.PublicKey
 }
 
 // Backend is the control API's use cases.
@@ -123,6 +130,8 @@ type Backend struct {
 	requireApproval bool
 	crash           *crashpoint.At
 	environment     string
+	attest          *attest.Signer
+	trust           map[string]attest.PublicKey
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -131,5 +140,5 @@ var _ api.Backend = (*Backend)(nil)
 func New(cfg Config) *Backend {
 	return &Backend{store: cfg.Store, fleet: cfg.Fleet, proxy: cfg.Proxy, recorder: cfg.Recorder, ctrl: cfg.Switcher,
 		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval, crash: cfg.Crash,
-		environment: cfg.Environment}
+		environment: cfg.Environment, attest: cfg.Attest, trust: cfg.Trust}
 }

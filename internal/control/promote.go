@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cutover/cutover/internal/attest"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/rollout"
@@ -55,8 +58,57 @@ func (b *Backend) Promotion(ctx context.Context, service string, revision int) (
 	for i, f := range files {
 		carried[i] = api.MigrationFile{Name: f.Name, Content: f.Content}
 	}
-	return api.Promotion{Service: service, Revision: revision, SpecHash: rev.SpecHash, Spec: raw,
-		Environment: b.environment, SucceededAt: at, Migrations: carried}, nil
+	p := api.Promotion{Service: service, Revision: revision, SpecHash: rev.SpecHash, Spec: raw,
+		Environment: b.environment, SucceededAt: at, Migrations: carried}
+	if b.attest != nil && b.environment != "" {
+		p.Attestation = b.attest.Sign(statementOf(p))
+	}
+	return p, nil
+}
+
+// statementOf is what a promotion's attestation vouches for: the spec (compacted, as JSON
+// travels re-encoded), the migration files, the revision and when it succeeded.
+func statementOf(p api.Promotion) attest.Statement {
+	var spec bytes.Buffer
+	if err := json.Compact(&spec, p.Spec); err != nil {
+		spec.Reset()
+		spec.Write(p.Spec) // not JSON: it cannot verify against what was signed either
+	}
+	files := make([]attest.File, len(p.Migrations))
+	for i, f := range p.Migrations {
+		files[i] = attest.File{Name: f.Name, Content: f.Content}
+	}
+	return attest.Statement{Environment: p.Environment, Service: p.Service, Revision: p.Revision,
+		Spec: spec.Bytes(), Migrations: files, SucceededAt: p.SucceededAt}
+}
+
+// verifyPromotion checks that the environment the promotion names signed it with the key
+// this daemon trusts for that environment, over exactly the spec and migration files it
+// carries: a client cannot claim that a revision succeeded somewhere, nor change what did.
+// It sets p.From to that environment.
+func (b *Backend) verifyPromotion(p *api.Promotion) error {
+	refuse := func(format string, args ...any) error {
+		return &api.ValidationError{File: "promotion", Fields: []api.FieldError{{Path: "promotion.attestation", Message: fmt.Sprintf(format, args...)}}}
+	}
+	env := p.Environment
+	if env == "" {
+		return refuse("the promotion names no environment (the source daemon runs without --environment): it cannot be verified")
+	}
+	if p.From != "" && p.From != env {
+		return refuse("the promotion is signed for environment %q but claims to come from %q", env, p.From)
+	}
+	key, ok := b.trust[env]
+	if !ok {
+		return refuse("this daemon trusts no key for environment %q: start it with --trust-environment %s=KEY ('cutover --context %s attestation-key' prints it)", env, env, env)
+	}
+	if p.Attestation == "" {
+		return refuse("the promotion carries no attestation from %s", env)
+	}
+	if err := key.Verify(statementOf(*p), p.Attestation); err != nil {
+		return refuse("revision %d of %s from %s: %v", p.Revision, p.Service, env, err)
+	}
+	p.From = env
+	return nil
 }
 
 // succeededAt returns when a deployment made revision stable, or an error wrapping
@@ -80,6 +132,9 @@ func (b *Backend) succeededAt(ctx context.Context, service string, revision int)
 // the service is new here: give them with --env and --set).
 func (b *Backend) promotedDoc(ctx context.Context, req api.DeployRequest) ([]byte, string, error) {
 	p := req.Promotion
+	if err := b.verifyPromotion(p); err != nil {
+		return nil, "", err
+	}
 	file := fmt.Sprintf("revision %d of %s from %s", p.Revision, p.Service, p.From)
 	var s spec.Service
 	if err := json.Unmarshal(p.Spec, &s); err != nil {

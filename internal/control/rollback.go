@@ -47,6 +47,9 @@ func (b *Backend) Rollback(ctx context.Context, service string, req api.Rollback
 	switch {
 	case err == nil:
 		out, err = b.Deployment(ctx, sw.ID)
+		if err == nil && b.requireApproval {
+			b.recordApprovalSkipped(ctx, service, out.ID, svc.Stable, to, api.Identity(ctx))
+		}
 	case errors.Is(err, rollout.ErrNotWarm):
 		rev.CreatedBy = req.Who
 		out, err = b.begin(ctx, &rs, rev, "rollback", svc.Stable, nil)
@@ -57,6 +60,16 @@ func (b *Backend) Rollback(ctx context.Context, service string, req api.Rollback
 		b.events.Record(ctx, service, out.ID, "rollback_forced", forced, map[string]any{"to": to, "who": req.Who, "reason": req.Reason})
 	}
 	return out, err
+}
+
+// recordApprovalSkipped records that a warm rollback switched without an approval on a
+// daemon that requires them. That is deliberate: the switch is the emergency exit, it takes
+// a deployer's token (approvers are for what goes forward), it starts nothing, and the
+// revision it returns to already served here, so it passed the gate once. A rollback
+// that must start instances is a deployment and waits for an approval like any other.
+func (b *Backend) recordApprovalSkipped(ctx context.Context, service string, id int64, from, to int, who string) {
+	msg := fmt.Sprintf("warm rollback of %s by %s switched revision %d → %d without an approval: an emergency switch back to a revision that already served here", service, who, from, to)
+	b.events.Record(ctx, service, id, "approval_skipped", msg, map[string]any{"from": from, "to": to, "who": who, "reason": "warm rollback"})
 }
 
 func (b *Backend) rollbackTarget(ctx context.Context, svc store.Service, to int) (int, error) {

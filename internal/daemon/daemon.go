@@ -6,6 +6,7 @@ package daemon
 
 import (
 	"github.com/cutover/cutover/internal/atomicfile"
+	"github.com/cutover/cutover/internal/attest"
 	"github.com/cutover/cutover/internal/dashboard"
 	"github.com/cutover/cutover/internal/notify"
 	"github.com/cutover/cutover/internal/redact"
@@ -94,6 +95,9 @@ type Options struct {
 	// Environment names this daemon's environment (staging, production): promotions name
 	// it, and a spec's promotion.require_from is met here when it names it.
 	Environment string
+	// Trust holds, by environment name, the keys whose signed promotions this daemon accepts
+	// (serve --trust-environment NAME=KEY); nil: it accepts none.
+	Trust map[string]attest.PublicKey
 	// APILimits bound the control API's requests (zero fields: api's defaults).
 	APILimits api.Limits
 	// Proxy holds the proxy's client-side limits and trusted proxies (zero fields: the
@@ -133,6 +137,7 @@ type Daemon struct {
 	handingOff   atomic.Bool
 	apiConns     atomic.Int64 // open API connections, for a drain that drops no request
 	sealKey      *seal.Key
+	attest       *attest.Signer // signs the promotions this daemon hands out
 	dash         *dashboard.Dashboard
 	notifyDir    notify.Directory
 	notifier     *notify.Notifier
@@ -193,8 +198,14 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		lock.Close()
 		return nil, err
 	}
+	signer, err := attest.LoadOrCreate(filepath.Join(opts.StateDir, attest.KeyFile))
+	if err != nil {
+		st.Close()
+		lock.Close()
+		return nil, err
+	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf,
-		events: eventLog{store: st, logger: opts.Logger}, lock: lock, listeners: listenersOf(opts), sealKey: key}
+		events: eventLog{store: st, logger: opts.Logger}, lock: lock, listeners: listenersOf(opts), sealKey: key, attest: signer}
 	d.flags, err = flags.NewService(ctx, flags.SQLiteStore{St: st}, flags.SQLiteTokens{St: st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
 			d.events.Record(ctx, "", 0, typ, msg, data)

@@ -212,15 +212,18 @@ func (d *Daemon) drainAPI(ctx context.Context, srv *http.Server) {
 }
 
 // DaemonInfo is the answer of GET /v1/daemon: the build (as `cutover --version` prints it),
-// the pid and the start time.
+// the pid, the start time, the environment and the public key its promotions are signed with.
 type DaemonInfo struct {
 	buildinfo.Info
-	PID       int       `json:"pid"`
-	StartedAt time.Time `json:"started_at"`
+	PID            int       `json:"pid"`
+	StartedAt      time.Time `json:"started_at"`
+	Environment    string    `json:"environment,omitempty"`
+	AttestationKey string    `json:"attestation_key"`
 }
 
 func (d *Daemon) daemonInfo() http.Handler {
-	info := DaemonInfo{Info: buildinfo.Read(d.opts.Version), PID: os.Getpid(), StartedAt: time.Now().UTC()}
+	info := DaemonInfo{Info: buildinfo.Read(d.opts.Version), PID: os.Getpid(), StartedAt: time.Now().UTC(),
+		Environment: d.opts.Environment, AttestationKey: d.attest.PublicKey()}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(info)

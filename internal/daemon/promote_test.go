@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/attest"
+
 	"github.com/cutover/cutover/internal/api"
 )
 
@@ -16,11 +18,21 @@ import (
 // refuses a plain deploy of a spec that requires staging; a revision that succeeded in
 // staging is promoted with production's own env (its own database) and the migration files
 // staging ran, even once the directory has changed; a revision staging never made stable is
-// not handed out.
+// not handed out. Production verifies that staging signed what it deploys: an unsigned
+// promotion, one whose spec or migration files were changed, one signed by another key and
+// one claiming another environment are each refused, with nothing recorded.
 func TestPromotionCarriesTheRevision(t *testing.T) {
-	staging := startWith(t, Options{Environment: "staging"})
-	production := startWith(t, Options{Environment: "production"})
 	ctx := context.Background()
+	staging := startWith(t, Options{Environment: "staging"})
+	id, err := staging.client.Identity(ctx)
+	if err != nil || id.Environment != "staging" {
+		t.Fatalf("staging identity %+v, %v", id, err)
+	}
+	stagingKey, err := attest.ParsePublicKey(id.AttestationKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	production := startWith(t, Options{Environment: "production", Trust: map[string]attest.PublicKey{"staging": stagingKey}})
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"0001_items.sql": createItems})
 	extra := dbSpec("sqlite", dir, "") + "promotion: {require_from: staging}\n"
@@ -46,6 +58,7 @@ func TestPromotionCarriesTheRevision(t *testing.T) {
 	if strings.Contains(string(p.Spec), stagingDB) || len(p.Migrations) != 1 || p.Environment != "staging" {
 		t.Fatalf("promotion = %s, %d files, environment %q; want no staging env, 1 file, staging", p.Spec, len(p.Migrations), p.Environment)
 	}
+	refusePromotionForgeries(t, production, p, []string{"DATABASE_URL=" + productionDB, "route.listen=" + prodListen})
 	p.From = p.Environment
 	dep, err := production.client.Deploy(ctx, api.DeployRequest{Service: "web", Promotion: &p,
 		Env: []string{"DATABASE_URL=" + productionDB}, Set: []string{"route.listen=" + prodListen}})
@@ -84,5 +97,45 @@ func TestPromotionCarriesTheRevision(t *testing.T) {
 	}
 	if _, err := staging.client.Promotion(ctx, "web", 2); !isErr(err, api.ErrConflict) {
 		t.Fatalf("promotion of revision 2: %v, want a conflict (it never succeeded)", err)
+	}
+}
+
+// refusePromotionForgeries sends production altered copies of a genuine promotion p from
+// staging: each is refused as invalid, naming the attestation, and production records no
+// service.
+func refusePromotionForgeries(t *testing.T, production *harness, p api.Promotion, envAndListen []string) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := attest.LoadOrCreate(filepath.Join(t.TempDir(), attest.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := map[string]func(q *api.Promotion){
+		"unsigned":          func(q *api.Promotion) { q.Attestation = "" },
+		"changed spec":      func(q *api.Promotion) { q.Spec = []byte(strings.Replace(string(q.Spec), `"version"`, `"versio"`, 1)) },
+		"changed migration": func(q *api.Promotion) { q.Migrations[0].Content = []byte("-- +cutover expand\nDROP TABLE users;\n") },
+		"other revision":    func(q *api.Promotion) { q.Revision++ },
+		"claims qa":         func(q *api.Promotion) { q.Environment, q.From = "qa", "qa" },
+		"from mismatch":     func(q *api.Promotion) { q.From = "qa" },
+		"signed by another key": func(q *api.Promotion) {
+			q.Attestation = other.Sign(attest.Statement{Environment: q.Environment, Service: q.Service, Revision: q.Revision,
+				Spec: q.Spec, SucceededAt: q.SucceededAt})
+		},
+		"no environment": func(q *api.Promotion) { q.Environment, q.From = "", "" },
+	}
+	for name, forge := range forged {
+		q := p
+		q.Spec = append([]byte(nil), p.Spec...)
+		q.Migrations = append([]api.MigrationFile(nil), p.Migrations...)
+		q.From = q.Environment
+		forge(&q)
+		_, err := production.client.Deploy(ctx, api.DeployRequest{Service: "web", Promotion: &q,
+			Env: envAndListen[:1], Set: envAndListen[1:]})
+		if !isErr(err, api.ErrInvalid) || !strings.Contains(err.Error(), "promotion") {
+			t.Errorf("%s promotion: %v, want refused as invalid, naming the promotion", name, err)
+		}
+	}
+	if svcs, err := production.client.Services(ctx); err != nil || len(svcs) != 0 {
+		t.Fatalf("production services after forged promotions: %+v, %v; want none", svcs, err)
 	}
 }

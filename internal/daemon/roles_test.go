@@ -186,3 +186,79 @@ func TestApprovalByAnotherToken(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackUnderApproval: on a daemon that requires approvals, a warm rollback (an
+// instant switch back to a revision that already served) is the emergency exit: a deployer
+// makes it at once, and it is recorded as an approval_skipped event naming who; a rollback
+// that has to start instances is a deployment like any other and waits for an approval.
+func TestRollbackUnderApproval(t *testing.T) {
+	h := startWith(t, Options{RequireApproval: true})
+	tokens := roleTokens(t, h)
+	ctx := context.Background()
+	as := func(r auth.Role) *api.Client { return api.NewClient("http://"+h.d.Addr(), tokens[r]) }
+	deploy := func(s appSpec) api.Deployment {
+		t.Helper()
+		dep, err := as(auth.Deployer).Deploy(ctx, api.DeployRequest{Service: s.Name, Spec: h.yaml(s)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := as(auth.Approver).Approve(ctx, s.Name); err != nil {
+			t.Fatal(err)
+		}
+		if d := h.wait(dep.ID, 60*time.Second); d.Status != "succeeded" {
+			t.Fatalf("%s %s: %s %s", s.Name, s.Version, d.Status, d.Reason)
+		}
+		return dep
+	}
+	warm := appSpec{Name: "web", Listen: freeAddr(t), Version: "v1", Replicas: 1, Strategy: "blue_green: {scale_down_delay: 5m}\n"}
+	deploy(warm)
+	warm.Version = "v2"
+	deploy(warm)
+	rb, err := as(auth.Deployer).Rollback(ctx, "web", api.RollbackRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.Status != "succeeded" || rb.To != 1 || rb.ApprovedBy != "" {
+		t.Fatalf("warm rollback = %+v, want revision 1 at once, unapproved", rb)
+	}
+	evs, err := h.client.Events(ctx, api.EventQuery{DeploymentID: rb.ID}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := false
+	for _, e := range evs {
+		recorded = recorded || (e.Type == "approval_skipped" && e.Data["who"] == "t-deployer" && strings.Contains(e.Message, "without an approval"))
+	}
+	if !recorded {
+		t.Fatalf("no approval_skipped event naming t-deployer in %+v", evs)
+	}
+	if _, err := as(auth.Viewer).Rollback(ctx, "web", api.RollbackRequest{To: 2}); !isErr(err, api.ErrForbidden) {
+		t.Fatalf("rollback by a viewer: %v, want 403", err)
+	}
+
+	// Rolling replaces the old instances: rolling back starts new ones, so it waits.
+	cold := appSpec{Name: "api", Listen: freeAddr(t), Version: "v1", Replicas: 1}
+	deploy(cold)
+	cold.Version = "v2"
+	deploy(cold)
+	rb, err = as(auth.Deployer).Rollback(ctx, "api", api.RollbackRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.Status != "paused" || rb.Phase != "awaiting_approval" || rb.To != 1 {
+		t.Fatalf("cold rollback = %+v, want revision 1 paused awaiting_approval", rb)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := countRevision(t, h, "api", 1); n != 0 {
+		t.Fatalf("%d instance(s) of revision 1 started before the rollback's approval", n)
+	}
+	if _, err := as(auth.Deployer).Approve(ctx, "api"); !isErr(err, api.ErrForbidden) {
+		t.Fatalf("the rollback's own token approving it: %v, want 403", err)
+	}
+	if _, err := as(auth.Approver).Approve(ctx, "api"); err != nil {
+		t.Fatal(err)
+	}
+	if d := h.wait(rb.ID, 60*time.Second); d.Status != "succeeded" || d.ApprovedBy != "t-approver" {
+		t.Fatalf("cold rollback after approval: %+v", d)
+	}
+}
