@@ -46,3 +46,49 @@ func TestCheckExitCodes(t *testing.T) {
 		t.Error("ExitFindings must differ from ExitUsage")
 	}
 }
+
+// TestComposeRequiredVariables: a compose file's ${VAR:?message} feeds the config check:
+// `config check -f` lists every variable without a value, with its message and file:line
+// (exit 10), and `deploy -f` refuses the same way (exit 2) before it asks the daemon anything.
+func TestComposeRequiredVariables(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	doc := "services:\n  web:\n    image: app:${TAG:?set TAG to the release}\n    ports: [\"8080:8000\"]\n" +
+		"    environment:\n      DATABASE_URL: ${CUTOVER_T_DB:?the database URL}\n"
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		file + ":3:16: ${TAG}: required variable TAG is not set: set TAG to the release",
+		file + ":6:21: ${CUTOVER_T_DB}: required variable CUTOVER_T_DB is not set: the database URL",
+	}
+	t.Setenv("TAG", "")
+	os.Unsetenv("TAG")
+	r := runWith(t, cli.Commands{}, "--state", dir, "--addr", "http://127.0.0.1:1", "config", "check", "-f", file)
+	if r.code != cli.ExitFindings {
+		t.Errorf("config check -f: exit %d, want 10\n%s", r.code, r.stderr)
+	}
+	for _, w := range []string{
+		"${TAG} (line 3): required variable TAG is not set: set TAG to the release",
+		"${CUTOVER_T_DB} (line 6): required variable CUTOVER_T_DB is not set: the database URL",
+	} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("config check -f: stderr %q, want %q", r.stderr, w)
+		}
+	}
+	r = runWith(t, cli.Commands{}, "--state", dir, "--addr", "http://127.0.0.1:1", "deploy", "-f", file)
+	if r.code != cli.ExitUsage {
+		t.Errorf("deploy -f: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("deploy -f: stderr %q, want %q", r.stderr, w)
+		}
+	}
+	t.Setenv("TAG", "1.2")
+	t.Setenv("CUTOVER_T_DB", "postgres://db/app")
+	r = runWith(t, cli.Commands{}, "--state", dir, "--addr", "http://127.0.0.1:1", "config", "check", "-f", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "valid") {
+		t.Errorf("config check -f with every variable set: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

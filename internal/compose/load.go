@@ -97,9 +97,13 @@ func loadProject(ctx context.Context, src *sources, opts Options, supported []tr
 	var findings []loader.UnsupportedAttribute
 	report := func(fs []loader.UnsupportedAttribute) { findings = append(findings, fs...) }
 	var project *types.Project
+	req := &required{}
 	logged, err := quietly(func() (err error) {
 		project, err = loader.LoadWithContext(ctx, details,
 			func(o *loader.Options) {
+				if o.Interpolate != nil {
+					o.Interpolate.Substitute = req.substitute
+				}
 				if opts.ProjectName != "" {
 					o.SetProjectName(opts.ProjectName, true)
 				} else {
@@ -112,6 +116,9 @@ func loadProject(ctx context.Context, src *sources, opts Options, supported []tr
 		)
 		return err
 	})
+	if rerr := req.err(src); rerr != nil {
+		return nil, nil, nil, rerr // what else failed may come from the placeholders
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}

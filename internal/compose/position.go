@@ -104,6 +104,10 @@ var cycleRE = regexp.MustCompile(`dependency cycle detected: (\S+) -> (\S+)`)
 // locateError puts the position of the model path an error of compose-go names in front of
 // it, when the path is found in the files; other errors are returned as they are.
 func (s *sources) locateError(err error) error {
+	var located spec.Errors
+	if errors.As(err, &located) {
+		return err
+	}
 	if m := cycleRE.FindStringSubmatch(err.Error()); m != nil {
 		file, line, col := s.locate([]string{"services", m[1], "depends_on", m[2]})
 		if line > 0 {
