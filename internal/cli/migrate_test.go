@@ -31,7 +31,7 @@ func TestMigrateLint(t *testing.T) {
 	}
 	write(clean, "0001_items.sql", "-- +cutover expand\nCREATE TABLE items (id bigint PRIMARY KEY);\n")
 	write(flagged, "0001_items.sql", "-- +cutover expand\nCREATE TABLE items (id bigint PRIMARY KEY, name text);\n")
-	write(flagged, "0002_index.sql", "-- +cutover expand\n-- +cutover lock_timeout 2s\n\nCREATE INDEX items_name ON items (name);\n")
+	write(flagged, "0002_index.sql", "-- +cutover expand\n-- +cutover lock_timeout 2s\n-- +cutover statement_timeout 5m\nCREATE INDEX items_name ON items (name);\n")
 	write(malformed, "0001_items.sql", "-- +cutover expand\nCREATE TABLE items (id bigint);\nSELEC 1;\n")
 
 	run := func(args ...string) (int, string) {

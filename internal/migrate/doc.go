@@ -53,8 +53,9 @@
 //
 // # Lint
 //
-// Lint parses expand, contract and down sections with the PostgreSQL parser (go-pgquery) and
-// reports malformed SQL with file:line. In expand and contract parts it flags statements that
+// Lint parses expand, contract and down sections whole with the PostgreSQL parser (go-pgquery),
+// takes statements at the parser's own boundaries, reports malformed SQL with file:line, and
+// refuses a section the runner's splitter above would cut differently (statement-split). In expand and contract parts it flags statements that
 // take long locks or rewrite tables; in expand parts it also flags changes that break the
 // revision still serving (drops, renames, type changes, NOT NULL columns without a default).
 // Each finding carries a rule id (see Rules) and the safe alternative. Lint speaks PostgreSQL:

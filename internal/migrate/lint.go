@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
-	pgquery "github.com/wasilibs/go-pgquery"
 	"github.com/wasilibs/go-pgquery/parser"
 )
 
@@ -80,7 +79,9 @@ type lintCtx struct {
 	created    map[string]bool // tables created earlier in this section
 	notValid   map[string]bool // constraints added NOT VALID earlier in this section
 	strongLock int             // line of the first statement taking a strong lock, 0 if none
+	heavy      int             // line of the first statement scanning or rewriting under one
 	setsLock   bool            // a SET lock_timeout statement
+	setsStmt   bool            // a SET statement_timeout statement
 	found      []Finding
 }
 
@@ -91,13 +92,7 @@ func (l *linter) migration(m Migration) []Finding {
 			continue
 		}
 		c := &lintCtx{linter: l, m: m, phase: sec.Phase, created: map[string]bool{}, notValid: map[string]bool{}}
-		for _, st := range sec.Statements {
-			c.stmt = st
-			c.statement()
-		}
-		if sec.Phase != PhaseDown {
-			c.lockTimeout()
-		}
+		c.section(sec)
 		found = append(found, c.found...)
 	}
 	for i := range found {
@@ -110,18 +105,25 @@ func (l *linter) migration(m Migration) []Finding {
 	return found
 }
 
-func (c *lintCtx) statement() {
-	tree, err := pgquery.Parse(c.stmt.SQL)
+// section lints one part: parsed whole, its statements at the parser's own boundaries.
+func (c *lintCtx) section(sec *Section) {
+	s, err := parseSection(sec)
 	if err != nil {
+		c.stmt = Statement{SQL: sec.SQL, Line: sec.SQLLine}
 		c.syntax(err)
 		return
 	}
+	c.boundaries(sec.Statements, s)
 	if c.phase == PhaseDown {
 		return
 	}
-	for _, raw := range tree.GetStmts() {
-		c.node(raw.GetStmt())
+	c.identifiers(s)
+	for _, st := range s.stmts {
+		c.stmt = st.Statement
+		c.node(st.node)
 	}
+	c.lockTimeout()
+	c.statementTimeout()
 }
 
 func (c *lintCtx) syntax(err error) {
@@ -156,6 +158,9 @@ func (c *lintCtx) flag(rule, format string, args ...any) {
 	}
 	c.found = append(c.found, Finding{Rule: rule, File: c.m.File, Line: c.stmt.Line, Version: c.m.Version,
 		Phase: c.phase, Message: fmt.Sprintf(format, args...)})
+	if heavyRules[rule] && c.heavy == 0 {
+		c.heavy = c.stmt.Line
+	}
 }
 
 func (c *lintCtx) strong() {

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,6 +86,27 @@ func TestLintRules(t *testing.T) {
 			"-- +cutover no-transaction\nALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;", false},
 		{"create-index-non-concurrently", "CREATE TABLE app.users (id int);\nCREATE INDEX users_id ON public.users (id);",
 			"CREATE TABLE app.users (id int);\nCREATE INDEX users_id ON app.users (id);", false},
+		// squawk's rules that had no equivalent (issue 17).
+		{"drop-not-null", "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;", "ALTER TABLE users ALTER COLUMN email SET DEFAULT '';", true},
+		{"drop-database", "DROP DATABASE app;", "DROP VIEW app;", false},
+		{"detach-partition-non-concurrently", "ALTER TABLE events DETACH PARTITION events_2020;",
+			"-- +cutover no-transaction\nALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;", false},
+		{"alter-domain-add-constraint", "ALTER DOMAIN positive ADD CONSTRAINT pos CHECK (VALUE > 0);",
+			"ALTER DOMAIN positive ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;", false},
+		{"create-domain-with-constraint", "CREATE DOMAIN positive AS bigint CHECK (VALUE > 0);", "CREATE DOMAIN label AS text;", false},
+		{"enum-value-ordering", "ALTER TYPE status ADD VALUE 'pending_review';", "ALTER TYPE status ADD VALUE 'pending_review' BEFORE 'approved';", false},
+		{"identifier-too-long", "CREATE TABLE t (" + strings.Repeat("c", 64) + " bigint);",
+			"CREATE TABLE t (" + strings.Repeat("c", 63) + " bigint);", false},
+		{"identifier-too-long", "ALTER TABLE users ADD COLUMN \"" + strings.Repeat("é", 32) + "\" text;",
+			"ALTER TABLE users ADD COLUMN \"" + strings.Repeat("é", 31) + "\" text;", false},
+		{"prefer-robust-stmts", "-- +cutover no-transaction\nCREATE INDEX CONCURRENTLY users_email ON users (email);",
+			"-- +cutover no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);", false},
+		{"prefer-robust-stmts", "-- +cutover no-transaction\nALTER TABLE users ADD COLUMN x text;",
+			"ALTER TABLE users ADD COLUMN x text;", false},
+		{"statement-timeout-missing", "ALTER TABLE users ALTER COLUMN id TYPE bigint;",
+			"-- +cutover statement_timeout 5m\nALTER TABLE users ALTER COLUMN id TYPE bigint;", false},
+		{"statement-timeout-missing", "ALTER TABLE users ADD CONSTRAINT pos CHECK (amount > 0);",
+			"SET statement_timeout = '5min';\nALTER TABLE users ADD CONSTRAINT pos CHECK (amount > 0);", false},
 	}
 	covered := map[string]bool{}
 	for _, tc := range tests {
@@ -208,5 +230,45 @@ func TestLintStyleRulesDoNotBlock(t *testing.T) {
 	}
 	if b := Blocking(lintText(t, lt+"-- +cutover expand\nDROP TABLE t;\n")); len(b) != 1 {
 		t.Errorf("a drop-table finding does not block: %v", b)
+	}
+}
+
+// TestLintParserBoundaries: the lint takes statements where PostgreSQL's parser ends them,
+// each with its file line, and refuses a part that the runner's own split would send
+// differently.
+func TestLintParserBoundaries(t *testing.T) {
+	lintOutsideRace(t)
+	text := lt + "-- +cutover expand\n" +
+		"CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1); DELETE FROM c);\n" + // line 3
+		"CREATE FUNCTION f(begin int) RETURNS int LANGUAGE sql AS 'SELECT 1';\n" + // line 4
+		"/* a comment; with a semicolon */ CREATE FUNCTION g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC SELECT 1; END;\n" + // line 5
+		"ALTER TABLE users DROP COLUMN email;\n" // line 7
+	m, err := Parse("0001_t.sql", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Lint([]Migration{m})
+	var lines []string
+	for _, f := range got {
+		lines = append(lines, fmt.Sprintf("%d %s", f.Line, f.Rule))
+	}
+	// The rule's actions, the parameter named begin and the BEGIN ATOMIC body end no
+	// statement (no syntax finding, no split finding); the DROP COLUMN after them is line 7.
+	if diff := cmp.Diff(lines, []string{"7 drop-column"}); diff != "" {
+		t.Errorf("findings (-got +want):\n%s\n%v", diff, got)
+	}
+	// A runner split that differs from the parser's (as a splitter bug would make it) is a
+	// finding that blocks and that no override accepts.
+	bad := m
+	exp := *m.Expand
+	exp.Statements = append([]Statement{{SQL: "CREATE RULE r AS ON INSERT TO a DO ALSO (INSERT INTO b VALUES (1)", Line: 3},
+		{SQL: "DELETE FROM c)", Line: 3}}, exp.Statements[1:]...)
+	bad.Expand = &exp
+	split := Blocking(Lint([]Migration{bad}))
+	if len(split) == 0 || split[0].Rule != RuleSplit || split[0].Line != 3 {
+		t.Fatalf("a runner split differing from the parser's: %v, want a blocking %s at line 3", split, RuleSplit)
+	}
+	if _, err := Parse("0001_t.sql", []byte("-- +cutover lint-override statement-split reason: trust me\n-- +cutover expand\n")); err == nil {
+		t.Error("an override of statement-split was accepted")
 	}
 }

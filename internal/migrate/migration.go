@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Phase names a part of a migration; the same words are stored in the version table.
@@ -43,6 +44,7 @@ type Section struct {
 	Phase      Phase
 	Line       int    // line of the marker
 	SQL        string // text between this marker and the next, trimmed
+	SQLLine    int    // file line of SQL's first byte
 	Checksum   string // hex SHA-256 of SQL
 	Statements []Statement
 }
@@ -230,6 +232,7 @@ func (p *fileParser) close() {
 	raw := p.body.String()
 	p.body.Reset()
 	p.cur.SQL = strings.TrimSpace(raw)
+	p.cur.SQLLine = p.start + strings.Count(raw[:len(raw)-len(strings.TrimLeftFunc(raw, unicode.IsSpace))], "\n")
 	sum := sha256.Sum256([]byte(p.cur.SQL))
 	p.cur.Checksum = hex.EncodeToString(sum[:])
 	stmts, errLine, errMsg := split(raw, p.start)

@@ -32,11 +32,11 @@ DROP TABLE a;
 	second, zero := time.Second, time.Duration(0)
 	want := Migration{
 		Version: 42, Name: "add_email", File: "dir/0042_add_email.sql",
-		Expand: &Section{Phase: PhaseExpand, Line: 6, SQL: "CREATE TABLE a (id int, note text DEFAULT 'x;y');\nCREATE INDEX a_id ON a (id);",
+		Expand: &Section{Phase: PhaseExpand, Line: 6, SQL: "CREATE TABLE a (id int, note text DEFAULT 'x;y');\nCREATE INDEX a_id ON a (id);", SQLLine: 7,
 			Statements: []Statement{{"CREATE TABLE a (id int, note text DEFAULT 'x;y')", 7}, {"CREATE INDEX a_id ON a (id)", 8}}},
-		Contract: &Section{Phase: PhaseContract, Line: 10, SQL: "ALTER TABLE a DROP COLUMN note;",
+		Contract: &Section{Phase: PhaseContract, Line: 10, SQL: "ALTER TABLE a DROP COLUMN note;", SQLLine: 11,
 			Statements: []Statement{{"ALTER TABLE a DROP COLUMN note", 11}}},
-		Down:          &Section{Phase: PhaseDown, Line: 12, SQL: "DROP TABLE a;", Statements: []Statement{{"DROP TABLE a", 13}}},
+		Down:          &Section{Phase: PhaseDown, Line: 12, SQL: "DROP TABLE a;", SQLLine: 13, Statements: []Statement{{"DROP TABLE a", 13}}},
 		NoTransaction: true, LockTimeout: &second, StatementTimeout: &zero,
 		Overrides: []Override{{Rule: "create-index-non-concurrently", Reason: "table has 10 rows", Line: 5}},
 	}

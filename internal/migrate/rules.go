@@ -49,6 +49,15 @@ var Rules = []Rule{
 	{"prefer-text-field", "varchar(n): raising the limit later takes an ACCESS EXCLUSIVE lock", false, true},
 	{"ban-char-field", "char(n) pads with spaces and compares surprisingly", false, true},
 	{"prefer-timestamptz", "timestamp without time zone loses the offset of every value", false, true},
+	{"drop-not-null", "DROP NOT NULL lets the new revision write NULLs the serving revision does not expect", true, false},
+	{"drop-database", "DROP DATABASE in a migration", false, false},
+	{"detach-partition-non-concurrently", "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the parent", false, false},
+	{"alter-domain-add-constraint", "ALTER DOMAIN ADD CONSTRAINT without NOT VALID checks every column of the domain under lock", false, false},
+	{"identifier-too-long", "an identifier longer than 63 bytes, which PostgreSQL truncates", false, false},
+	{"create-domain-with-constraint", "a domain's CHECK is hard to change later: every change checks every column using it", false, true},
+	{"enum-value-ordering", "ALTER TYPE … ADD VALUE without BEFORE/AFTER appends the value last, whatever its meaning", false, true},
+	{"prefer-robust-stmts", "in a no-transaction migration, a statement that fails when run again after a partial run", false, true},
+	{"statement-timeout-missing", "a statement scans or rewrites a table under a strong lock and nothing bounds how long", false, true},
 }
 
 var ruleByID = func() map[string]Rule {
@@ -63,6 +72,7 @@ func (c *lintCtx) node(n *pg.Node) {
 	switch {
 	case n.GetCreateStmt() != nil:
 		c.created[relName(n.GetCreateStmt().GetRelation())] = true
+		c.robust(n.GetCreateStmt().GetIfNotExists(), "CREATE TABLE IF NOT EXISTS")
 		for _, el := range n.GetCreateStmt().GetTableElts() {
 			if col := el.GetColumnDef(); col != nil {
 				c.columnStyle(col)
@@ -94,11 +104,16 @@ func (c *lintCtx) node(n *pg.Node) {
 	case n.GetTransactionStmt() != nil:
 		c.flag("transaction-control", "the runner runs each migration in its own transaction; remove BEGIN/COMMIT/ROLLBACK (use -- +cutover no-transaction for statements that must run outside one)")
 	case n.GetVariableSetStmt() != nil:
-		if strings.EqualFold(n.GetVariableSetStmt().GetName(), "lock_timeout") {
+		switch strings.ToLower(n.GetVariableSetStmt().GetName()) {
+		case "lock_timeout":
 			c.setsLock = true
+		case "statement_timeout":
+			c.setsStmt = true
 		}
 	case n.GetCreateTrigStmt() != nil, n.GetLockStmt() != nil:
 		c.strong()
+	default:
+		c.moreNode(n)
 	}
 }
 
@@ -112,6 +127,7 @@ func (c *lintCtx) alterTable(a *pg.AlterTableStmt) {
 	}
 	for _, cmdNode := range a.GetCmds() {
 		cmd := cmdNode.GetAlterTableCmd()
+		c.robustCmd(cmd)
 		switch cmd.GetSubtype() {
 		case pg.AlterTableType_AT_DropColumn:
 			c.flag("drop-column", "dropping column %q breaks the serving revision if it still reads it; stop using the column in a deployed revision, then drop it in a contract part", cmd.GetName())
@@ -133,7 +149,11 @@ func (c *lintCtx) alterTable(a *pg.AlterTableStmt) {
 		case pg.AlterTableType_AT_DetachPartition:
 			if cmd.GetDef().GetPartitionCmd().GetConcurrent() {
 				c.needsNoTransaction("DETACH PARTITION … CONCURRENTLY")
+			} else {
+				c.flag("detach-partition-non-concurrently", "DETACH PARTITION takes an ACCESS EXCLUSIVE lock on the parent table %s, blocking every query on it; use DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+) in a no-transaction migration", table)
 			}
+		case pg.AlterTableType_AT_DropNotNull:
+			c.flag("drop-not-null", "dropping NOT NULL on %q lets the new revision write NULLs the serving revision may not handle; deploy code that handles NULL first, then drop the constraint in a contract part", cmd.GetName())
 		case pg.AlterTableType_AT_SetLogged, pg.AlterTableType_AT_SetUnLogged:
 			c.flag("set-logged", "SET LOGGED/UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock; create a new table and copy in batches instead")
 		}
@@ -225,6 +245,7 @@ func (c *lintCtx) rename(r *pg.RenameStmt) {
 }
 
 func (c *lintCtx) drop(d *pg.DropStmt) {
+	c.robust(d.GetMissingOk(), "DROP … IF EXISTS")
 	switch d.GetRemoveType() {
 	case pg.ObjectType_OBJECT_TABLE:
 		c.strong()
@@ -240,6 +261,7 @@ func (c *lintCtx) drop(d *pg.DropStmt) {
 }
 
 func (c *lintCtx) index(ix *pg.IndexStmt) {
+	c.robust(ix.GetIfNotExists(), "CREATE INDEX … IF NOT EXISTS")
 	if ix.GetConcurrent() {
 		c.needsNoTransaction("CREATE INDEX CONCURRENTLY")
 		return
