@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/kubetest"
@@ -89,7 +92,8 @@ type harness struct {
 	dir   string
 	bin   string
 	token string
-	kcfg  string
+	// ctlKcfg and proxyKcfg authenticate as the manifest's service accounts.
+	ctlKcfg, proxyKcfg string
 
 	mu          sync.Mutex
 	controllers map[string]*replica
@@ -111,7 +115,9 @@ func newHarness(t *testing.T, ns string) *harness {
 	}
 	kubetest.Need(t, cluster)
 	ctx := t.Context()
-	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	// The namespace, service accounts and roles come from the repository's manifest: the
+	// replicas run with exactly the rights it grants.
+	if err := kubetest.Apply(ctx, cluster.Admin, manifest(t, "rbac.yaml", ns), ns, false); err != nil {
 		t.Fatal(err)
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
@@ -119,12 +125,48 @@ func newHarness(t *testing.T, ns string) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, ns: ns, dir: t.TempDir(), bin: testbin.Cutover(t), token: "test-token-" + ns,
-		kcfg: cluster.Kubeconfig(), controllers: map[string]*replica{}, proxies: map[string]*replica{}}
+		controllers: map[string]*replica{}, proxies: map[string]*replica{}}
 	if err := os.WriteFile(filepath.Join(h.dir, "token"), []byte(h.token), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	h.ctlKcfg = h.kubeconfigOf("cutover-controller")
+	h.proxyKcfg = h.kubeconfigOf("cutover-proxy")
 	t.Cleanup(h.stopAll)
 	return h
+}
+
+// manifest reads deploy/kubernetes/name with its namespace replaced by ns.
+func manifest(t *testing.T, name, ns string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "kubernetes", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), "namespace: cutover\n", "namespace: "+ns+"\n")
+	s = strings.ReplaceAll(s, "namespace: cutover}", "namespace: "+ns+"}")
+	s = strings.ReplaceAll(s, "  name: cutover\n---", "  name: "+ns+"\n---")
+	return []byte(s)
+}
+
+// kubeconfigOf writes a kubeconfig that authenticates with a token of the service account.
+func (h *harness) kubeconfigOf(sa string) string {
+	h.t.Helper()
+	exp := int64(3600)
+	tr, err := admin.CoreV1().ServiceAccounts(h.ns).CreateToken(context.Background(), sa,
+		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
+	if err != nil {
+		h.t.Fatalf("token of %s: %v", sa, err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: cluster.Admin.Host, InsecureSkipTLSVerify: true}
+	cfg.AuthInfos[sa] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: sa, Namespace: h.ns}
+	cfg.CurrentContext = "test"
+	path := filepath.Join(h.dir, sa+".kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		h.t.Fatal(err)
+	}
+	return path
 }
 
 func freeAddr(t *testing.T) string {
@@ -161,7 +203,7 @@ func (h *harness) start(name string, args ...string) *replica {
 func (h *harness) startController(name string) *replica {
 	h.t.Helper()
 	addr := freeAddr(h.t)
-	r := h.start(name, "cluster", "controller", "--kubeconfig", h.kcfg, "--namespace", h.ns, "--identity", name,
+	r := h.start(name, "cluster", "controller", "--kubeconfig", h.ctlKcfg, "--namespace", h.ns, "--identity", name,
 		"--listen", addr, "--token-file", filepath.Join(h.dir, "token"), "--lease-duration", leaseDuration.String(),
 		"--renew-deadline", renewDeadline.String(), "--retry-period", "250ms", "--log-level", "info")
 	r.addr = addr
@@ -179,7 +221,7 @@ func (h *harness) startController(name string) *replica {
 func (h *harness) startProxy(name string) *replica {
 	h.t.Helper()
 	addr := freeAddr(h.t)
-	r := h.start(name, "cluster", "proxy", "--kubeconfig", h.kcfg, "--namespace", h.ns, "--identity", name,
+	r := h.start(name, "cluster", "proxy", "--kubeconfig", h.proxyKcfg, "--namespace", h.ns, "--identity", name,
 		"--listen", addr, "--log-level", "info")
 	r.addr = addr
 	h.mu.Lock()

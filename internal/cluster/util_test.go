@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 func apiEventQuery(id int64) api.EventQuery { return api.EventQuery{DeploymentID: id} }
@@ -23,4 +25,8 @@ func waitServes(t *testing.T, addr, version string) {
 		resp.Body.Close()
 		return resp.StatusCode == 200 && resp.Header.Get("X-Version") == version
 	})
+}
+
+func clientcmdConfig(path string) (*rest.Config, error) {
+	return clientcmd.BuildConfigFromFlags("", path)
 }
