@@ -77,20 +77,7 @@ func (a *app) deployCompose(ctx context.Context, files, services []string, messa
 		return err
 	}
 	run := &stackRun{files: files, message: message, wf: wf, awaited: awaited, images: images, imports: imports}
-	var done []string
-	for i, st := range plan.Steps {
-		if !selected(services, st.Service.Name) {
-			continue
-		}
-		outcome, err := a.deployStep(ctx, run, plan.Project, st)
-		if err != nil {
-			a.printOutcomes(plan.Project, done, st.Service.Name, notStarted(plan.Steps[i+1:], services))
-			return err
-		}
-		done = append(done, outcome)
-	}
-	a.printOutcomes(plan.Project, done, "", nil)
-	return nil
+	return a.deploySteps(ctx, run, plan, services)
 }
 
 // stackRun is what deploying one step of a stack needs besides the step.
@@ -104,82 +91,88 @@ type stackRun struct {
 	client  *api.Client
 }
 
-// deployStep deploys one service of the stack and says how it ended: a job run, a stateful
-// or worker service replaced or left alone, a routed one deployed through the daemon.
-func (a *app) deployStep(ctx context.Context, run *stackRun, project string, st stack.Step) (string, error) {
+// deployStep deploys one service of the stack and says how it ended: a job run or left
+// alone, a stateful or worker service replaced or left alone, a routed one deployed
+// through the daemon.
+func (a *app) deployStep(ctx context.Context, run *stackRun, project string, st stack.Step) (stackOutcome, error) {
 	name := st.Service.Name
+	out := stackOutcome{Service: name, Kind: string(st.Kind), Change: string(st.Change)}
 	switch st.Kind {
 	case stack.Job:
-		if err := a.runJob(ctx, st.Service, run.images[name]); err != nil {
-			return "", &exitError{code: ExitFailed, err: err}
-		}
-		return name + ": job completed", nil
+		return a.deployJob(ctx, run, project, st, out)
 	case stack.Stateful, stack.Worker:
-		if err := a.deployContainers(ctx, project, st, run.images[name]); err != nil {
-			return "", err
+		rev, err := a.deployContainers(ctx, project, st, run.images[name])
+		if err != nil {
+			return out, err
 		}
+		out.Revision = rev
 		if st.Change == stack.Unchanged {
-			return name + ": unchanged", nil
+			out.Outcome = "unchanged"
+			return out, nil
 		}
-		return name + ": new container ready", nil
+		out.Outcome = "new container ready"
+		return out, nil
 	}
 	imp, ok := run.imports[name]
 	if !ok {
-		return name + ": not deployed", nil
+		out.Outcome = "not deployed"
+		return out, nil
 	}
 	if run.client == nil {
 		c, err := a.client()
 		if err != nil {
-			return "", err
+			return out, err
 		}
 		run.client = c
 	}
 	s := imp.Spec
 	doc, err := spec.Marshal(&s)
 	if err != nil {
-		return "", fmt.Errorf("deploy %s: %w", name, err)
+		return out, fmt.Errorf("deploy %s: %w", name, err)
 	}
 	req := api.DeployRequest{Service: name, Spec: string(doc), SpecFile: run.files[0] + " (service " + name + ")",
 		Message: run.message}
 	d, err := run.client.Deploy(ctx, req)
 	if err != nil {
-		return "", fmt.Errorf("deploy %s: %w", name, err)
+		return out, fmt.Errorf("deploy %s: %w", name, err)
 	}
+	out.Revision, out.Deployment = d.To, d.ID
 	swf := run.wf
 	swf.wait = run.wf.wait || run.awaited[name]
 	if err := a.afterStart(ctx, run.client, d, swf); err != nil {
-		return "", fmt.Errorf("deploy %s: %w", name, err)
+		return out, fmt.Errorf("deploy %s: %w", name, err)
 	}
 	if swf.wait {
-		return fmt.Sprintf("%s: revision %d deployed", name, d.To), nil
+		out.Outcome = fmt.Sprintf("revision %d deployed", d.To)
+		return out, nil
 	}
-	return fmt.Sprintf("%s: revision %d deployment %d started", name, d.To, d.ID), nil
+	out.Outcome = fmt.Sprintf("revision %d deployment %d started", d.To, d.ID)
+	return out, nil
 }
 
-// notStarted names the selected services of steps.
-func notStarted(steps []stack.Step, services []string) []string {
-	var out []string
-	for _, st := range steps {
-		if selected(services, st.Service.Name) {
-			out = append(out, st.Service.Name)
+// deployJob runs a job unless it already completed with this definition (see
+// stack_jobs.go), and records its success.
+func (a *app) deployJob(ctx context.Context, run *stackRun, project string, st stack.Step, out stackOutcome) (stackOutcome, error) {
+	s := st.Service
+	if st.Change == stack.Unchanged {
+		fmt.Fprintf(a.stdout, "job %s: unchanged and completed before, left alone\n", s.Name)
+		out.Outcome = "unchanged, completed before"
+		return out, nil
+	}
+	if err := a.forgetJob(project, s.Name); err != nil {
+		return out, err
+	}
+	if err := a.runJob(ctx, s, run.images[s.Name]); err != nil {
+		if s.Pos.Line > 0 {
+			err = fmt.Errorf("%s:%d:%d: %w", s.Pos.File, s.Pos.Line, s.Pos.Column, err)
 		}
+		return out, &exitError{code: ExitFailed, err: err}
 	}
-	return out
-}
-
-// printOutcomes reports each service of the stack deployed so far, the one that failed and
-// those not started because of it, on standard error (standard output keeps each step).
-func (a *app) printOutcomes(project string, done []string, failed string, rest []string) {
-	fmt.Fprintf(a.stderr, "stack %s:\n", project)
-	for _, d := range done {
-		fmt.Fprintln(a.stderr, "  "+d)
+	if err := a.recordJob(project, s); err != nil {
+		fmt.Fprintf(a.stderr, "warning: job %s completed, but its record was not written (it runs again next time): %v\n", s.Name, err)
 	}
-	if failed != "" {
-		fmt.Fprintf(a.stderr, "  %s: failed\n", failed)
-	}
-	for _, r := range rest {
-		fmt.Fprintf(a.stderr, "  %s: not started (a service before it failed)\n", r)
-	}
+	out.Outcome = "job completed"
+	return out, nil
 }
 
 // environ is the process environment as a map, for compose interpolation.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -193,6 +194,8 @@ func TestDeployComposeInvalidStack(t *testing.T) {
 		"services:\n  a:\n    image: x\n    ports: [\"8080:80\"]\n  b:\n    image: x\n    ports: [\"127.0.0.1:8080:80\"]\n": "compose.yaml:7:13: services.b.ports: port 8080 is already published by service a",
 		"services:\n  a:\n    build: ./nope\n": "compose.yaml:3:5: services.a.build.context: build context " + filepath.Join(dir, "nope") + " does not exist",
 		"services:\n  a:\n    image: x\n    depends_on: {b: {condition: service_started}}\n  b:\n    image: x\n    depends_on: {a: {condition: service_started}}\n": "compose.yaml:4:18: services.a.depends_on: dependency cycle detected",
+		"services:\n  a:\n    image: x\n    volumes: [\"data:/d\"]\n  b:\n    image: x\n    volumes: [\"data:/e\"]\nvolumes: {data: {}}\n": "compose.yaml:7:15: services.b.volumes: volume data is already the data of stateful service a: two stateful services cannot share one",
+		"services:\n  a:\n    image: x\n    secrets: [pw]\nsecrets:\n  pw: {file: ./nope.txt}\n": "compose.yaml:4:15: services.a.secrets.pw: secret file " + filepath.Join(dir, "nope.txt") + " does not exist",
 	}
 	for doc, want := range cases {
 		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
@@ -414,23 +417,33 @@ services:
 		t.Fatalf("web revisions: %d, want 1", n)
 	}
 
+	// The same job, completed before: left alone, as compose leaves an unchanged service.
+	r = deploy(", EXIT_AFTER: 100ms, EXIT_CODE: 0", "v1b")
+	if r.code != 0 || !strings.Contains(r.stdout, "job migrate: unchanged and completed before, left alone") ||
+		strings.Contains(r.stdout, "job migrate: running") || !strings.Contains(r.stderr, "  migrate: unchanged, completed before\n") {
+		t.Fatalf("unchanged job: exit %d; want it left alone:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := e.cli(t, "status", "-f", file); !strings.Contains(r.stdout, "completed with this definition") {
+		t.Errorf("status -f of a completed job:\n%s%s", r.stdout, r.stderr)
+	}
+
 	r = deploy(", EXIT_AFTER: 100ms, EXIT_CODE: 3", "v2")
-	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "job migrate exited with code 3; last lines of its output:") {
+	if r.code != cli.ExitFailed || !regexp.MustCompile(`compose.yaml:\d+:\d+: job migrate exited with code 3; last lines of its output:`).MatchString(r.stderr) {
 		t.Errorf("failing job: exit %d, stderr %q; want exit 3 naming the job and its code", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "DB_PASSWORD=[redacted]") || strings.Contains(r.stdout+r.stderr, "hunter2-secret-pw") {
 		t.Errorf("failing job's output: want DB_PASSWORD redacted:\n%s", r.stderr)
 	}
-	if n := revisions(); n != 1 {
-		t.Errorf("web revisions after a failed job: %d, want still 1", n)
+	if n := revisions(); n != 2 {
+		t.Errorf("web revisions after a failed job: %d, want still 2", n)
 	}
 
 	r = deploy("", "v3")
 	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "job migrate did not finish within 3s; stopped") {
 		t.Errorf("job past its timeout: exit %d, stderr %q", r.code, r.stderr)
 	}
-	if n := revisions(); n != 1 {
-		t.Errorf("web revisions after a job that timed out: %d, want still 1", n)
+	if n := revisions(); n != 2 {
+		t.Errorf("web revisions after a job that timed out: %d, want still 2", n)
 	}
 	list, err := dc.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(
 		filters.Arg("label", docker.LabelOwner+"="+owner), filters.Arg("label", docker.LabelService+"=migrate"))})

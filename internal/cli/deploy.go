@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -154,6 +155,11 @@ func (a *app) rollbackCmd() *cobra.Command {
 through a deployment under the service's strategy. A blue-green service whose previous
 revision is still warm switches back at once.
 
+Only the daemon's services (routed ones, in a compose stack) are rolled back. A stack's
+stateful, worker and job services are not: their data or side effects may not go back
+with their image. Deploy the compose file of the version to return to instead
+(cutover deploy -f compose.yaml); volumes and their data stay.
+
 A rollback to a revision that predates a database contract part already applied (the
 contract dropped what it needs) is refused (exit 7) unless --force --reason TEXT, which
 is recorded as a rollback_forced event.
@@ -178,6 +184,9 @@ is recorded as a rollback_forced event.
 				return err
 			}
 			d, err := c.Rollback(cmd.Context(), args[0], req)
+			if errors.Is(err, api.ErrNotFound) {
+				return fmt.Errorf("%w\n%s", err, stackRollbackHint(args[0]))
+			}
 			if err != nil {
 				return err
 			}
@@ -238,4 +247,12 @@ func (a *app) readInput(name string) ([]byte, error) {
 		return io.ReadAll(a.stdin)
 	}
 	return os.ReadFile(name)
+}
+
+// stackRollbackHint says what to do for a service the daemon does not know, which may be
+// one of a stack's stateful, worker or job services.
+func stackRollbackHint(service string) string {
+	return fmt.Sprintf("if %s is a stateful, worker or job service of a compose stack, cutover does not roll it back "+
+		"(its data or side effects may not go back with its image): deploy the compose file of the version to return to, "+
+		"cutover deploy -f compose.yaml; its volumes and their data stay", service)
 }

@@ -36,6 +36,13 @@ func (a *app) planStack(ctx context.Context, files []string) (*stack.Plan, strin
 			running[name] = r
 		}
 	}
+	jobs := a.completedJobs(p.Name)
+	for i := range p.Services {
+		s := &p.Services[i]
+		if fp, ok := jobs[s.Name]; ok && stack.KindOf(p, s) == stack.Job {
+			running[s.Name] = stack.Running{Fingerprint: fp}
+		}
+	}
 	plan, err := stack.Make(p, running, stack.OSFiles{})
 	if err != nil {
 		return nil, "", &usageError{err: fmt.Errorf("plan stack %s: %w", p.Name, err)}

@@ -104,6 +104,9 @@ func (a *app) removeProject(ctx context.Context, project string, volumes bool) e
 	if err := d.RemoveVolumes(ctx, project); err != nil {
 		return fmt.Errorf("down %s: %w", project, err)
 	}
+	if err := a.forgetJobs(project); err != nil {
+		return fmt.Errorf("down %s: %w", project, err)
+	}
 	fmt.Fprintf(a.stdout, "volumes of %s removed\n", project)
 	return nil
 }
@@ -124,7 +127,13 @@ func (a *app) stackStatus(ctx context.Context, files []string) error {
 	if err != nil {
 		return &usageError{err: err}
 	}
-	running := a.stackRunning(ctx, p.Name)
+	builtImages(ctx, p)
+	services := make([]*stack.Service, len(p.Services))
+	for i := range p.Services {
+		services[i] = &p.Services[i]
+	}
+	_, _ = a.applyNames(ctx, services) // as deploy fingerprints them; without Docker, as written
+	running, jobs := a.stackRunning(ctx, p.Name), a.completedJobs(p.Name)
 	var rows []stackRow
 	for i := range p.Services {
 		s := &p.Services[i]
@@ -133,7 +142,12 @@ func (a *app) stackStatus(ctx context.Context, files []string) error {
 		case stack.Routed:
 			a.routedRow(ctx, &r)
 		case stack.Job:
-			r.State = "runs at each deploy"
+			r.State = "not run yet (runs at the next deploy)"
+			if fp, ok := jobs[s.Name]; ok && fp == stack.Fingerprint(s) {
+				r.State = "completed with this definition (left alone by the next deploy)"
+			} else if ok {
+				r.State = "completed with another definition (runs again at the next deploy)"
+			}
 		default:
 			a.containerRow(ctx, p.Name, running[s.Name], &r)
 		}

@@ -28,8 +28,8 @@ func stackOwner(stateDir, project string) string {
 }
 
 // stackRunning is what runs of the project's stateful and worker services, by service:
-// the newest revision, the fingerprint its containers run and their IDs. Without Docker,
-// nothing.
+// the revision and fingerprint of the newest container that did not exit, every container's
+// ID and the highest revision any ran. Without Docker, nothing.
 func (a *app) stackRunning(ctx context.Context, project string) map[string]stack.Running {
 	out := map[string]stack.Running{}
 	d, err := a.stackDocker(project)
@@ -44,6 +44,7 @@ func (a *app) stackRunning(ctx context.Context, project string) map[string]stack
 	for _, st := range list {
 		r := out[st.Service]
 		r.Instances = append(r.Instances, st.ID)
+		r.Latest = max(r.Latest, st.Revision)
 		if st.Revision >= r.Revision && st.State != runtime.StateExited {
 			r.Revision, r.Fingerprint = st.Revision, stack.FingerprintOf(st.Service, st.ID)
 		}
@@ -53,29 +54,74 @@ func (a *app) stackRunning(ctx context.Context, project string) map[string]stack
 }
 
 // replaceService deploys a changed or new stateful or worker service: its new container,
-// then the old ones stopped (worker), or the old ones stopped first (stateful).
-func (a *app) replaceService(ctx context.Context, project string, st stack.Step, running stack.Running, built string) error {
+// then the old ones stopped (worker), or the old ones stopped first (stateful). It returns
+// the new container's revision.
+func (a *app) replaceService(ctx context.Context, project string, st stack.Step, running stack.Running, built string) (int, error) {
 	d, err := a.stackDocker(project)
 	if err != nil {
-		return fmt.Errorf("deploy %s: %w", st.Service.Name, err)
+		return 0, fmt.Errorf("deploy %s: %w", st.Service.Name, err)
 	}
 	defer d.Close()
 	s := st.Service
-	is := stack.InstanceSpec(s, stack.NewInstanceID(s), running.Revision+1, built)
+	rev := max(running.Latest, running.Revision) + 1
+	is := stack.InstanceSpec(s, stack.NewInstanceID(s), rev, built)
 	u := stack.Update{Kind: st.Kind, New: is, Old: slices.Clone(running.Instances), MinReady: s.MinReady, Timeout: s.Timeout}
-	say := func(format string, args ...any) { fmt.Fprintf(a.stdout, format+"\n", args...) }
-	if err := stack.Replace(ctx, d, u, say); err != nil {
-		return &exitError{code: ExitFailed, err: err}
+	if err := stack.Replace(ctx, d, u, a.say); err != nil {
+		return 0, &exitError{code: ExitFailed, err: err}
 	}
-	return nil
+	return rev, nil
 }
 
-// deployContainers deploys one stateful or worker step of the plan: an unchanged one is
-// left alone, as compose does.
-func (a *app) deployContainers(ctx context.Context, project string, st stack.Step, built string) error {
-	if st.Change == stack.Unchanged {
-		fmt.Fprintf(a.stdout, "%s: unchanged, left alone\n", st.Service.Name)
-		return nil
+// say writes one step of a stack deploy on standard output.
+func (a *app) say(format string, args ...any) { fmt.Fprintf(a.stdout, format+"\n", args...) }
+
+// deployContainers deploys one stateful or worker step of the plan and returns the
+// revision that runs: an unchanged one is left alone, as compose does, but for the
+// containers an interrupted deploy left beside it, removed once it is ready.
+func (a *app) deployContainers(ctx context.Context, project string, st stack.Step, built string) (int, error) {
+	running := a.stackRunning(ctx, project)[st.Service.Name]
+	if st.Change != stack.Unchanged {
+		return a.replaceService(ctx, project, st, running, built)
 	}
-	return a.replaceService(ctx, project, st, a.stackRunning(ctx, project)[st.Service.Name], built)
+	fmt.Fprintf(a.stdout, "%s: unchanged, left alone\n", st.Service.Name)
+	var current string
+	var others []string
+	for _, id := range running.Instances {
+		if current == "" && stack.FingerprintOf(st.Service.Name, id) == running.Fingerprint {
+			if ok, _ := a.runs(ctx, project, id); ok {
+				current = id
+				continue
+			}
+		}
+		others = append(others, id)
+	}
+	if current == "" || len(others) == 0 {
+		return running.Revision, nil
+	}
+	d, err := a.stackDocker(project)
+	if err != nil {
+		return 0, fmt.Errorf("deploy %s: %w", st.Service.Name, err)
+	}
+	defer d.Close()
+	s := st.Service
+	u := stack.Update{Kind: st.Kind, New: runtime.InstanceSpec{ID: current, Service: s.Name}, Old: others,
+		MinReady: s.MinReady, Timeout: s.Timeout}
+	if err := stack.Settle(ctx, d, u, a.say); err != nil {
+		return 0, &exitError{code: ExitFailed, err: err}
+	}
+	return running.Revision, nil
+}
+
+// runs reports whether the stack container id exists and has not exited.
+func (a *app) runs(ctx context.Context, project, id string) (bool, error) {
+	d, err := a.stackDocker(project)
+	if err != nil {
+		return false, err
+	}
+	defer d.Close()
+	st, err := d.Status(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return st.State != runtime.StateExited, nil
 }

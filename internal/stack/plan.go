@@ -22,8 +22,11 @@ type Running struct {
 	// Fingerprint is the Fingerprint of the definition a stateful or worker service's
 	// container runs; empty for the services the daemon deploys.
 	Fingerprint string
-	// Instances are the IDs of a stateful or worker service's containers.
+	// Instances are the IDs of a stateful or worker service's containers, exited ones too.
 	Instances []string
+	// Latest is the highest revision any of those containers ran, exited ones too: the
+	// next container's revision is Latest+1.
+	Latest int
 }
 
 // Change says what a deployment would do to one service.
@@ -129,6 +132,9 @@ func compare(s *Service, running map[string]Running, name string) (Change, []str
 	r, ok := running[name]
 	if !ok {
 		return New, nil
+	}
+	if r.Fingerprint == "" && len(r.Instances) > 0 {
+		return Changed, []string{"none of its containers runs (stopped by hand or by an interrupted deploy)"}
 	}
 	if r.Fingerprint != "" {
 		if r.Fingerprint == Fingerprint(s) {

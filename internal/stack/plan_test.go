@@ -175,3 +175,32 @@ func TestMakeWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeFingerprints: a job completed with its current definition and a worker whose
+// running container has its fingerprint are unchanged; a job recorded with another
+// definition is changed (it runs again); a stateful service whose containers all exited (an
+// interrupted deploy) is changed, whatever its fingerprint was.
+func TestMakeFingerprints(t *testing.T) {
+	p := appStack()
+	migrate, worker := &p.Services[3], &p.Services[2]
+	for _, c := range []struct {
+		running map[string]Running
+		want    map[string]Change
+	}{
+		{map[string]Running{"migrate": {Fingerprint: Fingerprint(migrate)}, "worker": {Fingerprint: Fingerprint(worker), Instances: []string{"w"}},
+			"db": {Instances: []string{"db.0123456789ab.00000000"}, Latest: 2}},
+			map[string]Change{"migrate": Unchanged, "worker": Unchanged, "db": Changed}},
+		{map[string]Running{"migrate": {Fingerprint: "000000000000"}},
+			map[string]Change{"migrate": Changed, "worker": New, "db": New}},
+	} {
+		plan, err := Make(p, c.running, srcFiles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range plan.Steps {
+			if want, ok := c.want[st.Service.Name]; ok && st.Change != want {
+				t.Errorf("%s: %s %v; want %s", st.Service.Name, st.Change, st.Differences, want)
+			}
+		}
+	}
+}

@@ -77,6 +77,28 @@ func Replace(ctx context.Context, rt Runtime, u Update, say func(format string, 
 	return nil
 }
 
+// Settle finishes what an interrupted deploy left: u.New.ID is the container that runs the
+// service's current definition, u.Old the other containers of the service (exited or
+// running). Once the current one is ready, the others are stopped and removed; when it does
+// not become ready, nothing is touched and the error says so.
+func Settle(ctx context.Context, rt Runtime, u Update, say func(format string, args ...any)) error {
+	if len(u.Old) == 0 {
+		return nil
+	}
+	name := u.New.Service
+	say("%s: %d container(s) left by an interrupted deploy beside %s", name, len(u.Old), u.New.ID)
+	if err := waitReady(ctx, rt, u); err != nil {
+		return fmt.Errorf("%s: %s: %w (the containers left beside it were not touched)", name, u.New.ID, err)
+	}
+	for _, id := range u.Old {
+		say("%s: removing %s", name, id)
+		if err := stopAndRemove(ctx, rt, id); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // undo removes a new container that did not become ready and, for a stateful service,
 // starts the stopped old ones again.
 func undo(ctx context.Context, rt Runtime, u Update, say func(format string, args ...any)) error {

@@ -101,3 +101,25 @@ func TestFingerprintAndInstanceID(t *testing.T) {
 		t.Errorf("instance spec %+v", is)
 	}
 }
+
+// TestSettle: the containers an interrupted deploy left beside the current one are removed
+// only once the current one is ready; when it is not, none is touched.
+func TestSettle(t *testing.T) {
+	healthy := runtime.Status{State: runtime.StateRunning, Health: runtime.HealthHealthy}
+	unhealthy := runtime.Status{State: runtime.StateRunning, Health: runtime.HealthUnhealthy}
+	for _, c := range []struct {
+		status runtime.Status
+		want   string
+		err    bool
+	}{
+		{healthy, "stop old, remove old", false},
+		{unhealthy, "", true},
+	} {
+		r := &recorder{status: c.status}
+		u := Update{Kind: Stateful, New: runtime.InstanceSpec{ID: "new", Service: "s"}, Old: []string{"old"}, Poll: time.Millisecond}
+		err := Settle(context.Background(), r, u, func(string, ...any) {})
+		if got := strings.Join(r.calls, ", "); got != c.want || (err != nil) != c.err {
+			t.Errorf("%s: calls %q, error %v; want %q, error %v", c.status.Health, got, err, c.want, c.err)
+		}
+	}
+}
