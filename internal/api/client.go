@@ -122,6 +122,11 @@ func (c *Client) PauseTraffic(ctx context.Context, service, timeout string) erro
 	return c.call(ctx, http.MethodPost, servicePath(service, "pause-traffic"), nil, map[string]string{"timeout": timeout}, nil)
 }
 
+// RemoveService stops a service and forgets it (its instances, route and history).
+func (c *Client) RemoveService(ctx context.Context, service string) error {
+	return c.call(ctx, http.MethodDelete, servicePath(service, ""), nil, nil, nil)
+}
+
 // ResumeTraffic releases the service's held requests.
 func (c *Client) ResumeTraffic(ctx context.Context, service string) error {
 	return c.call(ctx, http.MethodPost, servicePath(service, "resume-traffic"), nil, nil, nil)

@@ -43,6 +43,7 @@ var routeRoles = map[string]auth.Role{
 	"POST /v1/services/{name}/retry":               auth.Deployer,
 	"POST /v1/services/{name}/pause-traffic":       auth.Deployer,
 	"POST /v1/services/{name}/resume-traffic":      auth.Deployer,
+	"DELETE /v1/services/{name}":                   auth.Deployer,
 	"PUT /v1/services/{name}/secrets/{secret}":     auth.Deployer,
 	"DELETE /v1/services/{name}/secrets/{secret}":  auth.Deployer,
 	"POST /v1/services/{name}/migrations/up":       auth.Deployer,

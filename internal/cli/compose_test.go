@@ -194,8 +194,8 @@ func TestDeployComposeInvalidStack(t *testing.T) {
 		"services:\n  a:\n    image: x\n    ports: [\"8080:80\"]\n  b:\n    image: x\n    ports: [\"127.0.0.1:8080:80\"]\n": "compose.yaml:7:13: services.b.ports: port 8080 is already published by service a",
 		"services:\n  a:\n    build: ./nope\n": "compose.yaml:3:5: services.a.build.context: build context " + filepath.Join(dir, "nope") + " does not exist",
 		"services:\n  a:\n    image: x\n    depends_on: {b: {condition: service_started}}\n  b:\n    image: x\n    depends_on: {a: {condition: service_started}}\n": "compose.yaml:4:18: services.a.depends_on: dependency cycle detected",
-		"services:\n  a:\n    image: x\n    volumes: [\"data:/d\"]\n  b:\n    image: x\n    volumes: [\"data:/e\"]\nvolumes: {data: {}}\n": "compose.yaml:7:15: services.b.volumes: volume data is already the data of stateful service a: two stateful services cannot share one",
-		"services:\n  a:\n    image: x\n    secrets: [pw]\nsecrets:\n  pw: {file: ./nope.txt}\n": "compose.yaml:4:15: services.a.secrets.pw: secret file " + filepath.Join(dir, "nope.txt") + " does not exist",
+		"services:\n  a:\n    image: x\n    volumes: [\"data:/d\"]\n  b:\n    image: x\n    volumes: [\"data:/e\"]\nvolumes: {data: {}}\n":                          "compose.yaml:7:15: services.b.volumes: volume data is already the data of stateful service a: two stateful services cannot share one",
+		"services:\n  a:\n    image: x\n    secrets: [pw]\nsecrets:\n  pw: {file: ./nope.txt}\n":                                                                    "compose.yaml:4:15: services.a.secrets.pw: secret file " + filepath.Join(dir, "nope.txt") + " does not exist",
 	}
 	for doc, want := range cases {
 		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {

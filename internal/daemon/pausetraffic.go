@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/control"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/trafficpause"
 )
@@ -106,4 +108,32 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// removeServiceHandler serves DELETE /v1/services/{name}: the service is stopped and
+// forgotten (control.Remove), for down -f.
+func (d *Daemon) removeServiceHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if _, err := d.store.GetService(r.Context(), name); err != nil {
+			code := http.StatusInternalServerError
+			if errors.Is(err, store.ErrNotFound) {
+				code = http.StatusNotFound
+			}
+			writeJSONError(w, code, fmt.Sprintf("service %s: %v", name, err))
+			return
+		}
+		err := control.Remove(r.Context(), d.store, d.fleet, d.proxy, d.events, name)
+		switch {
+		case errors.Is(err, api.ErrConflict):
+			writeJSONError(w, http.StatusConflict, err.Error())
+		case errors.Is(err, api.ErrNotFound):
+			writeJSONError(w, http.StatusNotFound, err.Error())
+		case err != nil:
+			d.logger.Error("remove service", "service", name, "error", err)
+			writeJSONError(w, http.StatusInternalServerError, err.Error())
+		default:
+			writeJSON(w, map[string]any{"service": name, "removed": true})
+		}
+	})
 }

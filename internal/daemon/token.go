@@ -55,7 +55,8 @@ func (d *Daemon) apiHandler() http.Handler {
 		api.WithRoute("GET /v1/notifications", notify.ListHandler(d.store, d.notifyDir, d.backend())),
 		api.WithRoute("POST /v1/notifications/test", notify.TestHandler(d.events)),
 		api.WithRoute("POST /v1/services/{name}/pause-traffic", d.pauseTrafficHandler(true)),
-		api.WithRoute("POST /v1/services/{name}/resume-traffic", d.pauseTrafficHandler(false)))
+		api.WithRoute("POST /v1/services/{name}/resume-traffic", d.pauseTrafficHandler(false)),
+		api.WithRoute("DELETE /v1/services/{name}", d.removeServiceHandler()))
 }
 
 // namedTokens adapts the registry to api.TokenAdmin, recording each change as an event.

@@ -60,3 +60,10 @@ func (c *specs) reset() {
 	defer c.mu.Unlock()
 	clear(c.cache)
 }
+
+// forget drops a removed service's specs.
+func (c *specs) forget(service string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.cache, service)
+}

@@ -474,3 +474,40 @@ func (v *view) summaries() []snapshot {
 	}
 	return out
 }
+
+// retireService sets the service's stable revision to none, so that nothing keeps it
+// running, and returns the IDs of its instances; false when a deployment runs.
+func (v *view) retireService(service string) ([]string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.services[service]
+	if s == nil {
+		return nil, true
+	}
+	if s.active != nil {
+		return nil, false
+	}
+	s.stable = 0
+	ids := make([]string, 0, len(s.instances))
+	for id := range s.instances {
+		ids = append(ids, id)
+	}
+	return ids, true
+}
+
+// instanceCount is how many instances of the service the view holds.
+func (v *view) instanceCount(service string) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s := v.services[service]; s != nil {
+		return len(s.instances)
+	}
+	return 0
+}
+
+// drop forgets a removed service.
+func (v *view) drop(service string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.services, service)
+}

@@ -118,3 +118,17 @@ func (s *Store) scanService(r scanner) (Service, error) {
 	svc.Spec = spec
 	return svc, nil
 }
+
+// DeleteService forgets a service that no longer runs: its row, revisions, deployments and
+// instance records in one transaction. Its events (the audit trail) and secrets stay. An
+// unknown service is an error wrapping ErrNotFound.
+func (s *Store) DeleteService(ctx context.Context, name string) error {
+	op := "delete service " + name
+	return s.inTx(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `DELETE FROM instances WHERE service = ?`, name); err != nil {
+			return wrap(op, err)
+		}
+		res, err := q.ExecContext(ctx, `DELETE FROM services WHERE name = ?`, name)
+		return affectedOne(op, res, err)
+	})
+}

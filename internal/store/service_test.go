@@ -101,3 +101,37 @@ func TestSetStable(t *testing.T) {
 		t.Errorf("Stable after SetStable(0) = %d, want 0", got.Stable)
 	}
 }
+
+// TestDeleteService: the service, its revisions, deployments and instance records go; its
+// events stay; a second delete is ErrNotFound.
+func TestDeleteService(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	if _, _, err := s.BeginDeployment(ctx, Service{Name: "web"}, Revision{}, Deployment{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Instances().Put(ctx, Instance{ID: "web-1", Service: "web", Revision: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddEvent(ctx, Event{Service: "web", Type: "deployment_started"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteService(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetService(ctx, "web"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetService after delete = %v, want ErrNotFound", err)
+	}
+	if revs, err := s.ListRevisions(ctx, "web"); err != nil || len(revs) != 0 {
+		t.Errorf("revisions after delete: %v, %v", revs, err)
+	}
+	if ins, err := s.Instances().List(ctx, "web"); err != nil || len(ins) != 0 {
+		t.Errorf("instances after delete: %v, %v", ins, err)
+	}
+	if evs, err := s.ListEvents(ctx, EventFilter{Service: "web"}); err != nil || len(evs) != 1 {
+		t.Errorf("events after delete: %d, %v; want the one kept", len(evs), err)
+	}
+	if err := s.DeleteService(ctx, "web"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete = %v, want ErrNotFound", err)
+	}
+}
