@@ -20,11 +20,14 @@ func (a *app) downCmd() *cobra.Command {
 	var volumes bool
 	cmd := &cobra.Command{
 		Use:   "down -f compose.yaml [--volumes]",
-		Short: "Stop a compose stack's stateful and worker containers and remove its networks",
-		Long: `Stop and remove the containers of a compose stack's stateful and worker services (the
-services that depend on others first), then its networks. Named volumes, and so the
-stack's data, are kept unless --volumes is given. Routed services are the daemon's and keep
-running: down names them, and keeps the networks they are on.`,
+		Short: "Stop every service of a compose stack and remove its networks",
+		Long: `Stop every service of a compose stack, the services that depend on others first: a
+routed service is removed from the daemon (its instances drain and stop, its route and
+published port are released, its revisions and deployments are forgotten; its events stay),
+the containers of the stateful and worker services are stopped and removed. Then the
+stack's networks are removed. Named volumes, and so the stack's data, are kept unless
+--volumes is given, which also forgets which jobs completed (they run again at the next
+deploy). Running down again after an interruption finishes the job.`,
 		Example: `  cutover down -f compose.yaml
   cutover down -f compose.yaml --volumes`,
 		Args: cobra.NoArgs,
@@ -40,8 +43,8 @@ running: down names them, and keeps the networks they are on.`,
 	return cmd
 }
 
-// down stops the stack's containers in reverse dependency order, then removes its networks
-// (and volumes when asked) unless a routed service still runs on them.
+// down stops the stack's services in reverse dependency order (routed ones through the
+// daemon), then removes its networks, and its volumes when asked.
 func (a *app) down(ctx context.Context, files []string, volumes bool) error {
 	plan, _, err := a.planStack(ctx, files)
 	if err != nil {
@@ -53,11 +56,13 @@ func (a *app) down(ctx context.Context, files []string, volumes bool) error {
 	}
 	defer d.Close()
 	running := a.stackRunning(ctx, plan.Project)
-	var routed []string
 	for _, st := range slices.Backward(plan.Steps) {
 		name := st.Service.Name
-		if st.Kind == stack.Routed && a.daemonRuns(ctx, name) {
-			routed = append(routed, name)
+		if st.Kind == stack.Routed {
+			if err := a.removeRouted(ctx, name); err != nil {
+				return fmt.Errorf("down %s: %w", name, err)
+			}
+			continue
 		}
 		for _, id := range running[name].Instances {
 			fmt.Fprintf(a.stdout, "%s: stopping %s\n", name, id)
@@ -69,21 +74,26 @@ func (a *app) down(ctx context.Context, files []string, volumes bool) error {
 			}
 		}
 	}
-	if len(routed) > 0 {
-		fmt.Fprintf(a.stdout, "routed services %v keep running under the daemon: the networks and volumes of %s are kept\n", routed, plan.Project)
-		return nil
-	}
 	return a.removeProject(ctx, plan.Project, volumes)
 }
 
-// daemonRuns reports whether the daemon knows the service.
-func (a *app) daemonRuns(ctx context.Context, name string) bool {
+// removeRouted removes a routed service from the daemon, when the daemon runs it.
+func (a *app) removeRouted(ctx context.Context, name string) error {
 	c, err := a.client()
 	if err != nil {
-		return false
+		return err
 	}
-	_, err = c.Service(ctx, name)
-	return err == nil
+	if _, err := c.Service(ctx, name); errors.Is(err, api.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: removing from the daemon (instances drained and stopped, route released)\n", name)
+	if err := c.RemoveService(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: removed\n", name)
+	return nil
 }
 
 // removeProject removes the project's networks, and its volumes when asked.

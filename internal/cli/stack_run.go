@@ -83,7 +83,6 @@ func (a *app) deployContainers(ctx context.Context, project string, st stack.Ste
 	if st.Change != stack.Unchanged {
 		return a.replaceService(ctx, project, st, running, built)
 	}
-	fmt.Fprintf(a.stdout, "%s: unchanged, left alone\n", st.Service.Name)
 	var current string
 	var others []string
 	for _, id := range running.Instances {
@@ -95,7 +94,12 @@ func (a *app) deployContainers(ctx context.Context, project string, st stack.Ste
 		}
 		others = append(others, id)
 	}
-	if current == "" || len(others) == 0 {
+	if current == "" {
+		fmt.Fprintf(a.stdout, "%s: unchanged, but none of its containers runs: replacing them\n", st.Service.Name)
+		return a.replaceService(ctx, project, st, running, built)
+	}
+	fmt.Fprintf(a.stdout, "%s: unchanged, left alone\n", st.Service.Name)
+	if len(others) == 0 {
 		return running.Revision, nil
 	}
 	d, err := a.stackDocker(project)
@@ -112,7 +116,7 @@ func (a *app) deployContainers(ctx context.Context, project string, st stack.Ste
 	return running.Revision, nil
 }
 
-// runs reports whether the stack container id exists and has not exited.
+// runs reports whether the stack container id exists and runs (started, not exited).
 func (a *app) runs(ctx context.Context, project, id string) (bool, error) {
 	d, err := a.stackDocker(project)
 	if err != nil {
@@ -123,5 +127,5 @@ func (a *app) runs(ctx context.Context, project, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return st.State != runtime.StateExited, nil
+	return st.State == runtime.StateRunning, nil
 }

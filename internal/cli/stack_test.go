@@ -2,8 +2,10 @@ package cli_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/cutover/cutover/internal/api"
 	"github.com/cutover/cutover/internal/cli"
 	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
@@ -23,8 +26,10 @@ import (
 
 // stackFile is the issue's stack: web built FROM scratch from a Dockerfile, db stateful with
 // a named volume, a worker healthy only while db answers by name, and a migration job that
-// must reach db by name before web deploys. The versions say what changed.
-func stackFile(project, img, port, web, worker, db string) string {
+// must reach db by name before web deploys. db is the demo app in its SQLite mode, its file
+// on the named volume. The versions say what changed; job is the host the job calls for db
+// (another name makes it fail).
+func stackFile(project, img, port, web, worker, db, job string) string {
 	return fmt.Sprintf(`name: %s
 services:
   web:
@@ -37,7 +42,7 @@ services:
       migrate: {condition: service_completed_successfully}
   db:
     image: %s
-    environment: {VERSION: %s}
+    environment: {VERSION: %s, DB_DRIVER: sqlite, DATABASE_URL: /data/app.db, DEMO_DB_SCHEMA: v0, DEMO_DB_CREATE: "1"}
     volumes: ["data:/data"]
     healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
   worker:
@@ -49,12 +54,12 @@ services:
   migrate:
     image: %s
     entrypoint: ["/healthprobe"]
-    environment: {HEALTH_URL: "http://db:8080/healthz"}
+    environment: {HEALTH_URL: "http://%s:8080/healthz"}
     restart: "no"
     depends_on:
       db: {condition: service_healthy}
 volumes: {data: {}}
-`, project, port, web, img, db, img, worker, img)
+`, project, port, web, img, db, img, worker, img, job)
 }
 
 // stackContainers is the ID of the running container of each service of the stack's
@@ -100,9 +105,10 @@ func TestDeployStack(t *testing.T) {
 	}
 	file := filepath.Join(dir, "compose.yaml")
 	port := freePort(t)
+	job := "db"
 	deploy := func(web, worker, db string) result {
 		t.Helper()
-		if err := os.WriteFile(file, []byte(stackFile(project, img, port, web, worker, db)), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(stackFile(project, img, port, web, worker, db, job)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		began := time.Now()
@@ -122,6 +128,8 @@ func TestDeployStack(t *testing.T) {
 		t.Fatalf("stack containers %v: want db and worker", first)
 	}
 	checkWeb(t, port, "w1")
+	users := addUsers(t, containerAddr(t, dc, first["db"]), "user", 20)
+	load := startSteady(t, "http://127.0.0.1:"+port+"/")
 
 	r = deploy("w2", "k1", "d1")
 	if r.code != 0 || !strings.Contains(r.stdout, "db: unchanged, left alone") || !strings.Contains(r.stdout, "worker: unchanged, left alone") ||
@@ -150,6 +158,9 @@ func TestDeployStack(t *testing.T) {
 		t.Fatalf("db redeploy: exit %d, containers %v\n%s%s", r.code, third, r.stdout, r.stderr)
 	}
 	checkVolume(t, dc, third["db"], project+"_data")
+	if n := missingUsers(t, containerAddr(t, dc, third["db"]), users); n > 0 {
+		t.Errorf("db redeploy lost %d of %d users", n, len(users))
+	}
 
 	r = e.cli(t, "deploy", "-f", file, "--dry-run")
 	if !regexp.MustCompile(`db +stateful +stop-then-start +unchanged`).MatchString(r.stdout) {
@@ -164,6 +175,19 @@ func TestDeployStack(t *testing.T) {
 		t.Errorf("after a failed db deploy the old db does not run again: %v, was %v", now, third)
 	}
 	checkWeb(t, port, "w2")
+
+	job = "nodb" // the job cannot reach its database: it fails, web is not deployed
+	r = deploy("w4", "k2", "d2")
+	if r.code != cli.ExitFailed || !strings.Contains(r.stderr, "job migrate exited with code 1") ||
+		!strings.Contains(r.stderr, "  migrate: failed\n  web: not started") {
+		t.Errorf("failing job: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	checkWeb(t, port, "w2")
+	ok, failed, firsts := load.stop()
+	t.Logf("steady load through web's route over every deploy: %d ok, %d failed", ok, failed)
+	if ok == 0 || failed > 0 {
+		t.Errorf("steady load through web's route: %d ok, %d failed; want 0 failed (first: %v)", ok, failed, firsts)
+	}
 }
 
 // checkWeb checks web's route answers with version.
@@ -195,16 +219,23 @@ func checkVolume(t *testing.T, dc *client.Client, id, volume string) {
 	t.Errorf("container %s mounts %+v; want volume %s at /data", id, c.Mounts, volume)
 }
 
-// TestStackStatusAndDown deploys a stack of a stateful and a worker service, shows it with
-// status -f, takes it down keeping its volume (the same volume serves the next deploy), and
-// takes it down again with --volumes.
+// TestStackStatusAndDown deploys a stack of a routed, a stateful and a worker service, shows
+// it with status -f, takes it down keeping its volume (the routed service removed from the
+// daemon, its port released, its containers gone; the same volume serves the next deploy),
+// and takes it down again with --volumes.
 func TestStackStatusAndDown(t *testing.T) {
 	img := dockertest.DemoImage(t)
 	dc := dockertest.Client(t)
 	e := startCompose(t)
 	file := filepath.Join(t.TempDir(), "compose.yaml")
+	port := freePort(t)
 	doc := "name: " + e.project + `
 services:
+  web:
+    image: ` + img + `
+    ports: ["127.0.0.1:` + port + `:8080"]
+    environment: {VERSION: w1}
+    depends_on: [db]
   db:
     image: ` + img + `
     volumes: ["data:/data"]
@@ -219,9 +250,10 @@ volumes: {data: {}}
 	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.cli(t, "deploy", "-f", file); r.code != 0 {
+	if r := e.cli(t, "deploy", "-f", file, "--wait", "--timeout", "90s"); r.code != 0 {
 		t.Fatalf("deploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	checkWeb(t, port, "w1")
 	r := e.cli(t, "status", "-f", file)
 	for _, want := range []string{`db +stateful +1 +revision 1 running \(healthy\)`, `worker +worker +1 +revision 1 running \(healthy\)`} {
 		if !regexp.MustCompile(want).MatchString(r.stdout) {
@@ -237,7 +269,17 @@ volumes: {data: {}}
 	if r.code != 0 || len(stackContainers(t, dc, stackOwner)) != 0 || !strings.Contains(r.stdout, "volumes of "+e.project+" kept") {
 		t.Fatalf("down: exit %d, containers %v\n%s%s", r.code, stackContainers(t, dc, stackOwner), r.stdout, r.stderr)
 	}
-	if r := e.cli(t, "deploy", "-f", file); r.code != 0 {
+	if !strings.Contains(r.stdout, "web: removed") || len(stackContainers(t, dc, e.state)) != 0 {
+		t.Errorf("down left web running: containers %v\n%s%s", stackContainers(t, dc, e.state), r.stdout, r.stderr)
+	}
+	if _, err := api.NewClient("http://"+e.d.Addr(), e.d.Token()).Service(context.Background(), "web"); !errors.Is(err, api.ErrNotFound) {
+		t.Errorf("the daemon still knows web after down: %v", err)
+	}
+	if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 2*time.Second); err == nil {
+		conn.Close()
+		t.Errorf("web's port %s still accepts after down", port)
+	}
+	if r := e.cli(t, "deploy", "-f", file, "--wait", "--timeout", "90s"); r.code != 0 {
 		t.Fatalf("deploy after down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if again, err := dc.VolumeInspect(context.Background(), e.project+"_data"); err != nil || again.CreatedAt != vol.CreatedAt {

@@ -51,6 +51,9 @@ var queriesBySchema = map[schema]userQueries{
 	},
 }
 
+// createUsersV0 is the users table of schema v0, for DEMO_DB_CREATE.
+const createUsersV0 = "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY AUTOINCREMENT, name text NOT NULL)"
+
 // openUsers opens the database of c without connecting: the app starts even while the
 // database is down, and readiness (check) tells the proxy when it can serve.
 func openUsers(c dbConfig) (*usersDB, error) {
@@ -72,6 +75,12 @@ func openUsers(c dbConfig) (*usersDB, error) {
 	}
 	db.SetMaxOpenConns(maxDBConns)
 	db.SetMaxIdleConns(maxDBConns)
+	if c.Create && c.Driver == "sqlite" {
+		if _, err := db.Exec(createUsersV0); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("create the users table: %w", err)
+		}
+	}
 	return &usersDB{db: db, q: queriesBySchema[c.Schema]}, nil
 }
 

@@ -22,6 +22,9 @@ type dbConfig struct {
 	URL    string // DATABASE_URL: a postgres:// DSN or an SQLite file path
 	Driver string // DB_DRIVER: postgres (default) or sqlite
 	Schema schema // DEMO_DB_SCHEMA: v0, v1 or v2
+	// Create (DEMO_DB_CREATE=1) makes an SQLite database create its users table (schema v0)
+	// when it has none, as a database server initializes its data directory on first start.
+	Create bool
 }
 
 // enabled reports whether the app serves /users from a database.
@@ -33,7 +36,7 @@ func loadDBConfig(getenv func(string) string) (dbConfig, []error) {
 	if c.Schema == "" {
 		return c, nil
 	}
-	c.URL, c.Driver = getenv("DATABASE_URL"), getenv("DB_DRIVER")
+	c.URL, c.Driver, c.Create = getenv("DATABASE_URL"), getenv("DB_DRIVER"), getenv("DEMO_DB_CREATE") == "1"
 	var errs []error
 	switch c.Schema {
 	case schemaV0, schemaV1, schemaV2:

@@ -185,3 +185,18 @@ func TestReadinessNeedsColumns(t *testing.T) {
 		t.Errorf("GET /healthz with an unreachable database = %d %q, want 503", code, body)
 	}
 }
+
+// TestCreateTable: with DEMO_DB_CREATE=1 an SQLite database without a users table creates
+// it, and is ready; without it, the same fresh file is not.
+func TestCreateTable(t *testing.T) {
+	env := func(create string) map[string]string {
+		return map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "app.db"), "DB_DRIVER": "sqlite",
+			"DEMO_DB_SCHEMA": "v0", "DEMO_DB_CREATE": create}
+	}
+	if code, body, _ := get(t, startApp(t, env("1")).url+"/healthz"); code != 200 {
+		t.Errorf("GET /healthz with DEMO_DB_CREATE=1 = %d %q, want 200", code, body)
+	}
+	if code, _, _ := get(t, startApp(t, env("")).url+"/healthz"); code != 503 {
+		t.Errorf("GET /healthz of a fresh file without DEMO_DB_CREATE = %d, want 503", code)
+	}
+}

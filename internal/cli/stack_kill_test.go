@@ -1,0 +1,215 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/cutover/cutover/internal/cli"
+
+	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
+	"github.com/cutover/cutover/internal/testbin"
+)
+
+// dbStack is a stack of one stateful service: the demo app in its SQLite mode, its database
+// file on the named volume data, creating its table on first start.
+func dbStack(project, img, version string) string {
+	return fmt.Sprintf(`name: %s
+services:
+  db:
+    image: %s
+    environment: {VERSION: %s, DB_DRIVER: sqlite, DATABASE_URL: /data/app.db, DEMO_DB_SCHEMA: v0, DEMO_DB_CREATE: "1"}
+    volumes: ["data:/data"]
+    healthcheck: {test: ["CMD", "/healthprobe"], interval: 200ms, retries: 3}
+volumes: {data: {}}
+`, project, img, version)
+}
+
+// containerAddr is the address of the container's port 8080 on its first network, which the
+// host reaches on a local Linux engine.
+func containerAddr(t *testing.T, dc *client.Client, id string) string {
+	t.Helper()
+	c, err := dc.ContainerInspect(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.NetworkSettings.Networks {
+		if n.IPAddress != "" {
+			return net.JoinHostPort(n.IPAddress, "8080")
+		}
+	}
+	t.Fatalf("container %s has no address", id)
+	return ""
+}
+
+// addUsers writes n users to the demo app at addr and returns their ids; each 201 means the
+// row is committed.
+func addUsers(t *testing.T, addr, prefix string, n int) map[int64]string {
+	t.Helper()
+	out := map[int64]string{}
+	for i := range n {
+		name := fmt.Sprintf("%s-%d", prefix, i)
+		resp, err := http.Post("http://"+addr+"/users", "application/json", strings.NewReader(`{"name":"`+name+`"}`))
+		if err != nil {
+			t.Fatalf("POST /users: %v", err)
+		}
+		var u struct{ ID int64 }
+		err = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&u)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || err != nil {
+			t.Fatalf("POST /users: %s, %v", resp.Status, err)
+		}
+		out[u.ID] = name
+	}
+	return out
+}
+
+// missingUsers counts the users of want that the demo app at addr does not return.
+func missingUsers(t *testing.T, addr string, want map[int64]string) int {
+	t.Helper()
+	missing := 0
+	for id, name := range want {
+		resp, err := http.Get(fmt.Sprintf("http://%s/users/%d", addr, id))
+		if err != nil {
+			t.Fatalf("GET /users/%d: %v", id, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), name) {
+			missing++
+		}
+	}
+	return missing
+}
+
+// killDeployAt runs `cutover deploy -f file` as its own process and kills it with SIGKILL as
+// soon as a line of its output contains marker; it reports whether it saw the marker.
+func killDeployAt(t *testing.T, state, file, marker string) bool {
+	t.Helper()
+	cmd := exec.Command(testbin.Cutover(t), "--state", state, "--addr", "http://127.0.0.1:1", "--token", "x",
+		"deploy", "-f", file)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		t.Logf("deploy: %s", sc.Text())
+		if strings.Contains(sc.Text(), marker) {
+			seen = true
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			break
+		}
+	}
+	_, _ = io.Copy(io.Discard, out)
+	_ = cmd.Wait()
+	return seen
+}
+
+// TestStatefulChangeKilled changes a stateful service (the demo app in SQLite mode on a named
+// volume) and kills the deploying process with SIGKILL in the middle: once the old container
+// is stopped (downtime), and once the new one is starting. Each time, the next deploy of the
+// same file converges (one container, of the new definition, ready, at a revision never used
+// before) and every row committed before is still there. No daemon takes part: a stack of
+// stateful services is deployed by the CLI alone.
+func TestStatefulChangeKilled(t *testing.T) {
+	img := dockertest.DemoImage(t)
+	dc := dockertest.Client(t)
+	state, _ := filepath.Abs(t.TempDir())
+	project := "tk" + strings.ToLower(filepath.Base(filepath.Dir(state)))
+	owner := filepath.Join(state, "stack", project)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = dockertest.RemoveContainers(ctx, dc, docker.LabelOwner, owner)
+		_ = dockertest.RemoveNetworks(ctx, dc, docker.LabelProject, project)
+		_ = dc.VolumeRemove(ctx, project+"_data", true)
+	})
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	write := func(version string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(dbStack(project, img, version)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy := func() result {
+		t.Helper()
+		return runWith(t, cli.Commands{}, "--state", state, "--addr", "http://127.0.0.1:1", "--token", "x", "deploy", "-f", file)
+	}
+
+	write("d1")
+	if r := deploy(); r.code != 0 {
+		t.Fatalf("first deploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	db := stackContainers(t, dc, owner)["db"]
+	users := addUsers(t, containerAddr(t, dc, db), "before", 40)
+
+	for i, marker := range []string{"downtime starts", "db: starting"} {
+		version := fmt.Sprintf("d%d", i+2)
+		write(version)
+		if !killDeployAt(t, state, file, marker) {
+			t.Fatalf("the deploy of %s never printed %q", version, marker)
+		}
+		r := deploy()
+		now := stackContainers(t, dc, owner)
+		if r.code != 0 || len(now) != 1 || now["db"] == db {
+			t.Fatalf("deploy after kill -9 at %q: exit %d, containers %v (old %s)\n%s%s", marker, r.code, now, db, r.stdout, r.stderr)
+		}
+		if all := allContainers(t, dc, owner); all != 1 {
+			t.Errorf("after kill -9 at %q and a new deploy: %d containers of the stack, want 1\n%s", marker, all, r.stdout)
+		}
+		db = now["db"]
+		addr := containerAddr(t, dc, db)
+		waitUntil(t, 60*time.Second, "db answers", func() bool {
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err == nil && resp.StatusCode == http.StatusOK
+		})
+		if n := missingUsers(t, addr, users); n > 0 {
+			t.Errorf("after kill -9 at %q: %d of %d committed users lost", marker, n, len(users))
+		}
+		if r := deploy(); r.code != 0 || !strings.Contains(r.stdout, "db: unchanged, left alone") {
+			t.Errorf("a second deploy of the same file after kill -9 at %q: exit %d\n%s%s", marker, r.code, r.stdout, r.stderr)
+		}
+		for id, name := range addUsers(t, addr, version, 5) {
+			users[id] = name
+		}
+	}
+	r := runWith(t, cli.Commands{}, "--state", state, "--addr", "http://127.0.0.1:1", "-o", "json", "status", "-f", file)
+	if r.code != 0 || !strings.Contains(r.stdout, `"revision": 3`) {
+		t.Errorf("status -f after two interrupted deploys: want revision 3 (never reused)\n%s%s", r.stdout, r.stderr)
+	}
+}
+
+// allContainers counts the containers of owner, exited ones too.
+func allContainers(t *testing.T, dc *client.Client, owner string) int {
+	t.Helper()
+	list, err := dc.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", docker.LabelOwner+"="+owner))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
+}
