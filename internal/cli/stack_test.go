@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -279,8 +280,21 @@ volumes: {data: {}}
 		conn.Close()
 		t.Errorf("web's port %s still accepts after down", port)
 	}
-	if r := e.cli(t, "deploy", "-f", file, "--wait", "--timeout", "90s"); r.code != 0 {
+	r = e.cli(t, "-o", "json", "deploy", "-f", file, "--wait", "--timeout", "90s")
+	if r.code != 0 {
 		t.Fatalf("deploy after down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var rep struct {
+		OK       bool
+		Services []struct{ Service, Kind, Outcome string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || !rep.OK || len(rep.Services) != 3 {
+		t.Errorf("deploy -o json: %+v, %v; want one document, ok, three services\n%s", rep, err, r.stdout)
+	}
+	for _, s := range rep.Services {
+		if s.Service == "web" && !regexp.MustCompile(`^revision \d+ deployed$`).MatchString(s.Outcome) {
+			t.Errorf("deploy -o json: web's outcome %q", s.Outcome)
+		}
 	}
 	if again, err := dc.VolumeInspect(context.Background(), e.project+"_data"); err != nil || again.CreatedAt != vol.CreatedAt {
 		t.Errorf("volume after down and deploy: %+v, %v; want the same volume as before (%s)", again, err, vol.CreatedAt)

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,6 +111,9 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
+// removeTimeout bounds how long removing a service waits for its instances to stop.
+const removeTimeout = 10 * time.Minute
+
 // removeServiceHandler serves DELETE /v1/services/{name}: the service is stopped and
 // forgotten (control.Remove), for down -f.
 func (d *Daemon) removeServiceHandler() http.Handler {
@@ -123,7 +127,10 @@ func (d *Daemon) removeServiceHandler() http.Handler {
 			writeJSONError(w, code, fmt.Sprintf("service %s: %v", name, err))
 			return
 		}
-		err := control.Remove(r.Context(), d.store, d.fleet, d.proxy, d.events, name)
+		// Bounded: instances drain and stop within their drain timeout and stop grace.
+		ctx, cancel := context.WithTimeout(r.Context(), removeTimeout)
+		defer cancel()
+		err := control.Remove(ctx, d.store, d.fleet, d.proxy, d.events, name)
 		switch {
 		case errors.Is(err, api.ErrConflict):
 			writeJSONError(w, http.StatusConflict, err.Error())
