@@ -129,7 +129,7 @@ func (c *Cluster) start(ctx context.Context, bin string) error {
 		"--authorization-kubeconfig", c.Kubeconfig(), "--leader-elect=false",
 		"--bind-address=127.0.0.1", "--secure-port=0",
 		"--service-account-private-key-file", filepath.Join(c.Dir, "sa.key"),
-		"--controllers=*,-nodelifecycle,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach,-ttl")
+		"--controllers=*,-node-lifecycle-controller,-node-ipam-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-ttl-controller")
 }
 
 func (c *Cluster) apiserverArgs(etcdURL string, port int) []string {
