@@ -107,6 +107,16 @@
 // window into the next one instead (the choice depends on request counts, which the test
 // conditions on). Absolute limits and the pass rules apply to the whole traffic only.
 //
+// # Margin tests: evidence for an evidence-paced ramp
+//
+// StartMargin(m) starts tests of the opposite hypothesis, "the canary's events are at least m
+// times as frequent as the baseline's" (errors, and slow requests at each latency test's
+// thresholds), by the same conditional count turned round (see margin.go). Each is a test
+// supermartingale under its hypothesis, so reaching 1/alpha shows the canary within m at
+// level alpha under continuous monitoring: the ramp raises the share on that, never on a
+// fixed-sample interval. The tests run on the whole traffic, start afresh at each share, and
+// are part of the Snapshot.
+//
 // # Prometheus checks
 //
 // For metrics the proxy does not see, a check runs a PromQL instant query every interval and

@@ -40,6 +40,7 @@ type Judge struct {
 	lat     [2]quantileTest // the median's, then the tail quantile's
 	limit   limitTest       // max_p99, when set
 	failed  *Verdict
+	margin  *margins // the margin tests of an evidence-paced ramp, nil when off
 	logs    shareLogs
 	dc, db  []int64 // scratch for the window's histograms
 	pc, pb  []int64 // scratch for their prefix sums
@@ -88,6 +89,10 @@ func (j *Judge) Observe(s Sample) {
 	j.ev.Baseline.Requests += b.Requests
 	j.ev.Baseline.Errors += b.Errors
 	j.errs.observe(&j.logs, share(c.Requests, b.Requests), c.Errors, b.Errors)
+	if j.margin != nil {
+		j.margin.requests += c.Requests
+		j.margin.errs.observe(share(c.Requests, b.Requests), c.Errors, b.Errors)
+	}
 	j.observeLatency(c.Latency, b.Latency)
 	if v, ok := j.check(); ok {
 		j.failed = &v
@@ -132,7 +137,11 @@ func (j *Judge) observeLatency(c, b []int64) {
 	}
 	if on {
 		for i := range j.lat {
-			j.lat[i].count(&j.logs, j.pc, j.pb, share(nc, nb))
+			sc, sb := j.lat[i].count(&j.logs, j.pc, j.pb, share(nc, nb))
+			if j.margin != nil {
+				j.margin.lat[i].started = true
+				j.margin.lat[i].observe(share(nc, nb), sc, sb)
+			}
 		}
 	}
 	j.baseN += nb

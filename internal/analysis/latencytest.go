@@ -38,13 +38,14 @@ func (t *quantileTest) setThresholds(bounds []time.Duration, tolerance float64, 
 }
 
 // count judges one window's histograms, given as prefix sums cc and cb, at share p against the
-// thresholds set before it.
-func (t *quantileTest) count(logs *shareLogs, cc, cb []int64, p float64) {
+// thresholds set before it, and returns the window's slow requests of canary and baseline.
+func (t *quantileTest) count(logs *shareLogs, cc, cb []int64, p float64) (sc, sb int64) {
 	nc, nb := cc[len(cc)-1], cb[len(cb)-1]
-	sc, sb := nc-cc[t.canary], nb-cb[t.base]
+	sc, sb = nc-cc[t.canary], nb-cb[t.base]
 	t.slowC, t.slowB = t.slowC+sc, t.slowB+sb
 	t.judgedC, t.judgedB = t.judgedC+nc, t.judgedB+nb
 	t.m.observe(logs, p, sc, sb)
+	return sc, sb
 }
 
 // quantileIndex returns the bucket holding the q-quantile of histogram h of n observations,

@@ -99,6 +99,7 @@ func (j *Judge) evidence() Evidence {
 		ev.EValue = eValue(le)
 	}
 	ev.Threshold = 1 / j.cfg.Alpha
+	ev.Margin = j.marginEvidence()
 	return ev
 }
 

@@ -30,6 +30,8 @@ type Snapshot struct {
 	Latency []QuantileState `json:"latency"`
 	Limit   *LimitState     `json:"limit,omitempty"`
 	Failed  *Verdict        `json:"failed,omitempty"`
+	// Margin holds an evidence-paced ramp's margin tests at the current share, when on.
+	Margin *MarginState `json:"margin,omitempty"`
 	// Endpoints are the endpoints' judges, by name, in a Strata's snapshot.
 	Endpoints map[string]Snapshot `json:"endpoints,omitempty"`
 }
@@ -43,6 +45,22 @@ type QuantileState struct {
 	SlowCanary    int64     `json:"slow_canary"`
 	JudgedBase    int64     `json:"judged_baseline"`
 	JudgedCanary  int64     `json:"judged_canary"`
+	LogLikelihood []float64 `json:"log_likelihood"`
+}
+
+// MarginState is the margin tests in a Snapshot: the margin, the canary's requests since
+// they started, and for the error test then the two latency tests, each its log likelihood
+// ratios, its events (canary's, baseline's) and whether it has begun.
+type MarginState struct {
+	Margin   float64           `json:"margin"`
+	Requests int64             `json:"requests"`
+	Tests    []MarginTestState `json:"tests"`
+}
+
+// MarginTestState is one margin test in a MarginState.
+type MarginTestState struct {
+	Started       bool      `json:"started,omitempty"`
+	Events        [2]int64  `json:"events"`
 	LogLikelihood []float64 `json:"log_likelihood"`
 }
 
@@ -73,7 +91,40 @@ func (j *Judge) Snapshot() Snapshot {
 		v := *j.failed
 		s.Failed = &v
 	}
+	if mg := j.margin; mg != nil {
+		s.Margin = &MarginState{Margin: mg.m, Requests: mg.requests}
+		for _, t := range []*marginTest{&mg.errs, &mg.lat[0], &mg.lat[1]} {
+			s.Margin.Tests = append(s.Margin.Tests, MarginTestState{Started: t.started, Events: t.events,
+				LogLikelihood: append([]float64(nil), t.logL[:]...)})
+		}
+	}
 	return s
+}
+
+// restoreMargin loads the margin tests of s, when there are any.
+func (j *Judge) restoreMargin(s *MarginState) error {
+	if s == nil {
+		return nil
+	}
+	if err := j.StartMargin(s.Margin); err != nil || s.Requests < 0 || len(s.Tests) != 3 {
+		return fmt.Errorf("margin tests: margin %v, %d canary requests, %d tests", s.Margin, s.Requests, len(s.Tests))
+	}
+	mg := j.margin
+	mg.requests = s.Requests
+	for i, t := range []*marginTest{&mg.errs, &mg.lat[0], &mg.lat[1]} {
+		st := s.Tests[i]
+		if len(st.LogLikelihood) != marginGrid || st.Events[0] < 0 || st.Events[1] < 0 {
+			return fmt.Errorf("margin test %d: %d grid values, events %v", i, len(st.LogLikelihood), st.Events)
+		}
+		for k, x := range st.LogLikelihood {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("margin test %d: grid value %d is %v", i, k, x)
+			}
+			t.logL[k] = x
+		}
+		t.started, t.events = st.Started, st.Events
+	}
+	return nil
 }
 
 // Resume returns a Judge for cfg that continues from s, or an error naming what in s does not
@@ -130,7 +181,7 @@ func (j *Judge) restore(s Snapshot) error {
 		v := *s.Failed
 		j.failed = &v
 	}
-	return nil
+	return j.restoreMargin(s.Margin)
 }
 
 // restoreLatency loads the latency tests.

@@ -176,3 +176,7 @@ func (s *Strata) endpointEvidence() []EndpointEvidence {
 	}
 	return out
 }
+
+// StartMargin starts the margin tests of an evidence-paced ramp on the whole traffic (see
+// Judge.StartMargin).
+func (s *Strata) StartMargin(m float64) error { return s.all.StartMargin(m) }

@@ -75,6 +75,9 @@ type Evidence struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// Endpoints summarise each endpoint's own tests, when the route names endpoints.
 	Endpoints []EndpointEvidence `json:"endpoints,omitempty"`
+	// Margin is the evidence of an evidence-paced ramp's margin tests at the current share,
+	// when a ramp runs them (Judge.StartMargin).
+	Margin *MarginEvidence `json:"margin,omitempty"`
 	// Prometheus holds the standing of each Prometheus check, in the spec's order (see Combine).
 	Prometheus []CheckEvidence `json:"prometheus,omitempty"`
 }

@@ -221,6 +221,7 @@ func (c *Controller) step(ctx context.Context, d *Deployment, strategy Strategy,
 			d.State.Verdict = v
 		}
 	}
+	judge.startMargin(dec.Margin)
 	judge.store(&d.State)
 	if err := c.act(ctx, d, dec); err != nil {
 		return 0, err

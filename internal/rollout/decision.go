@@ -88,10 +88,9 @@ type State struct {
 	// analysis step. From then on Observation.Verdict should be the judge's final verdict
 	// (Judge.Final), so that an analysis step passes on min_requests at its end.
 	StepDeadline time.Time `json:"step_deadline,omitzero"`
-	// RampWeight is the share a canary's ramp step serves now (0 outside one), RampMark the
-	// canary's request count when that share began.
-	RampWeight int   `json:"ramp_weight,omitempty"`
-	RampMark   int64 `json:"ramp_mark,omitempty"`
+	// RampWeight is the share a canary's ramp step serves now (0 outside one); the judge's
+	// margin tests (stored with it) began with that share.
+	RampWeight int `json:"ramp_weight,omitempty"`
 	// Judge is the canary judge's evidence, written with every step so that a restarted
 	// daemon (kill -9, hand-off) resumes the judgement rather than starting afresh; nil for
 	// other strategies and once the deployment has ended.
@@ -149,6 +148,9 @@ type Decision struct {
 	Stop []string
 	// Wait is the longest the controller may wait before calling the strategy again.
 	Wait time.Duration
+	// Margin, when above 0, starts the canary judge's margin tests afresh at that margin (an
+	// evidence-paced ramp's new share; analysis.Judge.StartMargin); below 0 stops them.
+	Margin float64
 }
 
 // StartOrder asks for Count new instances of Revision; Baseline marks them as a canary's

@@ -71,6 +71,15 @@ func (cj *canaryJudge) store(st *State) {
 	st.Judge = &JudgeState{OnBaseline: cj.onBaseline, Snapshot: cj.judge.Snapshot()}
 }
 
+// startMargin starts the judge's margin tests afresh at m (> 0), stops them (m < 0), or
+// leaves them (0).
+func (cj *canaryJudge) startMargin(m float64) {
+	if cj == nil || m == 0 {
+		return
+	}
+	_ = cj.judge.StartMargin(max(m, 0)) // spec.validateRamp keeps margins at 1 or more
+}
+
 // resume continues the judgement stored in js (nil: nothing to resume). On an error the judge
 // stays fresh: the caller reports that the evidence before the restart is lost.
 func (cj *canaryJudge) resume(js *JudgeState) error {

@@ -1,7 +1,6 @@
 package rollout
 
 import (
-	"math"
 	"slices"
 	"testing"
 	"time"
@@ -12,34 +11,32 @@ import (
 
 func TestRampNext(t *testing.T) {
 	r := spec.RampStep{Max: 50, Factor: 2, Margin: 2, MinRequests: 200, MaxRequests: 1000}
-	ev := func(canary int64, errHigh, slowHigh float64) analysis.Evidence {
-		e := analysis.Evidence{Canary: analysis.RevisionEvidence{Requests: canary}}
-		if errHigh > 0 {
-			e.ErrorRatio = &analysis.Interval{Estimate: 1, Low: 0, High: errHigh, Level: 0.95}
-		}
-		if slowHigh > 0 {
-			e.Latency = []analysis.QuantileEvidence{{Quantile: 0.95, SlowRatio: &analysis.Interval{High: slowHigh}}}
-		}
-		return e
+	part := func(shown bool, events int64) analysis.MarginPart {
+		return analysis.MarginPart{Shown: shown, CanaryEvents: events, BaselineEvents: events}
+	}
+	ev := func(served int64, errs analysis.MarginPart, lat ...analysis.MarginPart) analysis.Evidence {
+		return analysis.Evidence{Margin: &analysis.MarginEvidence{Margin: 2, Threshold: 20, CanaryRequests: served,
+			Errors: &errs, Latency: lat}}
 	}
 	for _, tc := range []struct {
 		name   string
 		weight int
 		ev     analysis.Evidence
-		mark   int64
 		want   rampMove
 	}{
-		{"too few requests at this share", 5, ev(450, 1.2, 0), 300, rampMove{weight: 5}},
-		{"raise", 5, ev(500, 1.2, 1.1), 300, rampMove{weight: 10}},
-		{"at least +1", 1, ev(500, 0, 0), 300, rampMove{weight: 2}},
-		{"capped at max", 40, ev(500, 0, 0), 0, rampMove{weight: 50}},
-		{"error bound above margin", 5, ev(900, 2.5, 0), 0, rampMove{weight: 5}},
-		{"canary errors, baseline none", 5, ev(900, math.Inf(1), 0), 0, rampMove{weight: 5}},
-		{"slow bound above margin", 5, ev(900, 1.5, 3), 0, rampMove{weight: 5}},
-		{"max_requests without evidence", 5, ev(1300, 2.5, 0), 0, rampMove{weight: 5, capped: true}},
-		{"done at max", 50, ev(900, 1.5, 1.5), 0, rampMove{weight: 50, done: true}},
+		{"no margin tests yet", 5, analysis.Evidence{}, rampMove{weight: 5, start: true}},
+		{"margin tests of another margin", 5, analysis.Evidence{Margin: &analysis.MarginEvidence{Margin: 3}}, rampMove{weight: 5, start: true}},
+		{"too few requests at this share", 5, ev(150, part(true, 5)), rampMove{weight: 5}},
+		{"raise", 5, ev(200, part(true, 5), part(true, 50)), rampMove{weight: 10, start: true}},
+		{"no errors at all bound nothing and hold nothing up", 5, ev(200, part(false, 0), part(true, 50)), rampMove{weight: 10, start: true}},
+		{"at least +1", 1, ev(300, part(true, 1)), rampMove{weight: 2, start: true}},
+		{"capped at max", 40, ev(300, part(true, 1)), rampMove{weight: 50, start: true}},
+		{"errors not shown", 5, ev(900, part(false, 3), part(true, 50)), rampMove{weight: 5}},
+		{"latency not shown", 5, ev(900, part(true, 3), part(true, 50), part(false, 4)), rampMove{weight: 5}},
+		{"max_requests without evidence", 5, ev(1000, part(false, 3)), rampMove{weight: 5, capped: true}},
+		{"done at max", 50, ev(900, part(true, 3), part(true, 9)), rampMove{weight: 50, done: true}},
 	} {
-		got := rampNext(r, tc.weight, tc.ev, tc.mark)
+		got := rampNext(r, tc.weight, tc.ev)
 		got.why = ""
 		if got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
@@ -48,8 +45,9 @@ func TestRampNext(t *testing.T) {
 }
 
 // TestRampStepRaisesByEvidence drives a canary with a ramp step through the real controller
-// and judge: the share doubles each time the canary has served min_requests at it, then the
-// canary is promoted.
+// and judge: the share doubles each time the canary has served min_requests at it and the
+// margin tests (no errors on either side: nothing to bound) allow it, then the canary is
+// promoted; the margin tests start afresh at each share and are stored with the state.
 func TestRampStepRaisesByEvidence(t *testing.T) {
 	s := spec.Service{Name: "web", Replicas: 1, Run: spec.Run{Command: "x"}, Route: spec.Route{Listen: ":1"},
 		Strategy: spec.Strategy{Canary: &spec.Canary{
@@ -72,5 +70,14 @@ func TestRampStepRaisesByEvidence(t *testing.T) {
 	}
 	if want := []int{5, 10, 20}; !slices.Equal(ramp, want) {
 		t.Errorf("ramp weights %v, want %v", ramp, want)
+	}
+	var stored int
+	for _, st := range w.states {
+		if st.RampWeight > 0 && st.Judge != nil && st.Judge.Snapshot.Margin != nil {
+			stored++
+		}
+	}
+	if stored == 0 {
+		t.Error("no state during the ramp stored the margin tests")
 	}
 }

@@ -2,11 +2,12 @@ package spec
 
 // RampStep is an evidence-paced canary step: from the weight reached before it, the canary's
 // share is multiplied by Factor (at least +1) up to Max, each raise once the canary has served
-// MinRequests at the current share and the judge's evidence bounds its error ratio (and its
-// slow-request ratios) to at most Margin times stable's. It never raises faster than the
-// evidence; a fail verdict rolls back as at any step. MaxRequests, when set, caps the canary
-// requests served at one share without that evidence: the step then ends as an inconclusive
-// analysis does (the analysis' inconclusive setting).
+// at least MinRequests at the current share and the judge's anytime-valid margin tests, run
+// afresh at each share, show its error ratio (and its slow-request ratios at stable's p50 and
+// p95) below Margin times stable's, at the analysis' alpha. It never raises faster than the
+// evidence; a fail verdict rolls back as at any step. MaxRequests, when set, is the most
+// canary requests one share may serve without that evidence (the exposure before a raise):
+// the step then ends as an inconclusive analysis does (the analysis' inconclusive setting).
 type RampStep struct {
 	Max         int     `yaml:"max" json:"max"`
 	Factor      float64 `yaml:"factor" json:"factor"`
@@ -46,8 +47,8 @@ func validateRamp(errs *Errors, r *RampStep, sp string, prev int) {
 	if !(r.Factor > 1 && r.Factor <= 10) {
 		errs.add(sp+".factor", "%v must be above 1 and at most 10", r.Factor)
 	}
-	if !(r.Margin >= 1 && r.Margin <= 100) {
-		errs.add(sp+".margin", "%v must be from 1 to 100 (2: the canary's error ratio is shown below twice stable's)", r.Margin)
+	if !(r.Margin > 1 && r.Margin <= 100) {
+		errs.add(sp+".margin", "%v must be above 1 and at most 100 (2: the canary's error ratio is shown below twice stable's)", r.Margin)
 	}
 	if r.MinRequests < 1 {
 		errs.add(sp+".min_requests", "must be at least 1")

@@ -61,7 +61,7 @@ func TestParseValidationRules(t *testing.T) {
 		{"ramp valid", base + "strategy:\n  canary:\n    steps: [weight: 5, ramp: {max: 50}, weight: 100]\n", nil},
 		{"ramp bad", base + "strategy:\n  canary:\n    steps: [ramp: {max: 150, factor: 1, margin: 0.5, min_requests: -1}]\n",
 			[]wantErr{{"strategy.canary.steps[0].ramp", 8, "weight step above 0"}, {"strategy.canary.steps[0].ramp.factor", 8, "above 1"},
-				{"strategy.canary.steps[0].ramp.margin", 8, "from 1 to 100"}, {"strategy.canary.steps[0].ramp.min_requests", 8, "at least 1"}}},
+				{"strategy.canary.steps[0].ramp.margin", 8, "above 1 and at most 100"}, {"strategy.canary.steps[0].ramp.min_requests", 8, "at least 1"}}},
 		{"replicas zero", base + "replicas: 0\n", []wantErr{{"replicas", 6, "must be at least 1"}}},
 		{"replicas negative", base + "replicas: -2\n", []wantErr{{"replicas", 6, "must be at least 1"}}},
 		{"replicas too many", base + "replicas: 1001\n", []wantErr{{"replicas", 6, "at most 1000"}}},
