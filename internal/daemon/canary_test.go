@@ -13,10 +13,16 @@ import (
 // the summary.
 func startLoad(t *testing.T, listen string, rate int) (stop func() loadgen.Summary) {
 	t.Helper()
+	return startLoadFor(t, listen, rate, 5*time.Minute)
+}
+
+// startLoadFor is startLoad for at most d.
+func startLoadFor(t *testing.T, listen string, rate int, d time.Duration) (stop func() loadgen.Summary) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan loadgen.Summary, 1)
 	go func() {
-		sum, _ := loadgen.Run(ctx, loadgen.Config{URL: "http://" + listen + "/", Rate: rate, Workers: 512, Duration: 5 * time.Minute}, nil)
+		sum, _ := loadgen.Run(ctx, loadgen.Config{URL: "http://" + listen + "/", Rate: rate, Workers: 512, Duration: d}, nil)
 		done <- sum
 	}()
 	return func() loadgen.Summary {
