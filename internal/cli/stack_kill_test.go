@@ -215,3 +215,135 @@ func allContainers(t *testing.T, dc *client.Client, owner string) int {
 	}
 	return len(list)
 }
+
+// serveProc is `cutover serve` as a process of its own, to be killed with SIGKILL.
+type serveProc struct {
+	cmd        *exec.Cmd
+	url, token string
+}
+
+// startServe starts a daemon on state and waits until its API answers.
+func startServe(t *testing.T, state string) *serveProc {
+	t.Helper()
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	cmd := exec.Command(testbin.Cutover(t), "serve", "--state", state, "--listen", "127.0.0.1:0", "--addr-file", addrFile)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{cmd: cmd}
+	t.Cleanup(p.kill9)
+	waitUntil(t, 60*time.Second, "the daemon's address and token", func() bool {
+		a, err1 := os.ReadFile(addrFile)
+		tok, err2 := os.ReadFile(filepath.Join(state, "token"))
+		p.url, p.token = "http://"+strings.TrimSpace(string(a)), strings.TrimSpace(string(tok))
+		return err1 == nil && err2 == nil && len(a) > 0 && len(tok) > 0
+	})
+	waitUntil(t, 60*time.Second, "the daemon's API", func() bool {
+		resp, err := http.Get(p.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	return p
+}
+
+func (p *serveProc) kill9() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+}
+
+// TestStatefulChangeDaemonKilled changes the stateful db and the routed web of a stack and
+// kills the daemon with SIGKILL as soon as db's downtime starts. db's change is the
+// command's own: it completes, with every committed row; web's deploy fails (no daemon).
+// Once the daemon is started again, the same deploy converges: db left alone, web deployed.
+func TestStatefulChangeDaemonKilled(t *testing.T) {
+	img := dockertest.DemoImage(t)
+	dc := dockertest.Client(t)
+	state, _ := filepath.Abs(t.TempDir())
+	project := "td" + strings.ToLower(filepath.Base(filepath.Dir(state)))
+	owner := filepath.Join(state, "stack", project)
+	t.Cleanup(func() { // registered first: runs after the daemons are killed
+		ctx := context.Background()
+		for _, o := range []string{state, owner} {
+			_ = dockertest.RemoveContainers(ctx, dc, docker.LabelOwner, o)
+		}
+		_ = dockertest.RemoveNetworks(ctx, dc, docker.LabelProject, project)
+		_ = dc.VolumeRemove(ctx, project+"_data", true)
+	})
+	port := freePort(t)
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	write := func(web, db string) {
+		t.Helper()
+		doc := dbStack(project, img, db) + `  web:
+    image: ` + img + `
+    ports: ["127.0.0.1:` + port + `:8080"]
+    environment: {VERSION: ` + web + `}
+    depends_on: {db: {condition: service_healthy}}
+`
+		doc = strings.Replace(doc, "volumes: {data: {}}\n", "", 1) + "volumes: {data: {}}\n"
+		if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startServe(t, state)
+	deploy := func() result {
+		t.Helper()
+		return runWith(t, cli.Commands{}, "--state", state, "--addr", p.url, "--token", p.token,
+			"deploy", "-f", file, "--wait", "--timeout", "90s")
+	}
+	write("w1", "d1")
+	if r := deploy(); r.code != 0 {
+		t.Fatalf("first deploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	checkWeb(t, port, "w1")
+	db := stackContainers(t, dc, owner)["db"]
+	users := addUsers(t, containerAddr(t, dc, db), "before", 30)
+
+	write("w2", "d2")
+	cmd := exec.Command(testbin.Cutover(t), "--state", state, "--addr", p.url, "--token", p.token,
+		"deploy", "-f", file, "--wait", "--timeout", "90s")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), "downtime starts") {
+			p.kill9()
+		}
+	}
+	err = cmd.Wait()
+	output := strings.Join(lines, "\n") + "\n" + stderr.String()
+	if p.cmd.ProcessState == nil || err == nil || !strings.Contains(output, "db: new container") && !strings.Contains(output, "downtime ended") {
+		t.Fatalf("deploy with the daemon killed at db's downtime: %v; want db replaced and web failing\n%s", err, output)
+	}
+	db = stackContainers(t, dc, owner)["db"]
+	if n := missingUsers(t, containerAddr(t, dc, db), users); n > 0 {
+		t.Errorf("daemon killed during db's change: %d of %d committed users lost", n, len(users))
+	}
+
+	p = startServe(t, state)
+	r := deploy()
+	if r.code != 0 || !strings.Contains(r.stdout, "db: unchanged, left alone") {
+		t.Fatalf("deploy after the daemon's restart: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	checkWeb(t, port, "w2")
+	if now := stackContainers(t, dc, owner)["db"]; now != db || missingUsers(t, containerAddr(t, dc, db), users) > 0 {
+		t.Errorf("after the daemon's restart: db %s (was %s) or its users changed", now, db)
+	}
+}
