@@ -22,6 +22,33 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	return syncDir(filepath.Dir(path))
 }
 
+// WriteUnsynced replaces path with data (mode perm) atomically without waiting for the
+// disk: a process restarted after a crash (kill -9) sees the old content or the new one at
+// once; after a power loss that is so only once a later Write in the same directory has
+// returned (its directory sync). It is for a record written just before an act the process
+// performs at once, and made durable by a synced write right after.
+func WriteUnsynced(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name()) // a no-op once renamed
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
 // Create writes data to path (mode perm) only if path does not exist yet; otherwise it fails
 // with an error wrapping fs.ErrExist and leaves the existing file as it was.
 func Create(path string, data []byte, perm os.FileMode) error {

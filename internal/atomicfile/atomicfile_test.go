@@ -43,3 +43,28 @@ func TestCreateRefusesExisting(t *testing.T) {
 		t.Errorf("content %q, want first", got)
 	}
 }
+
+func TestWriteUnsyncedReplacesAndLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rec.json")
+	for _, data := range []string{"one", "two"} {
+		if err := WriteUnsynced(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || string(b) != data {
+			t.Fatalf("after WriteUnsynced(%q): %q, %v", data, b, err)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", fi.Mode(), err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("%d entries in the directory, want only the file", len(ents))
+	}
+	if err := WriteUnsynced(filepath.Join(dir, "missing", "x"), nil, 0o600); err == nil {
+		t.Error("WriteUnsynced into a missing directory succeeded")
+	}
+}

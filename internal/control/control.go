@@ -36,7 +36,8 @@ type Store interface {
 	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	// BeginDeployment records the service, the revision (new when its Number is 0) and the
 	// deployment in one transaction.
-	BeginDeployment(ctx context.Context, svc store.Service, rev store.Revision, d store.Deployment) (store.Revision, store.Deployment, error)
+	BeginDeploymentThen(ctx context.Context, svc store.Service, rev store.Revision, d store.Deployment,
+		then func(tx *store.Store, rev store.Revision, d *store.Deployment) error) (store.Revision, store.Deployment, error)
 	// Secrets lists a service's current secrets, opened; PutSecret records a new version.
 	Secrets(ctx context.Context, service string) ([]store.Secret, error)
 	PutSecret(ctx context.Context, sec store.Secret) (store.Secret, error)

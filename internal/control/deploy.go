@@ -177,7 +177,23 @@ func (b *Backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 	}
 	svc := store.Service{Name: s.Name, Spec: raw, Stable: from}
 	dep := store.Deployment{Service: s.Name, Kind: kind, From: from, Strategy: s.Strategy.Type, Status: string(st.Status), State: stateRaw}
-	rev, stored, err := b.store.BeginDeployment(ctx, svc, rev, dep)
+	msg := func(to int) string {
+		return fmt.Sprintf("%s of %s started: revision %d → %d (%s)", kind, s.Name, from, to, s.Strategy.Type)
+	}
+	// One commit: the revision, the deployment with its state naming that revision, and the
+	// events that say it started, before anything is started for it.
+	rev, stored, err := b.store.BeginDeploymentThen(ctx, svc, rev, dep, func(tx *store.Store, rev store.Revision, d *store.Deployment) error {
+		st.To = rev.Number
+		raw, err := json.Marshal(st)
+		if err != nil {
+			return fmt.Errorf("encode state: %w", err)
+		}
+		d.State = raw
+		if err := tx.UpdateDeployment(ctx, *d); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, startedEvents(s, d.ID, from, rev.Number, msg(rev.Number), warnings))
+	})
 	if err != nil {
 		b.restoreRoute(s.Name, prevRoute)
 		var ce *store.ConflictError
@@ -186,21 +202,33 @@ func (b *Backend) begin(ctx context.Context, s *spec.Service, rev store.Revision
 		}
 		return api.Deployment{}, err
 	}
-	st.To = rev.Number
 	rd := &rollout.Deployment{ID: stored.ID, Service: s.Name, Spec: *s, State: st}
-	if err := b.recorder.SaveState(ctx, rd); err != nil {
-		return api.Deployment{}, err
-	}
 	b.fleet.NoteRevision(s.Name, rev.Number, *s)
-	msg := fmt.Sprintf("%s of %s started: revision %d → %d (%s)", kind, s.Name, from, rev.Number, s.Strategy.Type)
-	b.events.Record(ctx, s.Name, stored.ID, "deployment_started", msg, map[string]any{"from": from, "to": rev.Number, "strategy": s.Strategy.Type})
-	for _, w := range warnings {
-		b.events.Record(ctx, s.Name, stored.ID, "deployment_warning", w, nil)
-	}
+	b.logger.Info("deployment_started", "service", s.Name, "deployment_id", stored.ID, "message", msg(rev.Number))
 	b.activate(rd)
 	out := toAPIDeployment(stored, st)
 	out.Warnings = warnings
 	return out, nil
+}
+
+// startedEvents are the events of a deployment that starts: deployment_started, then one
+// deployment_warning per warning.
+func startedEvents(s *spec.Service, id int64, from, to int, msg string, warnings []string) []store.Event {
+	data, _ := json.Marshal(map[string]any{"from": from, "to": to, "strategy": s.Strategy.Type})
+	evs := []store.Event{{Service: s.Name, DeploymentID: id, Type: "deployment_started", Message: msg, Data: data}}
+	for _, w := range warnings {
+		evs = append(evs, store.Event{Service: s.Name, DeploymentID: id, Type: "deployment_warning", Message: w})
+	}
+	return evs
+}
+
+func addEvents(ctx context.Context, tx *store.Store, evs []store.Event) error {
+	for _, e := range evs {
+		if _, err := tx.AddEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *Backend) restoreRoute(service string, prev *proxy.Route) {

@@ -33,14 +33,16 @@ func (f *supervisor) start(ctx context.Context, service string, revision, count 
 	for range count {
 		rec := store.Instance{ID: newInstanceID(service, revision, baseline), Service: service, Revision: revision,
 			DeploymentID: deploymentID, Desired: "run", CreatedAt: time.Now().UTC()}
-		f.cfg.Crash.Reach("instance-record-before")
-		if err := f.store.Instances().Put(ctx, rec); err != nil {
-			return fmt.Errorf("record instance %s: %w", rec.ID, err)
-		}
-		f.cfg.Crash.Reach("instance-record-after")
 		recs = append(recs, rec)
 		specs = append(specs, InstanceSpec(rec, rs))
 	}
+	// One commit for the batch, not waited for on disk: the spawn follows at once, and the
+	// events below (synced commits) make the records durable before anyone hears of them.
+	f.cfg.Crash.Reach("instance-record-before")
+	if err := f.store.Instances().PutBeforeStart(ctx, recs); err != nil {
+		return fmt.Errorf("record instances %s…: %w", recs[0].ID, err)
+	}
+	f.cfg.Crash.Reach("instance-record-after")
 	startErr := f.rt.Start(ctx, specs)
 	for _, rec := range recs {
 		if !f.track(ctx, rec, rs, startErr) {

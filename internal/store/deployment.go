@@ -41,13 +41,23 @@ const activeWhere = `status IN ('running', 'paused')`
 // stored revision and deployment. On any error nothing is changed and no revision
 // number is consumed.
 func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, d Deployment) (Revision, Deployment, error) {
+	return s.BeginDeploymentThen(ctx, svc, rev, d, nil)
+}
+
+// BeginDeploymentThen is BeginDeployment with then (when not nil) called inside the same
+// transaction, once the revision and the deployment are stored: what it writes through tx
+// (the deployment's state naming its revision, its first events) commits with them, in one
+// commit, or not at all. The deployment it leaves in *d is the one returned.
+func (s *Store) BeginDeploymentThen(ctx context.Context, svc Service, rev Revision, d Deployment,
+	then func(tx *Store, rev Revision, d *Deployment) error) (Revision, Deployment, error) {
 	op := "begin deployment of " + svc.Name
 	if err := matchService(svc.Name, rev.Service, d.Service); err != nil {
 		return Revision{}, Deployment{}, fmt.Errorf("%s: %w", op, err)
 	}
 	svc.Spec, rev.Spec = s.sealSpec(svc.Spec), s.sealSpec(rev.Spec)
 	var stored Revision
-	err := s.inTx(ctx, func(q querier) error {
+	err := s.Tx(ctx, func(tx *Store) error {
+		q := tx.tx
 		if err := refuseActive(ctx, q, svc.Name); err != nil {
 			return err
 		}
@@ -64,8 +74,10 @@ func (s *Store) BeginDeployment(ctx context.Context, svc Service, rev Revision, 
 		if err != nil {
 			return err
 		}
-		d, err = insertDeployment(ctx, q, svc.Name, stored.Number, d)
-		return err
+		if d, err = insertDeployment(ctx, q, svc.Name, stored.Number, d); err != nil || then == nil {
+			return err
+		}
+		return then(tx, stored, &d)
 	})
 	if err == nil {
 		stored, err = s.openRevision(stored)

@@ -34,6 +34,10 @@ func (s *Store) Instances() Instances { return Instances{s} }
 // Put inserts or replaces the instance by ID, keeping the CreatedAt of an
 // existing row; a new row's CreatedAt is in.CreatedAt, or now when zero.
 func (is Instances) Put(ctx context.Context, in Instance) error {
+	return is.s.fault(putInstance(ctx, is.s.writer(), in))
+}
+
+func putInstance(ctx context.Context, q querier, in Instance) error {
 	op := "put instance " + in.ID
 	if in.ID == "" {
 		return wrap(op, errors.New("empty instance id"))
@@ -41,14 +45,33 @@ func (is Instances) Put(ctx context.Context, in Instance) error {
 	if in.CreatedAt.IsZero() {
 		in.CreatedAt = now()
 	}
-	_, err := is.s.writer().ExecContext(ctx, `
+	_, err := q.ExecContext(ctx, `
 INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET service = excluded.service, revision = excluded.revision,
 	deployment_id = excluded.deployment_id, desired = excluded.desired, addr = excluded.addr,
 	ready = excluded.ready, ready_since = excluded.ready_since, retire_at = excluded.retire_at`,
 		in.ID, in.Service, in.Revision, in.DeploymentID, in.Desired, in.Addr, in.Ready,
 		nanos(in.ReadySince), nanos(in.RetireAt), nanos(in.CreatedAt))
-	return is.s.fault(wrap(op, err))
+	return wrap(op, err)
+}
+
+// PutBeforeStart records instances about to be started, in one transaction that commits
+// without waiting for the disk (see inTxUnsynced): the records survive a kill -9 as soon as
+// it returns, a power loss once the next synced commit of the store has returned (which
+// the caller makes before it reports the instances started). A power loss before that
+// loses the processes as well as their records.
+func (is Instances) PutBeforeStart(ctx context.Context, ins []Instance) error {
+	if len(ins) == 0 {
+		return nil
+	}
+	return is.s.inTxUnsynced(ctx, func(q querier) error {
+		for _, in := range ins {
+			if err := putInstance(ctx, q, in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Get returns the instance with the ID, or an error wrapping ErrNotFound.

@@ -90,7 +90,13 @@ const envLabel = "process/env"
 
 // save writes r atomically: temp file, fsync, rename, fsync of the directory. The
 // env is sealed when the driver has a Sealer.
-func (rs *records) save(r record) error {
+func (rs *records) save(r record) error { return rs.write(r, atomicfile.Write) }
+
+// saveBeforeFork writes r without waiting for the disk: a kill -9 right after finds it, and
+// the save after the fork (synced) makes the instance's record durable.
+func (rs *records) saveBeforeFork(r record) error { return rs.write(r, atomicfile.WriteUnsynced) }
+
+func (rs *records) write(r record, write func(string, []byte, os.FileMode) error) error {
 	if rs.sealer != nil && len(r.Spec.Env) > 0 {
 		plain, err := json.Marshal(r.Spec.Env)
 		if err != nil {
@@ -103,7 +109,7 @@ func (rs *records) save(r record) error {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 	}
 	dir := filepath.Join(rs.dir, "instances")
-	if err := atomicfile.Write(filepath.Join(dir, r.Spec.ID+".json"), b, 0o600); err != nil {
+	if err := write(filepath.Join(dir, r.Spec.ID+".json"), b, 0o600); err != nil {
 		return fmt.Errorf("write record %s: %w", r.Spec.ID, err)
 	}
 	return nil

@@ -106,7 +106,7 @@ func (d *Driver) spawnLocked(inst *instance, first bool) error {
 	inst.rec.Port = port
 	inst.rec.Stopped = false
 	d.opts.Crash.Reach("spawn-record-before")
-	if err := d.recs.save(inst.rec); err != nil {
+	if err := d.recs.saveBeforeFork(inst.rec); err != nil {
 		return failed(err)
 	}
 	d.opts.Crash.Reach("spawn-fork-before")
