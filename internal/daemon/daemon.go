@@ -34,6 +34,7 @@ import (
 	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/gateway"
 	"github.com/cutover/cutover/internal/handoff"
+	"github.com/cutover/cutover/internal/memtrim"
 	"github.com/cutover/cutover/internal/migrate/coordinator"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
@@ -66,6 +67,9 @@ type Options struct {
 	// Lint lints a service's PostgreSQL migrations before a deployment (default: the
 	// real parser in this process; Serve runs it in a child `cutover migrate lint`).
 	Lint coordinator.Linter
+	// TrimExecutable, set by the process's entry point (Serve), drops the pages of the
+	// executable that starting touched once the daemon serves (see memtrim).
+	TrimExecutable bool
 	// ContractCheck is how often contract parts waiting for an old revision to be gone
 	// look again (default 1s).
 	ContractCheck time.Duration
@@ -291,6 +295,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.logger.Info("daemon started", "api", d.Addr(), "state", d.opts.StateDir, "version", d.opts.Version, "pid", os.Getpid())
 	d.startControl()
 	d.announce()
+	if d.opts.TrimExecutable {
+		kb, err := memtrim.Executable()
+		d.logger.Info("executable pages touched at start dropped", "kib", kb, "error", err)
+	}
 
 	runErr, handedOff := d.serveUntilDone(ctx, apiDone, &stopWork)
 	if handedOff {

@@ -38,7 +38,7 @@ func Serve(ctx context.Context, opts Options) error {
 			opts.Logger = slog.New(slog.NewJSONHandler(os.Stderr, hopts))
 		}
 	}
-	// The process is a proxy from now on: GOGC 400 unless the operator set GOGC/GOMEMLIMIT.
+	// The process is a proxy from now on: proxy.GCPercent unless the operator set GOGC/GOMEMLIMIT.
 	proxy.TuneGC(os.Getenv)
 	in, err := handoff.Inherit(os.Getenv(handoff.Env))
 	if err != nil {
@@ -61,6 +61,7 @@ func Serve(ctx context.Context, opts Options) error {
 	if opts.Lint == nil {
 		opts.Lint = childLinter(opts.Logger)
 	}
+	opts.TrimExecutable = true
 	d, err := New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
