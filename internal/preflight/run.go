@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cutover/cutover/internal/compose"
 	"github.com/cutover/cutover/internal/spec"
@@ -80,6 +81,9 @@ func specFile(path string, lint func(dir, driver string) ([]Finding, error)) ([]
 // withBuilds, the Dockerfile of each service built from a context.
 func composeFiles(ctx context.Context, files []string, env map[string]string, withBuilds bool) ([]Finding, error) {
 	p, err := compose.LoadStack(ctx, files, compose.Options{Env: env})
+	if fs := missingVariables(err); fs != nil {
+		return fs, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -127,4 +131,25 @@ func readBounded(path string, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return data, nil
+}
+
+// missingVariables turns the compose files' required variables that have no value
+// (${VAR:?message}) into findings, the config gaps of a compose file; nil when err is not
+// only that.
+func missingVariables(err error) []Finding {
+	var es spec.Errors
+	if !errors.As(err, &es) {
+		return nil
+	}
+	var out []Finding
+	for _, e := range es {
+		name, ok := strings.CutPrefix(e.Path, "${")
+		if !ok {
+			return nil
+		}
+		name = strings.TrimSuffix(name, "}")
+		out = append(out, Finding{Rule: "service/missing-variable", Severity: Error, File: e.File, Line: e.Line, Message: e.Message,
+			Fix: "set " + name + " in the environment (or the .env file next to the compose file) before deploying: 'cutover config check -f' lists every one"})
+	}
+	return out
 }
