@@ -15,23 +15,7 @@ func TestMoreAmbiguousRequestsRejected(t *testing.T) {
 	p.SetTargets("web", one(up), 0)
 
 	const host = "Host: a.example\r\n"
-	tests := []struct{ name, req string }{
-		{"lower-case content-length and transfer-encoding",
-			"POST / HTTP/1.1\r\n" + host + "content-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"mixed-case duplicate content-length",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\ncontent-LENGTH: 3\r\n\r\nabc"},
-		{"transfer-encoding chunked twice in one value",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"tab before colon",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length\t: 3\r\n\r\nabc"},
-		{"header name with @", "GET / HTTP/1.1\r\n" + host + "X@Bad: 1\r\n\r\n"},
-		{"header name with a non-ASCII byte", "GET / HTTP/1.1\r\n" + host + "X-B\xe4d: 1\r\n\r\n"},
-		{"empty header name", "GET / HTTP/1.1\r\n" + host + ": 1\r\n\r\n"},
-		{"negative content-length", "POST / HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n"},
-		{"content-length not a number", "POST / HTTP/1.1\r\n" + host + "Content-Length: 3x\r\n\r\nabc"},
-		{"chunk size overflow",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n"},
-	}
+	tests := moreAmbiguousRequests
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := count.Load()
@@ -50,3 +34,26 @@ func TestMoreAmbiguousRequestsRejected(t *testing.T) {
 		})
 	}
 }
+
+// moreAmbiguousRequests are the raw requests of the test above; TestFastLoopHandsOffAmbiguous checks that
+// the h1 loop serves none of them itself.
+var moreAmbiguousRequests = func() []struct{ name, req string } {
+	const host = "Host: a.example\r\n"
+	return []struct{ name, req string }{
+		{"lower-case content-length and transfer-encoding",
+			"POST / HTTP/1.1\r\n" + host + "content-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"mixed-case duplicate content-length",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\ncontent-LENGTH: 3\r\n\r\nabc"},
+		{"transfer-encoding chunked twice in one value",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"tab before colon",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length\t: 3\r\n\r\nabc"},
+		{"header name with @", "GET / HTTP/1.1\r\n" + host + "X@Bad: 1\r\n\r\n"},
+		{"header name with a non-ASCII byte", "GET / HTTP/1.1\r\n" + host + "X-B\xe4d: 1\r\n\r\n"},
+		{"empty header name", "GET / HTTP/1.1\r\n" + host + ": 1\r\n\r\n"},
+		{"negative content-length", "POST / HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n"},
+		{"content-length not a number", "POST / HTTP/1.1\r\n" + host + "Content-Length: 3x\r\n\r\nabc"},
+		{"chunk size overflow",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n"},
+	}
+}()

@@ -67,54 +67,7 @@ func TestAmbiguousRequestsRejected(t *testing.T) {
 	p.SetTargets("web", one(up), 0)
 
 	const host = "Host: a.example\r\n"
-	tests := []struct{ name, req string }{
-		{"content-length and chunked",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"chunked and content-length",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"duplicate content-length, different values",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"},
-		{"duplicate content-length, same values",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc"},
-		{"content-length list",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3, 3\r\n\r\nabc"},
-		{"signed content-length",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length: +3\r\n\r\nabc"},
-		{"invalid header name",
-			"GET / HTTP/1.1\r\n" + host + "X Bad[]: 1\r\n\r\n"},
-		{"space before colon",
-			"POST / HTTP/1.1\r\n" + host + "Content-Length : 3\r\n\r\nabc"},
-		{"obs-fold",
-			"GET / HTTP/1.1\r\n" + host + "X-Folded: a\r\n b\r\n\r\n"},
-		{"transfer-encoding gzip",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\nabc"},
-		{"transfer-encoding gzip, chunked",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"transfer-encoding twice",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"transfer-encoding with spaces in value",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: x chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
-		{"http/1.0 with transfer-encoding and content-length",
-			"POST / HTTP/1.0\r\n" + host + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc"},
-		{"bare LF line endings",
-			"GET / HTTP/1.1\nHost: a.example\nX-A: 1\n\n"},
-		{"bare LF after a header",
-			"POST / HTTP/1.1\r\n" + host + "X-A: 1\nContent-Length: 3\r\n\r\nabc"},
-		{"no host",
-			"GET / HTTP/1.1\r\n\r\n"},
-		{"two hosts",
-			"GET / HTTP/1.1\r\n" + host + host + "\r\n"},
-		{"bare CR in header value",
-			"GET / HTTP/1.1\r\n" + host + "X-A: a\rb\r\n\r\n"},
-		{"NUL in header value",
-			"GET / HTTP/1.1\r\n" + host + "X-A: a\x00b\r\n\r\n"},
-		{"bad chunk size",
-			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
-		{"space in request target",
-			"GET /a b HTTP/1.1\r\n" + host + "\r\n"},
-		{"bad version",
-			"GET / HTTP/1.x\r\n" + host + "\r\n"},
-	}
+	tests := ambiguousRequests
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := count.Load()
@@ -285,3 +238,57 @@ func TestGuardKeepsFraming(t *testing.T) {
 		t.Errorf("upstream got %d requests, want 3", n)
 	}
 }
+
+// ambiguousRequests are the raw requests of the test above; TestFastLoopHandsOffAmbiguous checks that
+// the h1 loop serves none of them itself.
+var ambiguousRequests = func() []struct{ name, req string } {
+	const host = "Host: a.example\r\n"
+	return []struct{ name, req string }{
+		{"content-length and chunked",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"chunked and content-length",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"duplicate content-length, different values",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"},
+		{"duplicate content-length, same values",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc"},
+		{"content-length list",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length: 3, 3\r\n\r\nabc"},
+		{"signed content-length",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length: +3\r\n\r\nabc"},
+		{"invalid header name",
+			"GET / HTTP/1.1\r\n" + host + "X Bad[]: 1\r\n\r\n"},
+		{"space before colon",
+			"POST / HTTP/1.1\r\n" + host + "Content-Length : 3\r\n\r\nabc"},
+		{"obs-fold",
+			"GET / HTTP/1.1\r\n" + host + "X-Folded: a\r\n b\r\n\r\n"},
+		{"transfer-encoding gzip",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\nabc"},
+		{"transfer-encoding gzip, chunked",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"transfer-encoding twice",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"transfer-encoding with spaces in value",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: x chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+		{"http/1.0 with transfer-encoding and content-length",
+			"POST / HTTP/1.0\r\n" + host + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc"},
+		{"bare LF line endings",
+			"GET / HTTP/1.1\nHost: a.example\nX-A: 1\n\n"},
+		{"bare LF after a header",
+			"POST / HTTP/1.1\r\n" + host + "X-A: 1\nContent-Length: 3\r\n\r\nabc"},
+		{"no host",
+			"GET / HTTP/1.1\r\n\r\n"},
+		{"two hosts",
+			"GET / HTTP/1.1\r\n" + host + host + "\r\n"},
+		{"bare CR in header value",
+			"GET / HTTP/1.1\r\n" + host + "X-A: a\rb\r\n\r\n"},
+		{"NUL in header value",
+			"GET / HTTP/1.1\r\n" + host + "X-A: a\x00b\r\n\r\n"},
+		{"bad chunk size",
+			"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
+		{"space in request target",
+			"GET /a b HTTP/1.1\r\n" + host + "\r\n"},
+		{"bad version",
+			"GET / HTTP/1.x\r\n" + host + "\r\n"},
+	}
+}()

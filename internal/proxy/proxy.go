@@ -55,6 +55,11 @@ type Config struct {
 	// Listen opens the listener of a route's address (default net.Listen("tcp", addr)). The
 	// daemon serves through it on sockets inherited from the process it replaces.
 	Listen func(addr string) (net.Listener, error)
+	// StdHTTP1 serves plain listeners with net/http alone. By default their HTTP/1.1
+	// requests go through the proxy's own server loop (package h1), which hands every
+	// connection it does not serve (chunked bodies, upgrades, h2c, HTTP/1.0, anything malformed)
+	// to net/http behind the request-smuggling guard.
+	StdHTTP1 bool
 	// Certs serves the certificates of routes with TLS.ACME; without it such routes are
 	// refused.
 	Certs Certs

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cutover/cutover/internal/proxy/h1"
 )
 
 // listener is one open address. Its slot indexes the route table's per-listener routes, so a
@@ -21,6 +23,7 @@ type listener struct {
 	slot int
 	ln   net.Listener
 	srv  *http.Server // non-nil once served
+	fast *h1.Server   // a plain listener's HTTP/1.1 loop, once served (see serveFast)
 	h2   *http.Server // a TLS listener's HTTP/2 server, once served
 	tls  *listenerTLS // nil for plain HTTP
 	// closed is set before a listener no route uses is closed, so that its Serve error is
@@ -107,6 +110,10 @@ func (p *Proxy) serve(l *listener) {
 		l.srv.Protocols = new(http.Protocols)
 		l.srv.Protocols.SetHTTP1(true)
 		l.srv.Protocols.SetUnencryptedHTTP2(true)
+		if !p.cfg.StdHTTP1 {
+			p.serveFast(l)
+			return
+		}
 	}
 	var h1 net.Listener = guardListener{l.ln}
 	if l.tls != nil {
@@ -136,6 +143,10 @@ func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
 	l.closed.Store(true)
 	_ = l.ln.Close()
 	l.srv.SetKeepAlivesEnabled(false)
+	if l.fast != nil {
+		l.fast.Shutdown()
+		defer l.fast.Close() // whatever the drain left
+	}
 	if l.h2 != nil {
 		// GOAWAY at once: HTTP/2 clients finish their streams and open no new one here.
 		h2done := make(chan struct{})
@@ -151,6 +162,9 @@ func (p *Proxy) shutdown(ctx context.Context, l *listener) error {
 		}
 	}
 	err := l.srv.Shutdown(ctx)
+	if err == nil && l.fast != nil && ctx.Err() != nil && l.conns.Load() > 0 {
+		err = ctx.Err() // the loop's connections outlived the drain
+	}
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		_ = l.srv.Close()
 		return fmt.Errorf("drain %s: %w", l.key, err)
