@@ -71,6 +71,7 @@ func (c *conn) serve() {
 	c.bw.Reset(c.nc)
 	c.resp.header = make(http.Header)
 	c.resp.dates = &c.s.dates
+	c.resp.closing = &c.s.closing
 	handedOff := false
 	defer func() { c.release(handedOff) }()
 	for {
@@ -186,7 +187,6 @@ func (c *conn) serveOne(h *Head, n int) bool {
 		c.arm(0) // a body may take as long as the handler waits for it, as with net/http
 	}
 	c.resp.reset(c.bw, h.Method == http.MethodHead, h.Close)
-	c.resp.keepOff = c.s.closing.Load()
 	ok := c.run(r)
 	var remain int64
 	readable := true

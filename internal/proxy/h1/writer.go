@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // response is the http.ResponseWriter of one request. Its head is written to the connection's
@@ -22,8 +23,8 @@ type response struct {
 	chunked  bool  // the body is chunk-encoded
 	length   int64 // the declared Content-Length; -1 none
 	written  int64
-	close    bool // the connection closes after this answer
-	keepOff  bool // the server is shutting down: answer with Connection: close
+	close    bool         // the connection closes after this answer
+	closing  *atomic.Bool // the server is shutting down: answer with Connection: close
 	werr     error
 	trailers []string
 }
@@ -75,7 +76,7 @@ func (w *response) WriteHeader(code int) {
 	if c := h["Connection"]; len(c) > 0 && hasToken(c[0], "close") {
 		w.close = true
 	}
-	if w.keepOff {
+	if w.closing.Load() {
 		w.close = true
 	}
 	w.writeHead()
