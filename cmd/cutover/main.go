@@ -36,7 +36,7 @@ func main() {
 				APITLSCert: o.APITLSCert, APITLSKey: o.APITLSKey, APILimits: o.APILimits,
 				ACME: daemon.ACMEOptions{Directory: o.ACMEDirectory, Email: o.ACMEEmail, CAFile: o.ACMECA},
 				Proxy: proxy.Config{ReadHeaderTimeout: o.ProxyReadHeaderTimeout, IdleTimeout: o.ProxyIdleTimeout,
-					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies}})
+					MaxHeaderBytes: o.ProxyMaxHeaderBytes, TrustedProxies: o.TrustedProxies, StdHTTP1: o.ProxyStdHTTP1}})
 		},
 		Demo: func(ctx context.Context, o cli.DemoOptions, out io.Writer) error {
 			return demo.Run(ctx, demo.Options{Rate: o.Rate, Exit: o.Exit, Start: startDemoDaemon}, out)

@@ -71,7 +71,9 @@ type ServeOptions struct {
 	// the proxy keeps.
 	ProxyReadHeaderTimeout, ProxyIdleTimeout time.Duration
 	ProxyMaxHeaderBytes                      int
-	TrustedProxies                           []netip.Prefix
+	// ProxyStdHTTP1 serves plain listeners with net/http alone (proxy.Config.StdHTTP1).
+	ProxyStdHTTP1  bool
+	TrustedProxies []netip.Prefix
 	// ACMEDirectory, ACMEEmail and ACMECA configure automatic HTTPS (route.tls.acme): the
 	// directory URL, the account's contact and the PEM roots of a private directory.
 	ACMEDirectory, ACMEEmail, ACMECA string

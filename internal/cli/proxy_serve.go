@@ -30,6 +30,8 @@ func addProxyServeFlags(f *pflag.FlagSet, o *ServeOptions, pf *proxyServeFlags) 
 		"proxy: close a client's keep-alive connection idle this long")
 	f.IntVar(&o.ProxyMaxHeaderBytes, "max-header-bytes", defaultProxyMaxHeaderBytes,
 		"proxy: largest request header block (beyond: 431)")
+	f.BoolVar(&o.ProxyStdHTTP1, "std-http1", false,
+		"proxy: serve plain HTTP/1.1 with Go's net/http alone rather than the proxy's own loop (which hands everything but plain requests to net/http anyway)")
 	f.StringVar(&o.ACMEDirectory, "acme-directory", defaultACMEDirectory,
 		"proxy: the ACME directory that routes with tls.acme get their certificates from")
 	f.StringVar(&o.ACMEEmail, "acme-email", "", "proxy: the ACME account's contact address (optional)")

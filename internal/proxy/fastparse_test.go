@@ -47,7 +47,8 @@ func newStdParse(tb testing.TB) *stdParse {
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			if guardOf(r.Context()).ambiguous() {
-				return // refused by the guard: not sent to got
+				s.got <- nil // refused by the guard
+				return
 			}
 			s.got <- r
 		}),
@@ -62,7 +63,7 @@ func newStdParse(tb testing.TB) *stdParse {
 }
 
 // parse sends head on a fresh connection and returns the request net/http's handler got, or
-// nil when the server (or the guard) refused it.
+// nil when the server or the guard refused it.
 func (s *stdParse) parse(tb testing.TB, head []byte) *http.Request {
 	cli, srv := net.Pipe()
 	defer cli.Close()
