@@ -18,8 +18,9 @@ var tchar = func() (t [256]bool) {
 }()
 
 // pathChar reports the bytes a path may hold for the parser to take it verbatim, as
-// url.ParseRequestURI would (no escapes, nothing it would re-escape). Others send the target
-// through url.ParseRequestURI.
+// url.ParseRequestURI would: no escapes and nothing url.URL.EscapedPath would escape (it
+// escapes ! ' ( ) *, and then keeps the path as RawPath; found by FuzzFastParse). Others send
+// the target through url.ParseRequestURI.
 var pathChar = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
@@ -28,7 +29,7 @@ var pathChar = func() (t [256]bool) {
 		t[c] = true
 		t[c-'a'+'A'] = true
 	}
-	for _, c := range "-._~/!$&'()*+,;=:@" {
+	for _, c := range "-._~/$&+,;=:@" {
 		t[c] = true
 	}
 	return t
