@@ -10,7 +10,10 @@
 // directory (Config.Certs), in HTTP/1.1 or HTTP/2 (ALPN; h2c by prior knowledge on plain
 // addresses), and talks HTTP/2 without TLS to the instances of routes that ask (gRPC). Requests without a body reach
 // their target through the proxy's own HTTP/1.1 client (upstream.go: pooled connections, no
-// goroutine per connection); the others, and upgrades, through net/http's Transport.
+// goroutine per connection); the others, and upgrades, through net/http's Transport. On plain
+// listeners, plain HTTP/1.1 requests are read and answered by the proxy's own loop (package
+// h1, fast.go); every other connection (TLS, HTTP/2, h2c, upgrades, chunked bodies, HTTP/1.0,
+// anything malformed) is served by net/http behind the request-smuggling guard (guard.go).
 //
 // It must not know about specs, stores or deployments: callers hand it plain routes and targets,
 // and it never starts, stops or probes instances.
