@@ -227,16 +227,23 @@ func (b *Backend) Service(ctx context.Context, name string) (api.Service, error)
 		out.LastDeployment = &last
 		out.Stable = stableOf(recs[0])
 	}
+	// The leader publishes only ready instances: one in the table is ready, and a target
+	// when its revision has a share of the traffic.
+	ready, target := map[string]bool{}, map[string]bool{}
 	if t, _, err := b.c.routes.Read(ctx); err == nil {
 		for _, g := range t.Services[name].Groups {
 			out.Weights[g.Revision] = g.Weight
+			for _, tg := range g.Targets {
+				ready[tg.ID], target[tg.ID] = true, g.Weight > 0
+			}
 		}
 	}
 	if sts, err := b.c.driver.List(ctx); err == nil {
 		for _, st := range sts {
 			if st.Service == name {
 				out.Instances = append(out.Instances, api.Instance{ID: st.ID, Revision: st.Revision, State: string(st.State),
-					Addr: st.Addr, Restarts: st.Restarts, Message: st.Message, Started: st.StartedAt})
+					Addr: st.Addr, Ready: ready[st.ID], Live: st.State == "running", Target: target[st.ID],
+					Restarts: st.Restarts, Message: st.Message, Started: st.StartedAt})
 			}
 		}
 	}

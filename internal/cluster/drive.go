@@ -154,14 +154,22 @@ func (noHooks) RunHook(context.Context, *rollout.Deployment, string, spec.Hook) 
 // metrics is rollout.Metrics: every proxy replica's counts, summed.
 type metrics struct{ s *session }
 
-// RevisionCounts implements rollout.Metrics.
+// RevisionCounts implements rollout.Metrics. When the reports cannot be read it answers
+// the last sums it read, so the judge never sees counters go backwards for a failed read.
 func (m metrics) RevisionCounts(service string) map[int]analysis.Counts {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	reps, err := m.s.c.reports.List(ctx)
+	m.s.mu.Lock()
+	defer m.s.mu.Unlock()
 	if err != nil {
-		m.s.c.logger.Warn("read proxy reports", "error", err)
+		m.s.c.logger.Warn("read proxy reports: judging from the last counts read", "error", err)
+		if last, ok := m.s.lastCounts[service]; ok {
+			return last
+		}
 		return map[int]analysis.Counts{}
 	}
-	return kubestate.Sum(reps, service)
+	sum := kubestate.Sum(reps, service)
+	m.s.lastCounts[service] = sum
+	return sum
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/kubestate"
 	"github.com/cutover/cutover/internal/spec"
 )
@@ -25,6 +26,7 @@ type session struct {
 	probed     map[string]probeResult // instance ID → last readiness probe
 	specs      map[string]map[int]spec.Service
 	driving    map[int64]bool
+	lastCounts map[string]map[int]analysis.Counts
 	published  kubestate.Table
 	tableRV    string
 
@@ -42,7 +44,7 @@ type desired struct {
 func newSession(c *Controller, term int64) *session {
 	return &session{c: c, term: term, desired: map[string]desired{}, stopping: map[string]bool{},
 		readySince: map[string]time.Time{}, probed: map[string]probeResult{}, specs: map[string]map[int]spec.Service{},
-		driving: map[int64]bool{}}
+		driving: map[int64]bool{}, lastCounts: map[string]map[int]analysis.Counts{}}
 }
 
 // errFenced stops the leader's work: the lease is lost or a newer term wrote.

@@ -1,6 +1,10 @@
 package cluster_test
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,10 +28,23 @@ func TestRollingAndBlueGreenUnderLoadThroughTwoProxies(t *testing.T) {
 		t.Fatalf("rolling: %s %s", rolling.Status, rolling.Reason)
 	}
 	waitServes(t, p1.addr, "v2")
-	bg := h.wait(h.deploy(appSpec("v3", 2, "", "blue_green: {}\n")).ID, 2*time.Minute)
-	if bg.Status != "succeeded" {
-		t.Fatalf("blue-green: %s %s", bg.Status, bg.Reason)
+	// The CLI talks to a controller replica as to a local daemon: deploy --wait exits 0
+	// once the deployment succeeded.
+	specFile := filepath.Join(h.dir, "web-v3.yaml")
+	if err := os.WriteFile(specFile, []byte(appSpec("v3", 2, "", "blue_green: {}\n")), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	cli := exec.Command(h.bin, "--addr", h.controllers["c2"].addr, "--token", h.token, "deploy", "web", "--spec", specFile, "--wait", "--timeout", "2m")
+	out, err := cli.CombinedOutput()
+	t.Logf("cutover deploy web --wait (blue-green): %v\n%s", err, out)
+	if err != nil {
+		t.Fatalf("cutover deploy --wait through a controller replica: %v", err)
+	}
+	status, err := exec.Command(h.bin, "--addr", h.controllers["c1"].addr, "--token", h.token, "status", "web").CombinedOutput()
+	if err != nil || !strings.Contains(string(status), "stable:           3") || !strings.Contains(string(status), "r3 100%") {
+		t.Fatalf("cutover status web: %v\n%s", err, status)
+	}
+	t.Logf("cutover status web:\n%s", status)
 	waitServes(t, p1.addr, "v3")
 	waitServes(t, p2.addr, "v3")
 	time.Sleep(time.Second)
