@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/cutover/cutover/internal/api"
 )
 
 // TestKubeMeasureAgainstDeployment measures, for docs/benchmarks.md, the same rolling update
@@ -63,6 +65,7 @@ func TestKubeMeasureAgainstDeployment(t *testing.T) {
 	sum := stop()
 	t.Logf("cutover: rolling update %s in %s (%s per pod); load %s", got.Status, took.Round(time.Millisecond),
 		(took / replicas).Round(time.Millisecond), sum)
+	logTimeline(t, h, id, start)
 
 	// a Deployment through kube-controller-manager
 	dns := kubeNamespace(t, admin, "measure-deployment")
@@ -255,5 +258,20 @@ func dumpNamespace(t *testing.T, cs kubernetes.Interface, ns string) {
 	rs, err := cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
 	if err == nil {
 		t.Logf("%d replicasets", len(rs.Items))
+	}
+}
+
+// logTimeline logs the deployment's events with their time since start, to see where a
+// rolling update spends its time.
+func logTimeline(t *testing.T, h *harness, id int64, start time.Time) {
+	evs, err := h.client.Events(context.Background(), api.EventQuery{Service: "web"}, 0)
+	if err != nil {
+		t.Logf("events: %v", err)
+		return
+	}
+	for _, e := range evs {
+		if e.Time.After(start) {
+			t.Logf("  +%6s %s: %s", e.Time.Sub(start).Round(10*time.Millisecond), e.Type, e.Message)
+		}
 	}
 }
