@@ -23,7 +23,8 @@ func runCluster(ctx context.Context, o cli.ClusterOptions) error {
 		if id == "" {
 			id = cluster.DefaultIdentity(true)
 		}
-		return cluster.RunProxy(ctx, o.Kubeconfig, cluster.ProxyConfig{Namespace: o.Namespace, Replica: id, Listen: o.Listen}, logger)
+		return cluster.RunProxy(ctx, o.Kubeconfig, cluster.ProxyConfig{Namespace: o.Namespace, Replica: id, Listen: o.Listen,
+			ShutdownDelay: o.ShutdownDelay}, logger)
 	}
 	raw, err := os.ReadFile(o.TokenFile)
 	if err != nil {

@@ -22,6 +22,8 @@ type ClusterOptions struct {
 	TokenFile string
 	// LeaseDuration, RenewDeadline, RetryPeriod time the leader election (controller).
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// ShutdownDelay: how long a proxy keeps serving after SIGTERM (proxy).
+	ShutdownDelay time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 }
@@ -61,6 +63,9 @@ func (a *app) clusterRoleCmd(role string) *cobra.Command {
 			if role == "controller" && o.TokenFile == "" {
 				return usagef("--token-file: required (the control API's bearer token)")
 			}
+			if o.ShutdownDelay < 0 {
+				return usagef("--shutdown-delay %s: want 0 or more", o.ShutdownDelay)
+			}
 			if role == "controller" && o.RenewDeadline >= o.LeaseDuration {
 				return usagef("--renew-deadline %s: want less than --lease-duration %s", o.RenewDeadline, o.LeaseDuration)
 			}
@@ -76,6 +81,10 @@ func (a *app) clusterRoleCmd(role string) *cobra.Command {
 	f.StringVar(&o.Identity, "identity", "", "this replica's name (default $POD_NAME, else the host name)")
 	f.StringVar(&o.Listen, "listen", listen, "address to serve on")
 	f.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	if role == "proxy" {
+		f.DurationVar(&o.ShutdownDelay, "shutdown-delay", 0,
+			"after SIGTERM, keep serving this long before closing and draining (the time the Service takes to drop the pod)")
+	}
 	if role == "controller" {
 		f.StringVar(&o.TokenFile, "token-file", "", "file holding the control API's bearer token (a mounted Secret)")
 		f.DurationVar(&o.LeaseDuration, "lease-duration", 15*time.Second, "how long a leader that stopped renewing keeps the lease")

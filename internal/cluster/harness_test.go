@@ -218,11 +218,12 @@ func (h *harness) startController(name string) *replica {
 }
 
 // startProxy starts a proxy replica on a loopback address.
-func (h *harness) startProxy(name string) *replica {
+func (h *harness) startProxy(name string, extra ...string) *replica {
 	h.t.Helper()
 	addr := freeAddr(h.t)
-	r := h.start(name, "cluster", "proxy", "--kubeconfig", h.proxyKcfg, "--namespace", h.ns, "--identity", name,
-		"--listen", addr, "--log-level", "info")
+	args := append([]string{"cluster", "proxy", "--kubeconfig", h.proxyKcfg, "--namespace", h.ns, "--identity", name,
+		"--listen", addr, "--log-level", "info"}, extra...)
+	r := h.start(name, args...)
 	r.addr = addr
 	h.mu.Lock()
 	h.proxies[name] = r

@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,5 +87,37 @@ func TestCanaryFailingFivePercentRolledBackFromBothProxies(t *testing.T) {
 	}
 	if sum1.ByVersion["v2"] == 0 || sum2.ByVersion["v2"] == 0 {
 		t.Errorf("the canary was not reached through both replicas: %v %v", sum1.ByVersion, sum2.ByVersion)
+	}
+}
+
+// TestProxyReplicaServesThroughItsShutdownDelay: a proxy told to stop (SIGTERM, as
+// Kubernetes does) keeps serving new requests for --shutdown-delay, while the Service would
+// still send it traffic, then exits.
+func TestProxyReplicaServesThroughItsShutdownDelay(t *testing.T) {
+	h := newHarness(t, "proxystop")
+	h.startController("c1")
+	p := h.startProxy("p1", "--shutdown-delay", "4s")
+	if d := h.wait(h.deploy(appSpec("v1", 1, "", "")).ID, 2*time.Minute); d.Status != "succeeded" {
+		t.Fatalf("first deployment: %s %s", d.Status, d.Reason)
+	}
+	waitServes(t, p.addr, "v1")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	stop := load(t, "http://"+p.addr+"/", 50)
+	time.Sleep(time.Second)
+	sum := stop()
+	t.Logf("in the first second after SIGTERM: %s", sum)
+	if sum.Failed != 0 || sum.OK == 0 {
+		t.Errorf("after SIGTERM, within the shutdown delay: %d of %d failed", sum.Failed, sum.Sent)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the proxy did not exit after its shutdown delay")
+	}
+	if resp, err := http.Get("http://" + p.addr + "/"); err == nil {
+		resp.Body.Close()
+		t.Fatal("the proxy still answers after it exited")
 	}
 }

@@ -26,6 +26,10 @@ type ProxyConfig struct {
 	// Poll is how often the table is read (default 200ms); Report how often the counts are
 	// written when the table has not changed (default 1s).
 	Poll, Report time.Duration
+	// ShutdownDelay is how long the replica keeps serving after it is told to stop, before it
+	// closes its listener and drains: the time Kubernetes takes to remove a stopping pod
+	// from the Service's endpoints, during which new connections still arrive.
+	ShutdownDelay time.Duration
 }
 
 // ProxyReplica is one stateless proxy: it routes by the table the leader publishes and
@@ -57,10 +61,20 @@ func NewProxyReplica(cs kubernetes.Interface, cfg ProxyConfig, logger *slog.Logg
 		proxy: proxy.New(logger, proxy.Config{}), logger: logger, applied: map[string]proxy.Route{}}, nil
 }
 
-// Run serves until ctx is done, then drains in-flight requests.
+// Run serves until ctx is done and ShutdownDelay has passed, then drains in-flight requests.
 func (r *ProxyReplica) Run(ctx context.Context) error {
+	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
 	done := make(chan error, 1)
-	go func() { done <- r.proxy.Run(ctx) }()
+	go func() { done <- r.proxy.Run(serveCtx) }()
+	go func() {
+		<-ctx.Done()
+		if r.cfg.ShutdownDelay > 0 {
+			r.logger.Info("stopping: serving on until the endpoints are updated", "delay", r.cfg.ShutdownDelay)
+			time.Sleep(r.cfg.ShutdownDelay)
+		}
+		stopServing()
+	}()
 	poll := time.NewTicker(r.cfg.Poll)
 	defer poll.Stop()
 	lastReport := time.Time{}
@@ -77,7 +91,7 @@ func (r *ProxyReplica) Run(ctx context.Context) error {
 			}
 		}
 		select {
-		case <-ctx.Done():
+		case <-serveCtx.Done():
 			return <-done
 		case <-poll.C:
 		}

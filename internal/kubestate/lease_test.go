@@ -66,10 +66,16 @@ func TestElectionHandsOverWhenTheLeaderIsCutOff(t *testing.T) {
 		leads <- lead{"b", term, time.Now()}
 		<-c.Done()
 	})
-	// b must not lead while a renews.
+	// b must not lead while a renews. On a starved machine a's renewals may time out, a
+	// then gives up the lead and b takes it: allowed, if a stopped acting first.
 	select {
 	case l := <-leads:
-		t.Fatalf("%s leads while a holds the lease", l.who)
+		stopped := <-aStopped
+		if l.who != "b" || l.term <= first.term || !stopped.Before(l.at) {
+			t.Fatalf("%s led in term %d at %v while a (term %d) acted until %v", l.who, l.term, l.at, first.term, stopped)
+		}
+		t.Logf("a lost the lease before the cut (slow apiserver); a stopped before b led, in a higher term")
+		return
 	case <-time.After(2 * cfg.LeaseDuration):
 	}
 	cutAt := time.Now()
