@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -16,7 +18,9 @@ func (a *app) historyCmd() *cobra.Command {
 		Short: "List a service's revisions",
 		Long: `List a service's revisions, newest first as the daemon keeps them: when and by whom each
 was created, its spec hash, what it runs, and which is stable (serving now) or warm
-(instances still running, for an instant rollback).`,
+(instances still running, for an instant rollback). The stateful, worker and job services
+of a compose stack are not the daemon's: cutover status -f compose.yaml shows the revision
+each runs.`,
 		Example: `  cutover history web
   cutover rollback web --to $(cutover history web -o json | jq '.[1].number')`,
 		Args: exactArgs("SERVICE"),
@@ -26,6 +30,10 @@ was created, its spec hash, what it runs, and which is stable (serving now) or w
 				return err
 			}
 			revs, err := c.History(cmd.Context(), args[0])
+			if errors.Is(err, api.ErrNotFound) {
+				return fmt.Errorf("%w\nif %s is a stateful, worker or job service of a compose stack, "+
+					"cutover status -f compose.yaml shows the revision it runs", err, args[0])
+			}
 			if err != nil {
 				return err
 			}
