@@ -68,11 +68,13 @@ func (r rolling) step(st State, v view) (State, Decision) {
 	smoke := smokeOf(st, v.spec)
 
 	d := r.hold(st, v)
-	d.Start = startOrder(st.To, min(n-newAll, n+surge-newAll-len(v.from)))
 	// New instances serve nothing before the smoke hook passes, so no old one may go.
 	if smoke == hookPassed {
 		d.Stop = r.stops(st, v, newAvail)
 	}
+	// The old instances stopped by this decision leave room for new ones at once: the
+	// next batch starts in the same step as the stop that makes way for it.
+	d.Start = startOrder(st.To, min(n-newAll, n+surge-newAll-(len(v.from)-len(d.Stop))))
 	switch {
 	case newAvail >= n && smoke == hookPassed && len(d.Stop) == len(v.from):
 		st, done := succeed(st)

@@ -306,20 +306,20 @@ func TestRollingStep(t *testing.T) {
 			want: Decision{Start: []StartOrder{{Revision: 2, Count: 1}}, Wait: waitStarting}, wantPhase: "starting",
 		},
 		{
-			name: "one new available stops one old", rolling: surge1, st: running(1, 2),
+			name: "one new available stops one old and starts the next", rolling: surge1, st: running(1, 2),
 			ins:  []Instance{ready("a", 1), ready("b", 1), ready("n1", 2)},
-			want: Decision{Stop: []string{"a"}, Wait: waitStarting}, wantPhase: "rolling (1/2 new available)",
+			want: Decision{Start: startOrder(2, 1), Stop: []string{"a"}, Wait: waitStarting}, wantPhase: "rolling (1/2 new available)",
 		},
 		{
 			name: "not-ready old goes first", rolling: spec.Rolling{MaxSurge: count(1), MaxUnavailable: count(1)},
 			st:   running(1, 3),
 			ins:  []Instance{ready("a", 1), starting("b", 1), ready("c", 1), ready("n1", 2)},
-			want: Decision{Stop: []string{"b", "a"}, Wait: waitStarting}, wantPhase: "rolling (1/3 new available)",
+			want: Decision{Start: startOrder(2, 2), Stop: []string{"b", "a"}, Wait: waitStarting}, wantPhase: "rolling (1/3 new available)",
 		},
 		{
 			name: "unhealthy old is cleaned up even below min available", rolling: surge1, st: running(1, 2),
 			ins:  []Instance{ready("a", 1), starting("b", 1), ready("n1", 2)},
-			want: Decision{Stop: []string{"b"}, Wait: waitStarting}, wantPhase: "rolling (1/2 new available)",
+			want: Decision{Start: startOrder(2, 1), Stop: []string{"b"}, Wait: waitStarting}, wantPhase: "rolling (1/2 new available)",
 		},
 		{
 			name: "all new available: promote and stop the rest", rolling: surge1, st: running(1, 2),
