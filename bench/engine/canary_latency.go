@@ -95,31 +95,48 @@ func canaryLatencyShape(ctx context.Context, r *runEnv, shape latencyShape, name
 			return nil, err
 		}
 	}
-	healthy := base
-	healthy.Version, healthy.Env = "healthy", shape.healthy
-	healthy.Strategy = fmt.Sprintf("canary: {steps: [{weight: %d}, {analysis: {duration: %s}}, {weight: 100}], analysis: {min_requests: 100}, baseline: %t}",
-		r.flags.latencyWeight, r.flags.latencyHealthy, r.flags.latencyBaseline)
 	before := tally.Snapshot()
-	start := time.Now()
-	dep, err := e.client.Deploy(ctx, api.DeployRequest{Service: "web", Spec: e.yaml(healthy), Who: "bench"})
-	if err != nil {
-		return nil, err
+	var promoted int
+	var outcomes []string
+	for i := range r.flags.latencyHealthyRuns {
+		final, err := healthyLatencyCanary(ctx, r, e, base, shape, i)
+		if err != nil {
+			return nil, err
+		}
+		if final.Status == "succeeded" {
+			promoted++
+		}
+		outcomes = append(outcomes, final.Status+" ("+verdictOr(final)+")")
 	}
-	final, err := e.waitFinal(ctx, dep.ID, r.flags.latencyHealthy+3*time.Minute)
-	if err != nil {
-		return nil, fmt.Errorf("healthy canary: %w", err)
-	}
-	took := time.Since(start)
-	r.logf("    healthy canary: %s after %s (%s): %s", final.Status, ms(took), verdictOr(final), final.Reason)
 	after := tally.Snapshot()
 	note := fmt.Sprintf("%d req/s, canary share %d%%, analysis 5m (slow) / %s (healthy), baseline %t", r.flags.latencyRate, r.flags.latencyWeight,
 		r.flags.latencyHealthy, r.flags.latencyBaseline)
 	return []Row{
 		{Bench: "7 canary latency", Metric: shape.name + ": 2× canary → rolled back, median / max", Value: ms(median(secs)) + " / " + ms(quantile(secs, 1)),
 			Target: "< 120 s", Verdict: verdict(quantile(secs, 1) < 2*time.Minute), Note: note + "; verdicts " + strings.Join(rules, ", ")},
-		{Bench: "7 canary latency", Metric: shape.name + ": healthy canary", Value: final.Status + " (" + verdictOr(final) + ")",
-			Target: "promoted", Verdict: verdict(final.Status == "succeeded"), Note: fmt.Sprintf("%d failed requests", after.Failed-before.Failed)},
+		{Bench: "7 canary latency", Metric: shape.name + ": healthy canaries promoted", Value: fmt.Sprintf("%d of %d", promoted, r.flags.latencyHealthyRuns),
+			Target: "all (false rollbacks ≤ alpha)", Verdict: verdict(promoted == r.flags.latencyHealthyRuns),
+			Note: fmt.Sprintf("%s; %d failed requests", strings.Join(outcomes, ", "), after.Failed-before.Failed)},
 	}, nil
+}
+
+// healthyLatencyCanary deploys the i-th canary with stable's latency and waits for its end.
+func healthyLatencyCanary(ctx context.Context, r *runEnv, e *engine, base svc, shape latencyShape, i int) (api.Deployment, error) {
+	healthy := base
+	healthy.Version, healthy.Env = fmt.Sprintf("healthy-%d", i), shape.healthy
+	healthy.Strategy = fmt.Sprintf("canary: {steps: [{weight: %d}, {analysis: {duration: %s}}, {weight: 100}], analysis: {min_requests: 100}, baseline: %t}",
+		r.flags.latencyWeight, r.flags.latencyHealthy, r.flags.latencyBaseline)
+	start := time.Now()
+	dep, err := e.client.Deploy(ctx, api.DeployRequest{Service: "web", Spec: e.yaml(healthy), Who: "bench"})
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	final, err := e.waitFinal(ctx, dep.ID, r.flags.latencyHealthy+3*time.Minute)
+	if err != nil {
+		return api.Deployment{}, fmt.Errorf("healthy canary %d: %w", i, err)
+	}
+	r.logf("    healthy canary %d: %s after %s (%s): %s", i, final.Status, ms(time.Since(start)), verdictOr(final), final.Reason)
+	return final, nil
 }
 
 func verdictOr(d api.Deployment) string {

@@ -48,6 +48,7 @@ type flags struct {
 	latencyRate         int
 	latencyWeight       int
 	latencyHealthy      time.Duration
+	latencyHealthyRuns  int
 	latencyBaseline     bool
 }
 
@@ -78,11 +79,12 @@ func parseFlags(args []string) (flags, error) {
 	fs.IntVar(&f.latencyRate, "latency-rate", 100, "canary-latency: constant request rate (req/s)")
 	fs.IntVar(&f.latencyWeight, "latency-weight", 5, "canary-latency: the canary's share of traffic (%)")
 	fs.DurationVar(&f.latencyHealthy, "latency-healthy", time.Minute, "canary-latency: the healthy canary's analysis duration")
+	fs.IntVar(&f.latencyHealthyRuns, "latency-healthy-runs", 1, "canary-latency: healthy canaries measured per latency shape")
 	fs.BoolVar(&f.latencyBaseline, "latency-baseline", false, "canary-latency: judge against a fresh baseline of stable (baseline: true)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
-	if f.deploys < 1 || f.rate < 1 || f.replicas < 1 || f.runs < 1 || f.switches < 1 || f.rollbacks < 1 || f.reps < 1 {
+	if f.deploys < 1 || f.rate < 1 || f.replicas < 1 || f.runs < 1 || f.latencyHealthyRuns < 1 || f.switches < 1 || f.rollbacks < 1 || f.reps < 1 {
 		return f, fmt.Errorf("counts must be at least 1")
 	}
 	return f, nil
