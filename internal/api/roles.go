@@ -17,6 +17,7 @@ var routeRoles = map[string]auth.Role{
 	"GET /v1/services/{name}/history":              auth.Viewer,
 	"GET /v1/services/{name}/deployments":          auth.Viewer,
 	"GET /v1/services/{name}/logs":                 auth.Viewer,
+	"GET /v1/services/{name}/series":               auth.Viewer,
 	"GET /v1/services/{name}/migrations":           auth.Viewer,
 	"GET /v1/services/{name}/migrations/plan":      auth.Viewer,
 	"GET /v1/deployments/{id}":                     auth.Viewer,

@@ -54,6 +54,10 @@ type Deployment struct {
 	Phase    string `json:"phase"`
 	Step     int    `json:"step"`
 	Reason   string `json:"reason,omitempty"`
+	// Steps names a canary's steps (Step counts them from 1; those before it are done);
+	// StepStartedAt is when the current one began. Set on a service's deployment.
+	Steps         []string  `json:"steps,omitempty"`
+	StepStartedAt time.Time `json:"step_started_at,omitzero"`
 	// StartedBy names the token that started it; ApprovedBy the one that approved it, when
 	// the daemon requires approvals (serve --require-approval).
 	StartedBy  string `json:"started_by,omitempty"`
@@ -101,6 +105,8 @@ type Service struct {
 	// ended, with its verdict for a canary.
 	LastDeployment *Deployment    `json:"last_deployment,omitempty"`
 	Traffic        map[int]Counts `json:"traffic,omitempty"`
+	// Database is set when the spec has a database section (migrations to show).
+	Database bool `json:"database,omitempty"`
 }
 
 // Counts are the proxy's request counts for one revision since the daemon started.
@@ -121,6 +127,11 @@ type Instance struct {
 	Restarts int       `json:"restarts"`
 	Message  string    `json:"message,omitempty"`
 	Started  time.Time `json:"started_at,omitzero"`
+	// CPUPercent is its CPU use over the last sampling interval (100: one core busy) and
+	// MemoryBytes its resident memory, read from /proc for a process on this host (a process
+	// instance or a container's main process); absent when unknown.
+	CPUPercent  *float64 `json:"cpu_percent,omitempty"`
+	MemoryBytes int64    `json:"memory_bytes,omitempty"`
 }
 
 // Revision is one immutable, numbered version of a service. Secret env values are redacted.

@@ -167,10 +167,10 @@ func printService(w io.Writer, s api.Service) {
 	}
 	fmt.Fprintln(w)
 	t = newTable(w)
-	row(t, "INSTANCE", "REVISION", "STATE", "READY", "TARGET", "ADDR", "RESTARTS", "MESSAGE")
+	row(t, "INSTANCE", "REVISION", "STATE", "READY", "TARGET", "ADDR", "RESTARTS", "CPU", "MEMORY", "MESSAGE")
 	for _, in := range s.Instances {
 		row(t, in.ID, strconv.Itoa(in.Revision), orDash(in.State), yesNo(in.Ready), yesNo(in.Target),
-			orDash(in.Addr), strconv.Itoa(in.Restarts), orDash(in.Message))
+			orDash(in.Addr), strconv.Itoa(in.Restarts), cpuText(in.CPUPercent), memoryText(in.MemoryBytes), orDash(in.Message))
 	}
 	t.Flush()
 }
@@ -204,4 +204,20 @@ func readyCount(list []api.Instance) string {
 		}
 	}
 	return fmt.Sprintf("%d/%d ready", ready, len(list))
+}
+
+// cpuText is an instance's CPU use as a percentage of one core, "-" when unknown.
+func cpuText(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", *p)
+}
+
+// memoryText is an instance's resident memory in MiB, "-" when unknown.
+func memoryText(b int64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20))
 }

@@ -24,7 +24,8 @@ func fixtureService() api.Service {
 		Paths: []string{"/"}, Weights: map[int]int{4: 25, 3: 75}, Deployment: &d,
 		Traffic: map[int]api.Counts{3: {Requests: 300, Errors: 1}, 4: {Requests: 100}},
 		Instances: []api.Instance{
-			{ID: "web-3-a", Revision: 3, State: "running", Addr: "127.0.0.1:41001", Ready: true, Target: true},
+			{ID: "web-3-a", Revision: 3, State: "running", Addr: "127.0.0.1:41001", Ready: true, Target: true,
+				CPUPercent: new(12.5), MemoryBytes: 24 << 20},
 			{ID: "web-4-a", Revision: 4, State: "running", Addr: "127.0.0.1:41002", Ready: false, Restarts: 2,
 				Message: "readiness: 503"},
 		},
@@ -57,9 +58,9 @@ weights:     r3 75%  r4 25%
 traffic:     r3 300 req 1 err  r4 100 req 0 err
 instances:   1/2 ready
 
-INSTANCE  REVISION  STATE    READY  TARGET  ADDR             RESTARTS  MESSAGE
-web-3-a   3         running  yes    yes     127.0.0.1:41001  0         -
-web-4-a   4         running  no     no      127.0.0.1:41002  2         readiness: 503
+INSTANCE  REVISION  STATE    READY  TARGET  ADDR             RESTARTS  CPU    MEMORY   MESSAGE
+web-3-a   3         running  yes    yes     127.0.0.1:41001  0         12.5%  24.0MiB  -
+web-4-a   4         running  no     no      127.0.0.1:41002  2         -      -        readiness: 503
 `
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

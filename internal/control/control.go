@@ -114,6 +114,9 @@ type Config struct {
 	// Trust holds, by environment name, the keys whose signed promotions this daemon accepts
 	// (serve --trust-environment); a promotion from any other environment is refused.
 	Trust map[string]attest.PublicKey
+	// Usage returns an instance's newest CPU use (percent of a core) and resident memory;
+	// nil or false: unknown.
+	Usage func(instanceID string) (cpuPercent float64, memoryBytes int64, ok bool)
 }
 
 // Backend is the control API's use cases.
@@ -133,6 +136,7 @@ type Backend struct {
 	environment     string
 	attest          *attest.Signer
 	trust           map[string]attest.PublicKey
+	usage           func(string) (float64, int64, bool)
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -141,5 +145,5 @@ var _ api.Backend = (*Backend)(nil)
 func New(cfg Config) *Backend {
 	return &Backend{store: cfg.Store, fleet: cfg.Fleet, proxy: cfg.Proxy, recorder: cfg.Recorder, ctrl: cfg.Switcher,
 		mig: cfg.Migrations, events: cfg.Events, logger: cfg.Logger, activate: cfg.Activate, requireApproval: cfg.RequireApproval, crash: cfg.Crash,
-		environment: cfg.Environment, attest: cfg.Attest, trust: cfg.Trust}
+		environment: cfg.Environment, attest: cfg.Attest, trust: cfg.Trust, usage: cfg.Usage}
 }

@@ -257,7 +257,10 @@ func validationError(file string, err error) error {
 func toAPIDeployment(d store.Deployment, st rollout.State) api.Deployment {
 	out := api.Deployment{ID: d.ID, Service: d.Service, Kind: d.Kind, From: d.From, To: st.To, Strategy: d.Strategy,
 		Status: string(st.Status), Phase: st.Phase, Step: st.Step, Reason: st.Reason, StartedBy: st.StartedBy, ApprovedBy: st.ApprovedBy,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, FinishedAt: d.FinishedAt}
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, FinishedAt: d.FinishedAt, StepStartedAt: st.StepAt}
+	if out.StepStartedAt.IsZero() {
+		out.StepStartedAt = st.StartedAt
+	}
 	if v := st.Verdict; v != nil {
 		ev, _ := json.Marshal(v.Evidence)
 		out.Verdict = &api.Verdict{Outcome: string(v.Outcome), Rule: string(v.Rule), Reason: v.Reason,

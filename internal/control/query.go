@@ -45,7 +45,7 @@ func (b *Backend) Service(ctx context.Context, name string) (api.Service, error)
 	}
 	out := api.Service{Name: name, Stable: rec.Stable, Replicas: sp.Replicas, Strategy: sp.Strategy.Type,
 		Listen: sp.Route.Listen, URL: "http://" + spec.DialAddr(sp.Route.Listen), Hosts: sp.Route.Hosts, Paths: sp.Route.Paths,
-		Weights: b.fleet.Weights(name), Traffic: map[int]api.Counts{}}
+		Weights: b.fleet.Weights(name), Traffic: map[int]api.Counts{}, Database: sp.Database != nil}
 	for rev, c := range b.proxy.Stats(name) {
 		out.Traffic[rev] = api.Counts{Requests: c.Requests, Errors: c.Errors + c.ConnectErrors + c.Timeouts}
 	}
@@ -61,7 +61,25 @@ func (b *Backend) Service(ctx context.Context, name string) (api.Service, error)
 	} else if out.LastDeployment, err = b.lastDeployment(ctx, name); err != nil {
 		return api.Service{}, err
 	}
+	b.nameSteps(ctx, out.Deployment)
+	b.nameSteps(ctx, out.LastDeployment)
 	return out, nil
+}
+
+// nameSteps sets a canary deployment's Steps from its revision's spec (left empty when the
+// revision cannot be read: the steps are only shown).
+func (b *Backend) nameSteps(ctx context.Context, d *api.Deployment) {
+	if d == nil || d.To == 0 {
+		return
+	}
+	rev, err := b.store.GetRevision(ctx, d.Service, d.To)
+	if err != nil {
+		return
+	}
+	var sp spec.Service
+	if json.Unmarshal(rev.Spec, &sp) == nil {
+		d.Steps = rollout.StepNames(sp.Strategy)
+	}
 }
 
 // lastDeployment is the service's newest deployment, nil when it has none.
@@ -82,6 +100,12 @@ func (b *Backend) instanceViews(name string) []api.Instance {
 	for _, in := range b.fleet.InstanceViews(name) {
 		out = append(out, api.Instance{ID: in.ID, Revision: in.Revision, State: in.State, Addr: in.Addr,
 			Ready: in.Ready, Live: in.Live, Target: in.Target, Restarts: in.Restarts, Message: in.Message, Started: in.Started})
+		if b.usage == nil {
+			continue
+		}
+		if cpu, mem, ok := b.usage(in.ID); ok {
+			out[len(out)-1].CPUPercent, out[len(out)-1].MemoryBytes = &cpu, mem
+		}
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cutover/cutover/internal/notify"
 	"github.com/cutover/cutover/internal/redact"
 	"github.com/cutover/cutover/internal/seal"
+	"github.com/cutover/cutover/internal/series"
 
 	"context"
 	"crypto/tls"
@@ -62,6 +63,9 @@ type Options struct {
 	Driver runtime.Driver
 	// Tick is the reconcile interval (default 200ms).
 	Tick time.Duration
+	// SampleEvery is how often the dashboard's per-revision time series takes a sample of
+	// the proxy's counters (default 10s; 360 samples are kept).
+	SampleEvery time.Duration
 	// RetryInterval is how often recovery retries a runtime that did not answer (default 5s).
 	RetryInterval time.Duration
 	// Lint lints a service's PostgreSQL migrations before a deployment (default: the
@@ -147,6 +151,7 @@ type Daemon struct {
 	notifier     *notify.Notifier
 	// gateway steers the HTTPRoutes of services with route.gateway (nil: no cluster).
 	gateway *gateway.Syncer
+	series  *series.Recorder
 }
 
 // New opens the state and prepares every part without starting any goroutine. The API
@@ -209,7 +214,8 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{opts: opts, logger: opts.Logger, store: st, tokens: tokens, apiTLS: tlsConf,
-		events: eventLog{store: st, logger: opts.Logger}, lock: lock, listeners: listenersOf(opts), sealKey: key, attest: signer}
+		events: eventLog{store: st, logger: opts.Logger}, lock: lock, listeners: listenersOf(opts), sealKey: key, attest: signer,
+		series: series.New(0)}
 	d.flags, err = flags.NewService(ctx, flags.SQLiteStore{St: st}, flags.SQLiteTokens{St: st}, opts.Logger.With("component", "flags"),
 		flags.ServiceOptions{Admin: tokens.keys, Event: func(ctx context.Context, typ, msg string, data map[string]any) {
 			d.events.Record(ctx, "", 0, typ, msg, data)
@@ -358,7 +364,7 @@ func (d *Daemon) apiServer() *http.Server {
 	mux.Handle("/ofrep/", d.flags.OFREP())
 	gated := d.gate(mux)
 	d.dash = dashboard.New(dashboard.Config{API: gated, Check: d.tokens.keys.Check, Source: d.backend(), Sealer: d.sealKey,
-		Logger: d.logger.With("component", "dashboard")})
+		Samples: d.series.Latest, Logger: d.logger.With("component", "dashboard")})
 	for _, p := range dashboard.Patterns {
 		mux.Handle(p, d.dash)
 	}

@@ -68,6 +68,7 @@ func (d *Daemon) startControl() {
 	if d.gateway != nil {
 		d.tasks.launch(d.logger, "gateway", d.gateway.Run)
 	}
+	d.tasks.launch(d.logger, "series", d.sampleTraffic)
 }
 
 // announce runs once the daemon serves: it tells the daemon it replaces (if any), closes

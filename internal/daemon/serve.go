@@ -120,6 +120,6 @@ func parseLevel(s string) slog.Level {
 // deployment-level series for Prometheus.
 func (d *Daemon) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(d.proxy.Collector(), deploymetrics.New(d.backend()))
+	reg.MustRegister(d.proxy.Collector(), deploymetrics.New(d.backend()), d.series.Collector())
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

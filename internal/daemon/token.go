@@ -52,6 +52,7 @@ func (d *Daemon) apiHandler() http.Handler {
 		api.WithTokens(namedTokens{d.tokens.named, d.events}), api.WithPromotions(d.backend()),
 		api.WithRoute("GET /metrics", d.metricsHandler()), api.WithRoute("GET /v1/daemon", d.daemonInfo()),
 		api.WithRoute("GET /v1/certificates", d.certificatesHandler()),
+		api.WithRoute("GET /v1/services/{name}/series", d.series.Handler(d.sampleEvery())),
 		api.WithRoute("GET /v1/notifications", notify.ListHandler(d.store, d.notifyDir, d.backend())),
 		api.WithRoute("POST /v1/notifications/test", notify.TestHandler(d.events)),
 		api.WithRoute("POST /v1/services/{name}/pause-traffic", d.pauseTrafficHandler(true)),

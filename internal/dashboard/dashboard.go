@@ -16,9 +16,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/series"
 )
 
 //go:embed assets
@@ -45,12 +47,18 @@ type Config struct {
 	Check  func(token string) bool
 	Source Source
 	Sealer Sealer
-	Logger *slog.Logger
+	// Samples returns the newest sample of every revision's traffic (nil: no charts).
+	Samples func() series.Latest
+	Logger  *slog.Logger
 	// SessionTTL is how long a login lasts (default 12h).
 	SessionTTL time.Duration
 	// EventPoll is how often a stream looks for new events (default 200ms); SnapshotEvery
 	// how often it sends the services' state when no event came (default 1s).
 	EventPoll, SnapshotEvery time.Duration
+	// WriteTimeout is how long one batch of a stream may take to write (default 10s): a
+	// browser that stops reading is dropped then, so that a stalled client holds no more
+	// than its socket's buffers and one handler, and never delays a hand-off.
+	WriteTimeout time.Duration
 }
 
 // Dashboard is the dashboard's HTTP handler.
@@ -59,7 +67,11 @@ type Dashboard struct {
 	mux      *http.ServeMux
 	done     chan struct{}
 	shutdown sync.Once
+	streams  atomic.Int64
 }
+
+// Streams is the number of event streams open now.
+func (d *Dashboard) Streams() int64 { return d.streams.Load() }
 
 // Shutdown ends every open stream now (browsers reconnect, to the successor after a
 // hand-off) and refuses new ones; it is safe to call more than once.
@@ -84,10 +96,13 @@ func New(cfg Config) *Dashboard {
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = time.Second
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
 	d := &Dashboard{cfg: cfg, mux: http.NewServeMux(), done: make(chan struct{})}
 	static, _ := fs.Sub(assets, "assets") // the directory is embedded: no error
 	files := http.StripPrefix("/ui/", http.FileServerFS(static))
-	for _, f := range []string{"{$}", "app.js", "style.css", "favicon.svg"} {
+	for _, f := range []string{"{$}", "app.js", "charts.js", "style.css", "favicon.svg"} {
 		d.mux.Handle("GET /ui/"+f, files)
 	}
 	d.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -33,12 +33,15 @@ func (d *Dashboard) forward(w http.ResponseWriter, r *http.Request) {
 
 // stream answers GET /ui/stream with server-sent events: "services" (every service's state)
 // at once, after every batch of new events and otherwise whenever it changed (looked at every
-// SnapshotEvery); "event" for each recorded event after Last-Event-ID (or, on a first
+// SnapshotEvery); "samples" (the traffic's newest per-revision sample) after each sampling
+// round; "event" for each recorded event after Last-Event-ID (or, on a first
 // connection, the latest 50). A browser's EventSource reconnects by itself after a daemon
 // hand-off and resumes from the last event it saw. The stream ends when the session's token
 // stops being admitted.
 func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request) {
 	s := r.Context().Value(sessionKey{}).(sessionData)
+	d.streams.Add(1)
+	defer d.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
@@ -49,6 +52,7 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var last []byte
+	seq := int64(-1)
 	poll := time.NewTicker(d.cfg.EventPoll)
 	defer poll.Stop()
 	nextSnapshot := time.Time{}
@@ -56,6 +60,10 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request) {
 		evs, err := d.cfg.Source.Events(ctx, api.EventQuery{AfterID: after, Limit: 200})
 		if err != nil {
 			d.cfg.Logger.Warn("dashboard stream: read events", "error", err)
+			return
+		}
+		if err := rc.SetWriteDeadline(time.Now().Add(d.cfg.WriteTimeout)); err != nil {
+			d.cfg.Logger.Warn("dashboard stream: set write deadline", "error", err)
 			return
 		}
 		if len(evs) > 0 || time.Now().After(nextSnapshot) {
@@ -69,6 +77,9 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			after = e.ID
+		}
+		if seq, err = d.sendSamples(w, seq); err != nil {
+			return
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -85,6 +96,19 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// sendSamples sends the traffic's newest samples ("samples") when a sampling round has ended
+// since seq; it returns the round it sent.
+func (d *Dashboard) sendSamples(w http.ResponseWriter, seq int64) (int64, error) {
+	if d.cfg.Samples == nil {
+		return seq, nil
+	}
+	l := d.cfg.Samples()
+	if l.Seq == seq {
+		return seq, nil
+	}
+	return l.Seq, sendEvent(w, "samples", "", l)
 }
 
 // startID is the event ID a stream starts after: Last-Event-ID when the browser resumes,

@@ -22,6 +22,8 @@ type InstanceView struct {
 	// Message is the runtime's last message, else the prober's.
 	Message string
 	Started time.Time
+	// PID is the instance's process on this host (a container's main process), 0 if none.
+	PID int
 }
 
 // explanation is why the instance is not serving: the runtime's word, else the probes', and
@@ -42,7 +44,8 @@ func (in *instance) view() InstanceView {
 	}
 	msg := in.explanation()
 	return InstanceView{ID: in.rec.ID, Revision: in.rec.Revision, State: state, Addr: in.status.Addr,
-		Ready: in.ready, Live: in.live, Target: in.serving(), Restarts: in.status.Restarts, Message: msg, Started: in.rec.CreatedAt}
+		Ready: in.ready, Live: in.live, Target: in.serving(), Restarts: in.status.Restarts, Message: msg, Started: in.rec.CreatedAt,
+		PID: in.status.PID}
 }
 
 // Stable is a service's stable revision (0: none yet) and the database section of its

@@ -53,14 +53,14 @@ func (s *Store) Enqueue(ctx context.Context, eventID int64, ds []Delivery, maxPe
 				d.Target).Scan(&pending); err != nil {
 				return wrap("count pending deliveries", err)
 			}
-			status := DeliveryPending
+			status, body := DeliveryPending, d.Body
 			if pending >= maxPending {
-				status = DeliveryDropped
+				status, body = DeliveryDropped, []byte{} // a dropped delivery keeps no body: the file stays bounded too
 			}
 			t := nanos(now())
 			if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO notify_outbox
 (event_id, target, service, type, body, status, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				d.EventID, d.Target, d.Service, d.Type, d.Body, status, t, t); err != nil {
+				d.EventID, d.Target, d.Service, d.Type, body, status, t, t); err != nil {
 				return wrap("enqueue delivery", err)
 			}
 		}
