@@ -8,6 +8,7 @@
   const KEEP = 360; // samples kept per revision: an hour at one per 10 s
   let csrf = "", source = null, services = [], selected = "", pending = null, shown = "";
   let latest = { services: {} };
+  let loads = new AbortController(); // aborted at logout: no answer comes back to a login form
   const series = {}; // service → revision → points, oldest first
 
   function el(tag, text, cls) {
@@ -28,7 +29,7 @@
   function ago(ms) { const s = Math.max(0, Math.round(ms / 1000)); return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`; }
 
   async function call(method, path, body) {
-    const opts = { method, headers: { "X-Cutover-CSRF": csrf }, credentials: "same-origin" };
+    const opts = { method, headers: { "X-Cutover-CSRF": csrf }, credentials: "same-origin", signal: loads.signal };
     if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
     const r = await fetch(path, opts);
     const text = await r.text();
@@ -39,12 +40,14 @@
   }
 
   async function text(path) {
-    const r = await fetch(path, { credentials: "same-origin" });
+    const r = await fetch(path, { credentials: "same-origin", signal: loads.signal });
     return { ok: r.ok, status: r.status, text: await r.text() };
   }
 
   function showLogin(msg) {
     if (source) { source.close(); source = null; }
+    loads.abort();
+    loads = new AbortController();
     $("#app").hidden = true; $("#logout").hidden = true; $("#login").hidden = false;
     $("#login-error").textContent = msg || "";
     setLive(false);
@@ -63,7 +66,12 @@
   function connect() {
     if (source) source.close();
     source = new EventSource("/ui/stream");
-    source.onopen = () => { setLive(true); if (selected) loadDetail(); };
+    source.onopen = () => {
+      setLive(true);
+      const l = $("#live");
+      l.dataset.connects = String(Number(l.dataset.connects || 0) + 1); // reconnections show, for people and tests
+      if (selected) loadDetail();
+    };
     source.onerror = async () => {
       setLive(false);
       const r = await fetch("/ui/session", { credentials: "same-origin" }).catch(() => null);
@@ -212,10 +220,12 @@
   function loadDetailSoon() { if (!soon) soon = setTimeout(() => { soon = null; loadDetail(); }, 300); }
   async function loadDetail() {
     const svc = selected, s = services.find((x) => x.name === svc);
-    if (!svc) return;
+    if (!svc || !source) return; // logged out: nothing to ask
     const withDB = !!(s && s.database);
-    const [sr, hist, deps, mig, logs] = await Promise.all([call("GET", api("series")), call("GET", api("history")),
-      call("GET", api("deployments") + "?limit=10"), withDB ? call("GET", api("migrations")) : null, text(api("logs"))]);
+    const got = await Promise.all([call("GET", api("series")), call("GET", api("history")),
+      call("GET", api("deployments") + "?limit=10"), withDB ? call("GET", api("migrations")) : null, text(api("logs"))]).catch(() => null);
+    if (!got) return; // aborted by a logout
+    const [sr, hist, deps, mig, logs] = got;
     if (svc !== selected) return;
     if (sr.ok && sr.data) {
       const m = series[svc] || (series[svc] = {});
@@ -244,8 +254,8 @@
     if (r.ok && r.data && Array.isArray(r.data.migrations)) {
       for (const m of r.data.migrations) {
         let state = "pending";
-        if (m.expand) state = m.has_contract && !m.contract ? "expanded" : "applied";
-        if ((m.contract_blocked_by || []).length) state += ` (contract blocked by r${m.contract_blocked_by.join(", r")})`;
+        if (m.expand) state = m.has_contract && !m.contract ? "expand applied, contract pending" : "applied";
+        if ((m.contract_blocked_by || []).length) state += ` (blocked by running r${m.contract_blocked_by.join(", r")})`;
         const tr = row([m.version, m.name, state]);
         tr.dataset.migration = m.version;
         rows.push(tr);
@@ -283,7 +293,9 @@
   $("#confirm-no").addEventListener("click", () => { $("#confirm").hidden = true; pending = null; });
 
   async function loadFlags() {
-    const [r, h] = await Promise.all([call("GET", "/ui/api/v1/flags"), call("GET", "/ui/api/v1/flag-history?limit=20")]);
+    const got = await Promise.all([call("GET", "/ui/api/v1/flags"), call("GET", "/ui/api/v1/flag-history?limit=20")]).catch(() => null);
+    if (!got) return; // aborted by a logout
+    const [r, h] = got;
     if (r.ok && Array.isArray(r.data)) {
       fill("#flags tbody", r.data.map((f) => {
         const on = f.enabled === true;
