@@ -58,6 +58,9 @@ type Deployment struct {
 	// StepStartedAt is when the current one began. Set on a service's deployment.
 	Steps         []string  `json:"steps,omitempty"`
 	StepStartedAt time.Time `json:"step_started_at,omitzero"`
+	// Deadline is when a running deployment that makes no more progress fails
+	// (progress_deadline after its last progress); zero once it has ended.
+	Deadline time.Time `json:"deadline,omitzero"`
 	// StartedBy names the token that started it; ApprovedBy the one that approved it, when
 	// the daemon requires approvals (serve --require-approval).
 	StartedBy  string `json:"started_by,omitempty"`

@@ -55,20 +55,20 @@ func (b *Backend) Service(ctx context.Context, name string) (api.Service, error)
 		if err != nil {
 			return api.Service{}, err
 		}
+		b.fromSpec(ctx, &dep, active)
 		out.Deployment = &dep
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return api.Service{}, err
 	} else if out.LastDeployment, err = b.lastDeployment(ctx, name); err != nil {
 		return api.Service{}, err
 	}
-	b.nameSteps(ctx, out.Deployment)
-	b.nameSteps(ctx, out.LastDeployment)
 	return out, nil
 }
 
-// nameSteps sets a canary deployment's Steps from its revision's spec (left empty when the
-// revision cannot be read: the steps are only shown).
-func (b *Backend) nameSteps(ctx context.Context, d *api.Deployment) {
+// fromSpec sets what a deployment's view takes from its revision's spec: a canary's Steps,
+// and the Deadline of one still running (progress_deadline after its last progress). Left
+// unset when the revision or the state cannot be read: they are only shown.
+func (b *Backend) fromSpec(ctx context.Context, d *api.Deployment, rec store.Deployment) {
 	if d == nil || d.To == 0 {
 		return
 	}
@@ -77,8 +77,13 @@ func (b *Backend) nameSteps(ctx context.Context, d *api.Deployment) {
 		return
 	}
 	var sp spec.Service
-	if json.Unmarshal(rev.Spec, &sp) == nil {
-		d.Steps = rollout.StepNames(sp.Strategy)
+	if json.Unmarshal(rev.Spec, &sp) != nil {
+		return
+	}
+	d.Steps = rollout.StepNames(sp.Strategy)
+	var st rollout.State
+	if !d.Final() && json.Unmarshal(rec.State, &st) == nil && !st.LastProgressAt.IsZero() && st.Progress < st.Replicas {
+		d.Deadline = st.LastProgressAt.Add(rollout.ProgressDeadline(sp.Strategy)).UTC()
 	}
 }
 
@@ -92,6 +97,7 @@ func (b *Backend) lastDeployment(ctx context.Context, service string) (*api.Depl
 	if err != nil {
 		return nil, err
 	}
+	b.fromSpec(ctx, &dep, recs[0])
 	return &dep, nil
 }
 
@@ -148,7 +154,11 @@ func (b *Backend) Deployment(ctx context.Context, id int64) (api.Deployment, err
 	} else if err != nil {
 		return api.Deployment{}, err
 	}
-	return deploymentView(rec)
+	dep, err := deploymentView(rec)
+	if err == nil {
+		b.fromSpec(ctx, &dep, rec)
+	}
+	return dep, err
 }
 
 // Deployments implements api.Backend.

@@ -62,7 +62,7 @@ func TestDashboardServicePageInChromium(t *testing.T) {
 	b.run(t, "login", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#login")),
 		chromedp.SendKeys(chromedp.CSS("#token"), h.d.Token()), chromedp.Click(chromedp.CSS(`#login button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#services tr[data-service="web"]`)),
-		chromedp.Click(chromedp.CSS(`#services tr[data-service="web"]`)), waitText("#svc-name", "web"))
+		clickOn(`#services tr[data-service="web"]`), waitText("#svc-name", "web"))
 
 	b.run(t, "the overview's per-revision figures and usage", waitText(`#services tr[data-service="web"]`, "/s, "),
 		waitText(`#services tr[data-service="web"]`, "p99"), waitText(`#services tr[data-service="web"]`, "% CPU"),
@@ -86,9 +86,9 @@ func TestDashboardServicePageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b.run(t, "migrations", chromedp.Click(chromedp.CSS(`#services tr[data-service="db"]`)), waitText("#svc-name", "db"),
+	b.run(t, "migrations", clickOn(`#services tr[data-service="db"]`), waitText("#svc-name", "db"),
 		waitText(`#migrations tr[data-migration="1"]`, "applied"), waitText(`#migrations tr[data-migration="2"]`, "contract pending"))
-	b.run(t, "an instance's probe result", chromedp.Click(chromedp.CSS(`#services tr[data-service="stuck"]`)), waitText("#svc-name", "stuck"),
+	b.run(t, "an instance's probe result", clickOn(`#services tr[data-service="stuck"]`), waitText("#svc-name", "stuck"),
 		waitText("#instances", "503"))
 	b.mu.Lock()
 	defer b.mu.Unlock()

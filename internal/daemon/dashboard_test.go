@@ -102,10 +102,25 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// clickOn waits for an element sel and clicks it in one step inside the page: the page
+// redraws its tables on every pushed update, so a node found by one call may be gone by the
+// next (chromedp.Click's "could not find node").
+func clickOn(sel string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel),
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := poll(ctx, t)
+		if err != nil {
+			err = fmt.Errorf("click %s: %w", sel, err)
+		}
+		return chromedp.Void{}, err
+	}
+}
+
 // confirmAction clicks sel, then the confirmation's button, and waits for the outcome line.
 func confirmAction(sel, want string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS("#confirm")),
-		chromedp.Click(chromedp.CSS("#confirm-yes")), waitText("#outcome", want))
+	return chromedp.Steps(clickOn(sel), chromedp.WaitVisible(chromedp.CSS("#confirm")),
+		clickOn("#confirm-yes"), waitText("#outcome", want))
 }
 
 // TestDashboardInChromium drives the dashboard in a real Chromium: a wrong token is refused

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cutover/cutover/internal/spec"
 )
@@ -19,6 +20,23 @@ func StepNames(s spec.Strategy) []string {
 		out = append(out, stepName(st))
 	}
 	return out
+}
+
+// ProgressDeadline is how long the strategy gives a deployment to make progress (its
+// progress_deadline, or DefaultProgressDeadline).
+func ProgressDeadline(s spec.Strategy) time.Duration {
+	var d spec.Duration
+	switch {
+	case s.Rolling != nil:
+		d = s.Rolling.ProgressDeadline
+	case s.BlueGreen != nil:
+		d = s.BlueGreen.ProgressDeadline
+	case s.Recreate != nil:
+		d = s.Recreate.ProgressDeadline
+	case s.Canary != nil:
+		d = s.Canary.ProgressDeadline
+	}
+	return deadlineOr(d)
 }
 
 func stepName(s spec.CanaryStep) string {
