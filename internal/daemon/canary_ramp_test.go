@@ -12,9 +12,14 @@ import (
 	"github.com/cutover/cutover/internal/analysis"
 )
 
-// rampSteps is the evidence-paced canary of the ramp tests: 5%, then doubled by evidence up
-// to 50% (margin 2, at least 100 canary requests and at most 20,000 at each share), then 100%.
-const rampSteps = "canary:\n  steps:\n    - weight: 5\n    - ramp: {max: 50, margin: 2, min_requests: 100, max_requests: 20000}\n    - weight: 100\n"
+// rampSteps is the evidence-paced canary of the ramp tests: 10%, then doubled by evidence up
+// to 40% (margin 2, at least 100 canary requests and at most 20,000 at each share), then 100%.
+// (The 5% start and 100 req/s of the figures take minutes: bench/engine measures them;
+// this test starts at 10% under 300 req/s so that the suite stays short.)
+const rampSteps = "canary:\n  steps:\n    - weight: 10\n    - ramp: {max: 40, margin: 2, min_requests: 100, max_requests: 20000}\n    - weight: 100\n"
+
+// rampRate is the request rate through the proxy during the ramp tests.
+const rampRate = 300
 
 // watchRamp records the distinct shares a deployment's ramp phase reports until stop, and
 // logs when each began.
@@ -56,9 +61,9 @@ func watchRamp(t *testing.T, h *harness, id int64) (stop func() []int) {
 	}
 }
 
-// TestCanaryRampEndToEnd: a real daemon, real demo-app processes and 100 req/s through the
+// TestCanaryRampEndToEnd: a real daemon, real demo-app processes and 300 req/s through the
 // proxy. A healthy release (stable's latency, no errors) under the evidence-paced ramp is
-// raised 5 → 10 → 20 → 40 → 50% as the judge's margin tests show it within margin 2 of stable
+// raised 10 → 20 → 40% as the judge's margin tests show it within margin 2 of stable
 // at each share, then promoted with no failed request; a release failing 5% of its requests
 // under the same ramp is rolled back by the judge. The time to 100% and the failed requests
 // are logged for docs/benchmarks.md (fixed steps 5, 25, 50, 100 with 5-minute pauses take
@@ -71,7 +76,7 @@ func TestCanaryRampEndToEnd(t *testing.T) {
 	listen := freeAddr(t)
 	first := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v1", Env: narrowLatency})
 	h.wait(first.ID, 30*time.Second)
-	stop := startLoadFor(t, listen, 100, 15*time.Minute)
+	stop := startLoadFor(t, listen, rampRate, 10*time.Minute)
 	time.Sleep(500 * time.Millisecond)
 
 	start := time.Now()
@@ -85,7 +90,7 @@ func TestCanaryRampEndToEnd(t *testing.T) {
 	if got.Status != "succeeded" {
 		t.Fatalf("healthy ramp: %s %q verdict %+v; want succeeded", got.Status, got.Reason, got.Verdict)
 	}
-	if want := []int{5, 10, 20, 40, 50}; !slices.Equal(seen, want) {
+	if want := []int{10, 20, 40}; !slices.Equal(seen, want) {
 		t.Errorf("ramp shares %v, want %v", seen, want)
 	}
 	// On a host starved of CPU a request may exceed the load generator's 5 s timeout whatever
@@ -95,7 +100,7 @@ func TestCanaryRampEndToEnd(t *testing.T) {
 	}
 	assertServes(t, listen, "v2")
 
-	stop = startLoadFor(t, listen, 100, 15*time.Minute)
+	stop = startLoadFor(t, listen, rampRate, 10*time.Minute)
 	time.Sleep(500 * time.Millisecond)
 	start = time.Now()
 	bad := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v3",
