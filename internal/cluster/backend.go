@@ -37,7 +37,7 @@ func (b *Backend) Deploy(ctx context.Context, req api.DeployRequest) (api.Deploy
 	}
 	from, next := 0, 1
 	for _, r := range recs {
-		if r.State.Status.Active() {
+		if !r.Ended() {
 			return api.Deployment{}, fmt.Errorf("service %s has deployment %d %s: wait for it, or abort it: %w", s.Name, r.ID, r.State.Status, api.ErrConflict)
 		}
 		next = max(next, r.Revision+1)
@@ -131,7 +131,7 @@ func (b *Backend) Rollback(ctx context.Context, service string, req api.Rollback
 	if len(recs) == 0 {
 		return api.Deployment{}, fmt.Errorf("service %s: %w", service, api.ErrNotFound)
 	}
-	if recs[0].State.Status.Active() {
+	if !recs[0].Ended() {
 		return api.Deployment{}, fmt.Errorf("service %s has deployment %d %s: %w", service, recs[0].ID, recs[0].State.Status, api.ErrConflict)
 	}
 	stable := stableOf(recs[0])
@@ -155,7 +155,7 @@ func (b *Backend) Act(ctx context.Context, service, action string) (api.Deployme
 	if err != nil {
 		return api.Deployment{}, err
 	}
-	if len(recs) == 0 || !recs[0].State.Status.Active() {
+	if len(recs) == 0 || recs[0].Ended() {
 		return api.Deployment{}, fmt.Errorf("service %s has no active deployment: %w", service, api.ErrConflict)
 	}
 	switch action {
@@ -221,7 +221,7 @@ func (b *Backend) Service(ctx context.Context, name string) (api.Service, error)
 	s := recs[0].Spec
 	out := api.Service{Name: name, Stable: stableOf(recs[0]), Replicas: s.Replicas, Strategy: s.Strategy.Type,
 		Listen: s.Route.Listen, Hosts: s.Route.Hosts, Paths: s.Route.Paths, Weights: map[int]int{}, Traffic: map[int]api.Counts{}}
-	if recs[0].State.Status.Active() {
+	if !recs[0].Ended() {
 		out.Deployment = &last
 	} else {
 		out.LastDeployment = &last
@@ -345,7 +345,7 @@ func view(r *kubestate.Record) api.Deployment {
 		ApprovedBy: st.ApprovedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.CreatedAt}
 	if n := len(r.Events); n > 0 {
 		out.UpdatedAt = r.Events[n-1].Time
-		if !st.Status.Active() {
+		if r.Ended() {
 			out.FinishedAt = out.UpdatedAt
 		}
 	}

@@ -249,10 +249,24 @@ func (s *session) sweep(ctx context.Context) error {
 // -1 when there is none or it has not ended (it began after the list of active ones).
 func (s *session) stableRevision(ctx context.Context, service string) (int, error) {
 	recs, err := s.c.deps.List(ctx, service)
-	if err != nil || len(recs) == 0 || recs[0].State.Status.Active() {
+	if err != nil {
 		return -1, err
 	}
-	return stableOf(recs[0]), nil
+	return sweepStable(recs), nil
+}
+
+// sweepStable is the revision whose instances a sweep keeps, given a service's deployments
+// newest first: -1 (keep everything) when there is none or the newest has not ended. A record
+// an API replica has just created has no status until the leader drives it: it has not ended
+// either, and reading its zero state as ended would stop the serving revision's instances.
+func sweepStable(recs []*kubestate.Record) int {
+	if len(recs) == 0 {
+		return -1
+	}
+	if !recs[0].Ended() {
+		return -1
+	}
+	return stableOf(recs[0])
 }
 
 func stableOf(r *kubestate.Record) int {

@@ -107,6 +107,12 @@ func (d *Deployments) res() dynamic.ResourceInterface {
 	return d.client.Resource(DeploymentsGVR).Namespace(d.namespace)
 }
 
+// Ended reports whether the deployment has ended. A record has no status between its creation
+// and the status write that follows it: it has not ended then, whatever its zero state says.
+func (r *Record) Ended() bool {
+	return r.State.Status != "" && !r.State.Status.Active()
+}
+
 // Name is the object name of deployment id.
 func Name(id int64) string { return "d-" + strconv.FormatInt(id, 10) }
 
@@ -188,7 +194,7 @@ func (d *Deployments) AddAction(ctx context.Context, id int64, a Action) error {
 		if err != nil {
 			return err
 		}
-		if !r.State.Status.Active() {
+		if r.Ended() {
 			return fmt.Errorf("deployment %d has ended (%s)", id, r.State.Status)
 		}
 		r.Actions = append(r.Actions, a)
