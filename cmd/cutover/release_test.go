@@ -19,22 +19,25 @@ import (
 	"time"
 )
 
-// TestReleaseScript runs scripts/release end to end: an archive per linux and darwin on amd64
-// and arm64, each named after the version and listed in SHA256SUMS with its right checksum,
-// holding the binary, README.md and the systemd unit; the linux binary of this machine's
-// architecture runs and names the version.
+// TestReleaseScript runs scripts/release end to end for two of its four targets (each is a
+// whole cold compile with -trimpath: the four took 13 minutes here under load): linux on this
+// machine's architecture, which runs and names the version, and darwin/arm64, so that a file
+// built for linux only shows. Each archive is named after the version, listed in SHA256SUMS
+// with its right checksum, and holds the binary, README.md and the systemd unit.
 func TestReleaseScript(t *testing.T) {
 	const version = "v0.0.0-releasetest.1"
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	targets := []string{"linux_" + runtime.GOARCH, "darwin_arm64"}
 	cmd := exec.CommandContext(ctx, "bash", "../../scripts/release", version, out)
+	cmd.Env = append(os.Environ(), "RELEASE_TARGETS=linux/"+runtime.GOARCH+" darwin/arm64")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("scripts/release: %v\n%s", err, b)
 	}
 	sums := readSums(t, filepath.Join(out, "SHA256SUMS"))
 	var names []string
-	for _, target := range []string{"linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"} {
+	for _, target := range targets {
 		name := "cutover_" + version + "_" + target + ".tar.gz"
 		names = append(names, name)
 		data, err := os.ReadFile(filepath.Join(out, name))
