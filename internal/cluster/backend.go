@@ -10,6 +10,7 @@ import (
 
 	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/deployspec"
 	"github.com/cutover/cutover/internal/kubestate"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/spec"
@@ -62,23 +63,9 @@ func (b *Backend) specFor(req api.DeployRequest, recs []*kubestate.Record) (*spe
 		}
 		file = "current spec of " + req.Service
 	}
-	sets := req.Set
-	if req.Image != "" {
-		sets = append(append([]string{}, sets...), "run.image="+req.Image)
-	}
-	if len(sets) > 0 || len(req.Env) > 0 {
-		var err error
-		if doc, err = spec.Override(doc, sets, req.Env); err != nil {
-			return nil, validation(file, err)
-		}
-	}
-	s, err := spec.Parse(doc, file)
+	s, err := deployspec.Build(req, doc, file)
 	if err != nil {
-		return nil, validation(file, err)
-	}
-	if req.Service != "" && s.Name != req.Service {
-		return nil, &api.ValidationError{File: file, Fields: []api.FieldError{{Path: "name",
-			Message: fmt.Sprintf("spec names service %q but the deploy is for %q", s.Name, req.Service)}}}
+		return nil, err
 	}
 	return s, clusterFit(s, file)
 }
@@ -177,7 +164,7 @@ func (b *Backend) CheckSpec(ctx context.Context, yaml []byte, file string) (api.
 	}
 	if err != nil {
 		var ve *api.ValidationError
-		if errors.As(validation(file, err), &ve) {
+		if errors.As(deployspec.ValidationError(file, err), &ve) {
 			return api.CheckResult{Errors: ve.Fields}, nil
 		}
 		return api.CheckResult{Errors: []api.FieldError{{Message: err.Error()}}}, nil
@@ -355,20 +342,4 @@ func view(r *kubestate.Record) api.Deployment {
 			Summary: analysis.Describe(*v), Evidence: ev}
 	}
 	return out
-}
-
-func validation(file string, err error) error {
-	var ve *api.ValidationError
-	if errors.As(err, &ve) {
-		return ve
-	}
-	var errs spec.Errors
-	if !errors.As(err, &errs) {
-		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
-	}
-	ve = &api.ValidationError{File: file}
-	for _, fe := range errs {
-		ve.Fields = append(ve.Fields, api.FieldError{Path: fe.Path, Line: fe.Line, Column: fe.Column, Message: fe.Message})
-	}
-	return ve
 }

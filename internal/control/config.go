@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/deployspec"
 	"github.com/cutover/cutover/internal/secrets"
 	"github.com/cutover/cutover/internal/spec"
 	"github.com/cutover/cutover/internal/store"
@@ -39,7 +40,7 @@ func (b *Backend) provide(ctx context.Context, s *spec.Service, change *store.Se
 		warnings = append(warnings, fmt.Sprintf("run.env.%s: the secret %s replaces the value the spec gives", name, name))
 	}
 	if errs := spec.ApplyConfig(s); len(errs) > 0 {
-		return nil, validationError("", errs)
+		return nil, deployspec.ValidationError("", errs)
 	}
 	return warnings, nil
 }

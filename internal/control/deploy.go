@@ -13,6 +13,7 @@ import (
 
 	"github.com/cutover/cutover/internal/analysis"
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/deployspec"
 	"github.com/cutover/cutover/internal/fleet"
 	"github.com/cutover/cutover/internal/proxy"
 	"github.com/cutover/cutover/internal/rollout"
@@ -81,25 +82,7 @@ func (b *Backend) resolveSpec(ctx context.Context, req api.DeployRequest) (*spec
 		}
 		file = "current spec of " + req.Service
 	}
-	sets := req.Set
-	if req.Image != "" {
-		sets = append(append([]string{}, sets...), "run.image="+req.Image)
-	}
-	if len(sets) > 0 || len(req.Env) > 0 {
-		var err error
-		if doc, err = spec.Override(doc, sets, req.Env); err != nil {
-			return nil, validationError(file, err)
-		}
-	}
-	s, err := spec.Parse(doc, file)
-	if err != nil {
-		return nil, validationError(file, err)
-	}
-	if req.Service != "" && s.Name != req.Service {
-		return nil, &api.ValidationError{File: file, Fields: []api.FieldError{{Path: "name",
-			Message: fmt.Sprintf("spec names service %q but the deploy is for %q", s.Name, req.Service)}}}
-	}
-	return s, nil
+	return deployspec.Build(req, doc, file)
 }
 
 // stableSpec is the spec overrides build on: the stable revision's, so that a revision that
@@ -239,19 +222,6 @@ func (b *Backend) restoreRoute(service string, prev *proxy.Route) {
 	if err := b.proxy.SetRoute(*prev); err != nil {
 		b.logger.Warn("restore route", "service", service, "error", err)
 	}
-}
-
-// validationError converts spec errors to the API's.
-func validationError(file string, err error) error {
-	var errs spec.Errors
-	if !errors.As(err, &errs) {
-		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
-	}
-	ve := &api.ValidationError{File: file}
-	for _, fe := range errs {
-		ve.Fields = append(ve.Fields, api.FieldError{Path: fe.Path, Line: fe.Line, Column: fe.Column, Message: fe.Message})
-	}
-	return ve
 }
 
 func toAPIDeployment(d store.Deployment, st rollout.State) api.Deployment {

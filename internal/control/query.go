@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/cutover/cutover/internal/api"
+	"github.com/cutover/cutover/internal/deployspec"
 	"github.com/cutover/cutover/internal/redact"
 	"github.com/cutover/cutover/internal/rollout"
 	"github.com/cutover/cutover/internal/spec"
@@ -213,7 +214,7 @@ func CheckSpec(yaml []byte, file string) api.CheckResult {
 	s, err := spec.Parse(yaml, file)
 	if err != nil {
 		var ve *api.ValidationError
-		if errors.As(validationError(file, err), &ve) {
+		if errors.As(deployspec.ValidationError(file, err), &ve) {
 			return api.CheckResult{Errors: ve.Fields}
 		}
 		return api.CheckResult{Errors: []api.FieldError{{Message: err.Error()}}}
