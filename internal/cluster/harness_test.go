@@ -37,51 +37,31 @@ const (
 )
 
 var (
-	clusterOnce sync.Once
-	cluster     *kubetest.Cluster
-	clusterErr  error
-	admin       *kubernetes.Clientset
-	stopNode    context.CancelFunc
+	shared  kubetest.Shared
+	cluster *kubetest.Cluster
+	admin   *kubernetes.Clientset
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if stopNode != nil {
-		stopNode()
-	}
-	if cluster != nil {
-		cluster.Stop()
-		os.RemoveAll(cluster.Dir)
-	}
+	shared.Stop()
 	os.Exit(code)
 }
 
-func startCluster(t *testing.T) error {
-	dir, err := os.MkdirTemp("", "cutover-cluster-")
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := kubetest.Start(ctx, dir)
-	if err != nil || c == nil {
-		return err
-	}
-	cluster = c
-	if admin, err = kubetest.Client(c.Admin); err != nil {
-		return err
-	}
-	crd, err := os.ReadFile(filepath.Join("..", "..", "deploy", "kubernetes", "crd.yaml"))
-	if err != nil {
-		return err
-	}
-	if err := kubetest.Apply(ctx, c.Admin, crd, "", false); err != nil {
-		return err
-	}
-	nodeCtx, stop := context.WithCancel(context.Background())
-	stopNode = stop
-	node := kubetest.NewKubelet(admin, "test-node", dir, map[string]string{demoImage: testbin.Demoapp(t)})
-	return node.Run(nodeCtx)
+// sharedCluster starts, once per test process, the control plane with cutover's CRD and a
+// test node that runs the demo app for demoImage.
+func sharedCluster(t *testing.T) {
+	t.Helper()
+	cluster, admin = shared.Get(t, kubetest.Setup{
+		Images: func() map[string]string { return map[string]string{demoImage: testbin.Demoapp(t)} },
+		Before: func(ctx context.Context, c *kubetest.Cluster) error {
+			crd, err := os.ReadFile(filepath.Join("..", "..", "deploy", "kubernetes", "crd.yaml"))
+			if err != nil {
+				return err
+			}
+			return kubetest.Apply(ctx, c.Admin, crd, "", false)
+		},
+	})
 }
 
 // harness is one namespace with controller and proxy replicas running as real processes of
@@ -109,11 +89,7 @@ type replica struct {
 
 func newHarness(t *testing.T, ns string) *harness {
 	t.Helper()
-	clusterOnce.Do(func() { clusterErr = startCluster(t) })
-	if clusterErr != nil {
-		t.Fatalf("control plane: %v", clusterErr)
-	}
-	kubetest.Need(t, cluster)
+	sharedCluster(t)
 	ctx := t.Context()
 	// The namespace, service accounts and roles come from the repository's manifest: the
 	// replicas run with exactly the rights it grants.

@@ -6,12 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -24,25 +21,13 @@ import (
 // kubeImage is the image name the test node maps to the demo app's binary.
 const kubeImage = "cutover.test/demoapp:1"
 
-// kubeEnv is one control plane and test node shared by the package's Kubernetes tests,
+// kubeShared is one control plane and test node shared by the package's Kubernetes tests,
 // started by the first test that asks and stopped by TestMain.
-var kubeEnv struct {
-	once    sync.Once
-	err     error
-	cluster *kubetest.Cluster
-	admin   *kubernetes.Clientset
-	stop    context.CancelFunc
-}
+var kubeShared kubetest.Shared
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if kubeEnv.stop != nil {
-		kubeEnv.stop()
-	}
-	if c := kubeEnv.cluster; c != nil {
-		c.Stop()
-		os.RemoveAll(c.Dir)
-	}
+	kubeShared.Stop()
 	os.Exit(code)
 }
 
@@ -50,47 +35,14 @@ func TestMain(m *testing.M) {
 // are missing (fails under CI=true).
 func kubeCluster(t *testing.T) (*kubetest.Cluster, *kubernetes.Clientset) {
 	t.Helper()
-	kubeEnv.once.Do(func() { kubeEnv.err = startKube(t) })
-	if kubeEnv.err != nil {
-		t.Fatalf("control plane: %v", kubeEnv.err)
-	}
-	return kubetest.Need(t, kubeEnv.cluster), kubeEnv.admin
-}
-
-func startKube(t *testing.T) error {
-	dir, err := os.MkdirTemp("", "cutover-daemon-kube-")
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := kubetest.Start(ctx, dir)
-	if err != nil || c == nil {
-		return err
-	}
-	kubeEnv.cluster = c
-	if kubeEnv.admin, err = kubetest.Client(c.Admin); err != nil {
-		return err
-	}
-	nodeCtx, stop := context.WithCancel(context.Background())
-	kubeEnv.stop = stop
-	node := kubetest.NewKubelet(kubeEnv.admin, "test-node", dir, map[string]string{kubeImage: testbin.Demoapp(t)})
-	return node.Run(nodeCtx)
+	return kubeShared.Get(t, kubetest.Setup{Images: func() map[string]string {
+		return map[string]string{kubeImage: testbin.Demoapp(t)}
+	}})
 }
 
 // kubeNamespace creates namespace name with its default service account.
 func kubeNamespace(t *testing.T, cs kubernetes.Interface, name string) string {
-	t.Helper()
-	ctx := context.Background()
-	_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("create namespace %s: %v", name, err)
-	}
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-	if _, err := cs.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("namespace %s: default service account: %v", name, err)
-	}
-	return name
+	return kubetest.Namespace(t, cs, name)
 }
 
 // kubeconfigFor writes a kubeconfig for the cluster's apiserver with token and returns its path.
