@@ -220,18 +220,10 @@ func (d *Deployments) WriteStatus(ctx context.Context, r *Record) error {
 	if len(r.Events) > maxEvents {
 		r.Events = r.Events[len(r.Events)-maxEvents:]
 	}
-	u, err := toObject(r)
+	out, err := d.write(ctx, r, "write status", d.res().UpdateStatus)
 	if err != nil {
 		return err
 	}
-	out, err := d.res().UpdateStatus(ctx, u, metav1.UpdateOptions{})
-	if apierrors.IsConflict(err) {
-		return fmt.Errorf("deployment %d: %w", r.ID, ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("deployment %d: write status: %w", r.ID, err)
-	}
-	r.ResourceVersion = out.GetResourceVersion()
 	// The active label follows the status, so a new leader lists only what it must resume.
 	if active := activeLabel(r.State); out.GetLabels()[LabelActive] != active {
 		return d.relabel(ctx, r)
@@ -241,19 +233,30 @@ func (d *Deployments) WriteStatus(ctx context.Context, r *Record) error {
 
 // relabel sets the active label after a status write (a label is not part of the status).
 func (d *Deployments) relabel(ctx context.Context, r *Record) error {
+	update := func(ctx context.Context, u *unstructured.Unstructured, o metav1.UpdateOptions) (*unstructured.Unstructured, error) {
+		return d.res().Update(ctx, u, o)
+	}
+	_, err := d.write(ctx, r, "label", update)
+	return err
+}
+
+// write sends r through update (the object or its status subresource) with r.ResourceVersion
+// as precondition and takes the new version; a conflict is ErrConflict.
+func (d *Deployments) write(ctx context.Context, r *Record, what string,
+	update func(context.Context, *unstructured.Unstructured, metav1.UpdateOptions) (*unstructured.Unstructured, error)) (*unstructured.Unstructured, error) {
 	u, err := toObject(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := d.res().Update(ctx, u, metav1.UpdateOptions{})
+	out, err := update(ctx, u, metav1.UpdateOptions{})
 	if apierrors.IsConflict(err) {
-		return fmt.Errorf("deployment %d: %w", r.ID, ErrConflict)
+		return nil, fmt.Errorf("deployment %d: %w", r.ID, ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("deployment %d: label: %w", r.ID, err)
+		return nil, fmt.Errorf("deployment %d: %s: %w", r.ID, what, err)
 	}
 	r.ResourceVersion = out.GetResourceVersion()
-	return nil
+	return out, nil
 }
 
 // Fence checks that the holder of term may write over what is stored now: the stored term
