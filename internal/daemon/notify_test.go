@@ -134,13 +134,28 @@ func TestNotificationsForEveryEvent(t *testing.T) {
 		h.wait(dep.ID, 60*time.Second)
 	}
 	stop()
-	crash := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v5", Extra: slack, Env: map[string]string{"STARTUP_DELAY": "300ms", "EXIT_AFTER": "100ms"}})
+	// The crashing revision dies 100ms after it listens and is never ready before that (its
+	// readiness probe is noticed within milliseconds of the app answering): it crash-loops and
+	// is rolled back, whatever the machine's speed.
+	crash := h.deploy(appSpec{Name: "web", Listen: listen, Version: "v5", Extra: slack, Env: map[string]string{"STARTUP_DELAY": "300ms", "READY_AFTER": "1s", "EXIT_AFTER": "100ms"}})
 	h.wait(crash.ID, 60*time.Second)
 	if err := h.client.TestNotification(ctx, "web", ""); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]int{"deployment.started": 5, "deployment.succeeded": 2, "deployment.rolled_back": 2, "deployment.waiting": 2,
 		"deployment.promoted": 1, "deployment.aborted": 1, "notify.test": 1}
+	t.Cleanup(func() {
+		if t.Failed() {
+			counts := map[string]int{}
+			for _, g := range hook.list() {
+				counts[g.Type]++
+			}
+			t.Logf("webhook deliveries by type: %v; slack notify.test: %d", counts, chat.count("notify.test"))
+			for _, g := range hook.list() {
+				t.Logf("  %s %.200s", g.Type, g.Text)
+			}
+		}
+	})
 	waitFor(t, 30*time.Second, "every notification", func() bool {
 		for typ, n := range want {
 			if hook.count("dev.cutover."+typ) < n {

@@ -70,14 +70,16 @@ type Notifier struct {
 	client  *http.Client
 	logger  *slog.Logger
 	cfg     Config
-	// since: on a state file without a cursor, events before the notifier first ran are history.
-	since time.Time
+	// created is when New made the notifier: before the daemon serves its API, so no event of
+	// this process can be older. since: on a state file without a cursor, events before
+	// created are history and not sent.
+	created, since time.Time
 }
 
 // New returns a notifier; it starts nothing.
 func New(out Outbox, src Source, targets Targets, logger *slog.Logger, cfg Config) *Notifier {
 	cfg = cfg.withDefaults()
-	return &Notifier{out: out, src: src, targets: targets, logger: logger, cfg: cfg,
+	return &Notifier{out: out, src: src, targets: targets, logger: logger, cfg: cfg, created: time.Now(),
 		client: &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -86,8 +88,10 @@ func New(out Outbox, src Source, targets Targets, logger *slog.Logger, cfg Confi
 // target has at most one attempt in flight, so its deliveries go out in order and a slow or
 // dead receiver holds back only its own. Errors are logged and retried at the next poll.
 func (n *Notifier) Run(ctx context.Context) error {
+	// Not the time Run starts: a deployment the API began before this goroutine ran would
+	// lose its first events.
 	if after, err := n.out.NotifyCursor(ctx); err == nil && after == 0 {
-		n.since = time.Now()
+		n.since = n.created
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
