@@ -132,7 +132,8 @@ func TestMigrateRenameColumn(t *testing.T) {
 		return count(t, db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'") == 0
 	})
 	waitRows(t, db, count(t, db, "SELECT count(*) FROM users")+50) // release 2 writes after the contract
-	waitRows(t, db, 520)                                           // the check below wants 500 acknowledged writes, however quick the deploys
+	// The check below wants 500 acknowledged writes, however quick the deploys were.
+	waitRows(t, db, 520)
 
 	rep := stopLoad()
 	t.Logf("load: %d tasks, %d requests, by version %v, p50 %s, p99 %s, max %s", rep.Tasks, rep.Requests,
