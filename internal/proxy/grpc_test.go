@@ -18,17 +18,16 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
+
+	"github.com/cutover/cutover/internal/testbin/grpcecho"
 )
 
-// grpcApp is a real gRPC server: UnaryCall answers its id (INVALID_ARGUMENT for a negative
-// response size, UNAVAILABLE on every failEvery-th call when set), FullDuplexCall echoes.
+// grpcApp is a real gRPC server (grpcecho: UnaryCall answers its id, INVALID_ARGUMENT for a
+// negative response size, UNAVAILABLE on every failEvery-th call when set; FullDuplexCall
+// echoes) on a loopback port.
 type grpcApp struct {
-	testpb.UnimplementedTestServiceServer
-	id        string
-	failEvery int64
-	calls     atomic.Int64
-	srv       *grpc.Server
-	addr      string
+	srv  *grpc.Server
+	addr string
 }
 
 func startGRPC(t *testing.T, id string, failEvery int64) *grpcApp {
@@ -37,37 +36,11 @@ func startGRPC(t *testing.T, id string, failEvery int64) *grpcApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &grpcApp{id: id, failEvery: failEvery, srv: grpc.NewServer(), addr: ln.Addr().String()}
-	testpb.RegisterTestServiceServer(a.srv, a)
+	a := &grpcApp{srv: grpc.NewServer(), addr: ln.Addr().String()}
+	testpb.RegisterTestServiceServer(a.srv, &grpcecho.Server{ID: id, FailEvery: failEvery})
 	go func() { _ = a.srv.Serve(ln) }()
 	t.Cleanup(a.srv.Stop)
 	return a
-}
-
-func (a *grpcApp) UnaryCall(_ context.Context, in *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	n := a.calls.Add(1)
-	if in.ResponseSize < 0 {
-		return nil, status.Error(codes.InvalidArgument, "negative response size")
-	}
-	if a.failEvery > 0 && n%a.failEvery == 0 {
-		return nil, status.Error(codes.Unavailable, "injected")
-	}
-	return &testpb.SimpleResponse{ServerId: a.id, Payload: in.Payload}, nil
-}
-
-func (a *grpcApp) FullDuplexCall(s grpc.BidiStreamingServer[testpb.StreamingOutputCallRequest, testpb.StreamingOutputCallResponse]) error {
-	for {
-		in, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.Send(&testpb.StreamingOutputCallResponse{Payload: in.Payload}); err != nil {
-			return err
-		}
-	}
 }
 
 func grpcTarget(id string, rev int, a *grpcApp) Group {

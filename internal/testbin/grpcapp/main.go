@@ -7,53 +7,20 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
-	"google.golang.org/grpc/status"
+
+	"github.com/cutover/cutover/internal/testbin/grpcecho"
 )
-
-type app struct {
-	testpb.UnimplementedTestServiceServer
-	version   string
-	failEvery int64
-	calls     atomic.Int64
-}
-
-func (a *app) UnaryCall(_ context.Context, in *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	n := a.calls.Add(1)
-	if a.failEvery > 0 && n%a.failEvery == 0 {
-		return nil, status.Error(codes.Unavailable, "injected failure")
-	}
-	return &testpb.SimpleResponse{ServerId: a.version, Payload: in.Payload}, nil
-}
-
-func (a *app) FullDuplexCall(s grpc.BidiStreamingServer[testpb.StreamingOutputCallRequest, testpb.StreamingOutputCallResponse]) error {
-	for {
-		in, err := s.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := s.Send(&testpb.StreamingOutputCallResponse{Payload: in.Payload}); err != nil {
-			return err
-		}
-	}
-}
 
 func main() {
 	if err := run(); err != nil {
@@ -67,13 +34,13 @@ func run() error {
 	if port == "" {
 		return errors.New("PORT is required")
 	}
-	a := &app{version: os.Getenv("VERSION")}
+	a := &grpcecho.Server{ID: os.Getenv("VERSION")}
 	if v := os.Getenv("FAIL_EVERY"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
 			return fmt.Errorf("FAIL_EVERY %q: want a positive integer", v)
 		}
-		a.failEvery = n
+		a.FailEvery = n
 	}
 	if v := os.Getenv("STARTUP_DELAY"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -95,6 +62,6 @@ func run() error {
 		fmt.Println("shutting down")
 		srv.GracefulStop()
 	}()
-	fmt.Printf("grpcapp %s listening on %s\n", a.version, ln.Addr())
+	fmt.Printf("grpcapp %s listening on %s\n", a.ID, ln.Addr())
 	return srv.Serve(ln)
 }
