@@ -28,14 +28,7 @@ func TestLeaderKilledMidCanaryAnotherReplicaFinishesIt(t *testing.T) {
 	h := newHarness(t, "failover")
 	h.startController("c1")
 	h.startController("c2")
-	p1, p2 := h.startProxy("p1"), h.startProxy("p2")
-
-	first := h.wait(h.deploy(appSpec("v1", 2, "", "")).ID, 2*time.Minute)
-	if first.Status != "succeeded" {
-		t.Fatalf("first deployment: %s %s", first.Status, first.Reason)
-	}
-	waitServes(t, p1.addr, "v1")
-	waitServes(t, p2.addr, "v1")
+	p1, p2 := h.twoProxiesServingV1()
 	stop1, stop2 := load(t, "http://"+p1.addr+"/", 40), load(t, "http://"+p2.addr+"/", 40)
 
 	dep := h.deploy(appSpec("v2", 2, "", canarySteps))

@@ -193,6 +193,19 @@ func (h *harness) startController(name string) *replica {
 	return r
 }
 
+// twoProxiesServingV1 starts proxy replicas p1 and p2, deploys v1 on two pods and waits until
+// both replicas serve it: where the tests under load begin.
+func (h *harness) twoProxiesServingV1() (p1, p2 *replica) {
+	h.t.Helper()
+	p1, p2 = h.startProxy("p1"), h.startProxy("p2")
+	if d := h.wait(h.deploy(appSpec("v1", 2, "", "")).ID, 2*time.Minute); d.Status != "succeeded" {
+		h.t.Fatalf("first deployment: %s %s", d.Status, d.Reason)
+	}
+	waitServes(h.t, p1.addr, "v1")
+	waitServes(h.t, p2.addr, "v1")
+	return p1, p2
+}
+
 // startProxy starts a proxy replica on a loopback address.
 func (h *harness) startProxy(name string, extra ...string) *replica {
 	h.t.Helper()

@@ -18,12 +18,7 @@ import (
 func TestProxyReplicaKilledTheOtherKeepsServing(t *testing.T) {
 	h := newHarness(t, "proxykill")
 	h.startController("c1")
-	p1, p2 := h.startProxy("p1"), h.startProxy("p2")
-	if d := h.wait(h.deploy(appSpec("v1", 2, "", "")).ID, 2*time.Minute); d.Status != "succeeded" {
-		t.Fatalf("first deployment: %s %s", d.Status, d.Reason)
-	}
-	waitServes(t, p1.addr, "v1")
-	waitServes(t, p2.addr, "v1")
+	p1, p2 := h.twoProxiesServingV1()
 	stop1, stop2 := load(t, "http://"+p1.addr+"/", 40), load(t, "http://"+p2.addr+"/", 40)
 	time.Sleep(2 * time.Second)
 	h.kill(p2)
@@ -51,12 +46,7 @@ func TestProxyReplicaKilledTheOtherKeepsServing(t *testing.T) {
 func TestCanaryFailingFivePercentRolledBackFromBothProxies(t *testing.T) {
 	h := newHarness(t, "badcanary")
 	h.startController("c1")
-	p1, p2 := h.startProxy("p1"), h.startProxy("p2")
-	if d := h.wait(h.deploy(appSpec("v1", 2, "", "")).ID, 2*time.Minute); d.Status != "succeeded" {
-		t.Fatalf("first deployment: %s %s", d.Status, d.Reason)
-	}
-	waitServes(t, p1.addr, "v1")
-	waitServes(t, p2.addr, "v1")
+	p1, p2 := h.twoProxiesServingV1()
 	stop1, stop2 := load(t, "http://"+p1.addr+"/", 50), load(t, "http://"+p2.addr+"/", 50)
 	bad := h.deploy(appSpec("v2", 2, "    ERROR_RATE: \"0.05\"\n", "canary:\n  steps:\n    - weight: 50\n    - analysis: {duration: 3m}\n    - weight: 100\n"))
 	got := h.wait(bad.ID, 4*time.Minute)

@@ -16,12 +16,7 @@ func TestRollingAndBlueGreenUnderLoadThroughTwoProxies(t *testing.T) {
 	h := newHarness(t, "strategies")
 	h.startController("c1")
 	h.startController("c2")
-	p1, p2 := h.startProxy("p1"), h.startProxy("p2")
-	if d := h.wait(h.deploy(appSpec("v1", 2, "", "")).ID, 2*time.Minute); d.Status != "succeeded" {
-		t.Fatalf("first deployment: %s %s", d.Status, d.Reason)
-	}
-	waitServes(t, p1.addr, "v1")
-	waitServes(t, p2.addr, "v1")
+	p1, p2 := h.twoProxiesServingV1()
 	stop1, stop2 := load(t, "http://"+p1.addr+"/", 40), load(t, "http://"+p2.addr+"/", 40)
 	rolling := h.wait(h.deploy(appSpec("v2", 2, "", "rolling: {max_surge: 1, max_unavailable: 0}\n")).ID, 2*time.Minute)
 	if rolling.Status != "succeeded" {
