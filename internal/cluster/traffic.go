@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 
 	"github.com/cutover/cutover/internal/kubestate"
 	"github.com/cutover/cutover/internal/rollout"
@@ -81,11 +82,7 @@ func groups(d desired, ps []pod, service string) []kubestate.Group {
 		}
 		byRev[rev] = append(byRev[rev], kubestate.Target{ID: p.ID, Addr: p.Addr})
 	}
-	revs := make([]int, 0, len(byRev))
-	for r := range byRev {
-		revs = append(revs, r)
-	}
-	sort.Ints(revs)
+	revs := slices.Sorted(maps.Keys(byRev))
 	out := make([]kubestate.Group, 0, len(revs))
 	for _, r := range revs {
 		w := len(byRev[r])

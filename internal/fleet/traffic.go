@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cutover/cutover/internal/proxy"
@@ -37,11 +38,7 @@ func targetGroups(s *service) []proxy.Group {
 			byRev[rev] = append(byRev[rev], proxy.Target{ID: in.rec.ID, Addr: in.status.Reach()})
 		}
 	}
-	revs := make([]int, 0, len(byRev))
-	for r := range byRev {
-		revs = append(revs, r)
-	}
-	sort.Ints(revs)
+	revs := slices.Sorted(maps.Keys(byRev))
 	groups := make([]proxy.Group, 0, len(revs))
 	for _, r := range revs {
 		w := len(byRev[r])
